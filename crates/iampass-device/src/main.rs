@@ -1,0 +1,239 @@
+//! `iampass-device`: the reference phone on the command line. Operators and tests script these
+//! commands; their names, flags and exit codes are stable (0 success, 1 failure, 2 usage).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use iampass_device::{Answer, Answered, DeviceState, Phone};
+use iampass_proto::wire::Method;
+
+#[derive(Debug, Parser)]
+#[command(name = "iampass-device", version, about = "Reference IAMPASS authenticator (the phone)")]
+struct Cli {
+    /// Print machine-readable JSON instead of sentences.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Enroll this phone from a registration link (or its QR code's text).
+    Enroll {
+        register_url: String,
+        #[arg(long)]
+        state: PathBuf,
+        /// Name the server and console show for this phone.
+        #[arg(long, default_value = "iampass-device")]
+        name: String,
+    },
+    /// Approve login requests as they arrive.
+    Approve {
+        #[arg(long)]
+        state: PathBuf,
+        /// How many requests to answer before exiting.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// Seconds to wait for them; exit 1 if fewer arrive.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        /// Methods to report as satisfied (default: whatever each request asks for).
+        #[arg(long, value_delimiter = ',')]
+        methods: Option<Vec<String>>,
+    },
+    /// Deny login requests as they arrive.
+    Deny {
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        /// Report the request as fraud ("this was not me").
+        #[arg(long)]
+        fraud: bool,
+    },
+    /// Answer every request until stopped (Ctrl-C or SIGTERM).
+    Run {
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long, value_enum)]
+        auto: Auto,
+    },
+    /// Report whether the phone is near its user (away: live sessions go to walkaway).
+    Presence {
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long, conflicts_with = "near", required_unless_present = "near")]
+        away: bool,
+        #[arg(long)]
+        near: bool,
+    },
+    /// List this user's recent sessions.
+    Sessions {
+        #[arg(long)]
+        state: PathBuf,
+    },
+    /// End one of this user's sessions.
+    Logout {
+        #[arg(long)]
+        state: PathBuf,
+        session_id: String,
+    },
+    /// Unregister this phone; its sessions close and the state file is removed.
+    Forget {
+        #[arg(long)]
+        state: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Auto {
+    Approve,
+    Deny,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<Phone> {
+    Ok(Phone::from_state(DeviceState::load(path)?)?)
+}
+
+fn parse_methods(raw: Option<Vec<String>>) -> anyhow::Result<Option<Vec<Method>>> {
+    raw.map(|list| {
+        list.iter()
+            .map(|m| {
+                Method::parse(m).with_context(|| format!("unknown method {m:?}; use acceptance, device or facial"))
+            })
+            .collect()
+    })
+    .transpose()
+}
+
+fn print_answered(json: bool, a: &Answered) {
+    if json {
+        println!("{}", serde_json::to_string(a).unwrap_or_default());
+    } else {
+        let reason = a.session.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        println!(
+            "{} for {} at {}: {}{reason}",
+            a.session.session_id, a.request.user_id, a.request.application_name, a.session.status
+        );
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let json = cli.json;
+    match cli.command {
+        Command::Enroll { register_url, state, name } => {
+            let phone = Phone::enroll(&register_url, &name, std::env::consts::OS).await?;
+            phone.state().save(&state)?;
+            let s = phone.state();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"device_id": s.device_id, "user_id": s.user_id, "application_name": s.application_name})
+                );
+            } else {
+                println!("enrolled device {} for {} in {}", s.device_id, s.user_id, s.application_name);
+            }
+        }
+        Command::Approve { state, count, timeout, methods } => {
+            let answer = Answer::Approve(parse_methods(methods)?);
+            for a in load(&state)?.answer(&answer, count, Duration::from_secs(timeout)).await? {
+                print_answered(json, &a);
+            }
+        }
+        Command::Deny { state, count, timeout, fraud } => {
+            for a in load(&state)?.answer(&Answer::Deny { fraud }, count, Duration::from_secs(timeout)).await? {
+                print_answered(json, &a);
+            }
+        }
+        Command::Run { state, auto } => {
+            let phone = load(&state)?;
+            let answer = match auto {
+                Auto::Approve => Answer::Approve(None),
+                Auto::Deny => Answer::Deny { fraud: false },
+            };
+            tokio::select! {
+                r = phone.run(&answer, |a| print_answered(json, a)) => r?,
+                _ = shutdown_signal() => {}
+            }
+        }
+        Command::Presence { state, away, near } => {
+            let reply = load(&state)?.presence(near && !away).await?;
+            if json {
+                println!("{}", serde_json::to_string(&reply)?);
+            } else {
+                println!(
+                    "reported {}; {} session(s) changed",
+                    if reply.nearby { "near" } else { "away" },
+                    reply.changed.len()
+                );
+            }
+        }
+        Command::Sessions { state } => {
+            let sessions = load(&state)?.sessions().await?;
+            if json {
+                println!("{}", serde_json::to_string(&sessions)?);
+            } else if sessions.is_empty() {
+                println!("no sessions");
+            } else {
+                for s in sessions {
+                    println!("{}  {:<11}  {}", s.session_id, s.status.as_str(), s.created_at);
+                }
+            }
+        }
+        Command::Logout { state, session_id } => {
+            let s = load(&state)?.logout(&session_id).await?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!("{}: {}", s.session_id, s.status);
+            }
+        }
+        Command::Forget { state } => {
+            load(&state)?.forget().await?;
+            std::fs::remove_file(&state)
+                .with_context(|| format!("unregistered, but could not remove {}", state.display()))?;
+            if json {
+                println!("{}", serde_json::json!({"status": true}));
+            } else {
+                println!("unregistered; state file removed");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            return std::future::pending().await;
+        };
+        tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,13 @@
+//! The IAMPASS protocol in one place, used by the server, the phone and the console alike so they
+//! cannot drift: wire types, Authentication protocol 1 (HMAC), device request signing, and (feature
+//! `client`) an async client for every route.
+
+pub mod device_v1;
+pub mod error;
+pub mod hmac_v1;
+pub mod wire;
+
+#[cfg(feature = "client")]
+pub mod client;
+
+pub use error::AuthError;

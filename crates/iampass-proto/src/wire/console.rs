@@ -1,0 +1,110 @@
+//! Bodies of the console extensions of the Management API (ours): listings, remote logout, events.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Method, SessionStatus};
+
+/// A user's phone, as listings show it (public facts only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSummary {
+    pub device_id: String,
+    pub name: String,
+    pub platform: String,
+    pub bound_at: String,
+    pub nearby: bool,
+    pub last_seen_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub user_id: String,
+    pub created_at: String,
+    pub device_registered: bool,
+    pub device: Option<DeviceSummary>,
+    /// When the user's live registration link expires, if one is out.
+    pub registration_link_expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersPage {
+    pub status: bool,
+    pub users: Vec<UserSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// A session as the console and the phone see it. Never carries the session secret or token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub session_id: String,
+    pub user_id: String,
+    pub status: SessionStatus,
+    pub reason: Option<String>,
+    pub methods: Vec<Method>,
+    pub satisfied_methods: Vec<Method>,
+    pub device_id: Option<String>,
+    pub device_name: Option<String>,
+    pub created_at: String,
+    pub authenticated_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsPage {
+    pub status: bool,
+    pub sessions: Vec<SessionSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// Answer of the log-out endpoints: how many sessions this call ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutReply {
+    pub status: bool,
+    pub closed: u32,
+}
+
+/// What changed about a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserChange {
+    Added,
+    Deleted,
+    LinkIssued,
+    DeviceBound,
+    DeviceDisabled,
+    PresenceChanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEvent {
+    pub user_id: String,
+    pub change: UserChange,
+    pub device_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// One change on the event stream. `id` orders them and is the SSE event id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: u64,
+    pub at: String,
+    #[serde(flatten)]
+    pub data: EventData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventData {
+    Session(SessionSummary),
+    User(UserEvent),
+}
+
+impl EventData {
+    /// The SSE `event:` name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventData::Session(_) => "session",
+            EventData::User(_) => "user",
+        }
+    }
+}

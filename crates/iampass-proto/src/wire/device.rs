@@ -1,0 +1,90 @@
+//! Bodies of the reference phone's protocol (ours), documented in docs/PROTOCOL.md.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Method, SessionSummary};
+
+/// What a registration link says about itself before the phone binds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationInfo {
+    pub application_name: String,
+    pub display_name: Option<String>,
+    pub expires_at: String,
+    pub expires_in_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterDeviceRequest {
+    /// base64 Ed25519 public key (32 bytes).
+    pub public_key: String,
+    /// base64 signature proving possession of the private key (see `device_v1::registration_proof`).
+    pub proof: String,
+    pub name: String,
+    pub platform: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterDeviceResponse {
+    pub device_id: String,
+    pub application_id: String,
+    pub application_name: String,
+    pub user_id: String,
+    pub display_name: Option<String>,
+}
+
+/// A login the phone is asked to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub session_id: String,
+    pub application_name: String,
+    pub user_id: String,
+    pub methods: Vec<Method>,
+    pub created_at: String,
+    /// After this the login times out.
+    pub answer_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequests {
+    pub requests: Vec<LoginRequest>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerRequest {
+    pub decision: Decision,
+    /// The methods the phone satisfied (approve only).
+    #[serde(default)]
+    pub methods: Vec<Method>,
+    /// "This was not me": the login fails with reason `fraud`.
+    #[serde(default)]
+    pub fraud: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceRequest {
+    pub nearby: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionReply {
+    pub session: SessionSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSessions {
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// Presence answer: the sessions whose status changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceReply {
+    pub nearby: bool,
+    pub changed: Vec<SessionSummary>,
+}

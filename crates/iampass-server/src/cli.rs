@@ -1,0 +1,268 @@
+//! Command line: `serve`, and the operator's `app` commands, which work on the database directly
+//! (no running server needed). A new secret is printed exactly once, to stdout.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use iampass_server::clock::{Clock as _, SystemClock, rfc3339};
+use iampass_server::config::{Config, default_key_file};
+use iampass_server::service::{CreatedApp, apps};
+use sha2::Digest as _;
+
+#[derive(Debug, Parser)]
+#[command(name = "iampass-server", version, about = "IAMPASS-compatible push authentication service")]
+struct Cli {
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "IAMPASS_DB", default_value = "iampass.db", global = true)]
+    db: PathBuf,
+    /// Key file that seals application and session secrets at rest (created, mode 0600, if
+    /// missing). Default: the database path with `.key` appended. Back it up apart from the database.
+    #[arg(long, env = "IAMPASS_KEY_FILE", global = true)]
+    key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service.
+    Serve(ServeArgs),
+    /// Manage applications (the integrating apps and their credentials).
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "IAMPASS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Base URL clients reach this server at, used in every URL it hands out (registration links,
+    /// status and logout URLs) and accepted when checking signatures. Default: http://{listen}.
+    #[arg(long, env = "IAMPASS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seconds the phone has to answer a login before it times out.
+    #[arg(long, env = "IAMPASS_REQUEST_TIMEOUT", default_value_t = 60)]
+    request_timeout: u64,
+    /// Seconds a session lasts when `duration_seconds` is not given.
+    #[arg(long, env = "IAMPASS_SESSION_DURATION", default_value_t = 3600)]
+    session_duration: u64,
+    /// Longest `duration_seconds` accepted.
+    #[arg(long, env = "IAMPASS_MAX_SESSION_DURATION", default_value_t = 2_592_000)]
+    max_session_duration: u64,
+    /// Seconds a registration link stays valid.
+    #[arg(long, env = "IAMPASS_LINK_LIFETIME", default_value_t = 600)]
+    link_lifetime: u64,
+    /// Seconds a session may stay in `walkaway` before it is closed.
+    #[arg(long, env = "IAMPASS_WALKAWAY_GRACE", default_value_t = 300)]
+    walkaway_grace: u64,
+    /// Accepted clock difference, either way, for signed requests (seconds).
+    #[arg(long, env = "IAMPASS_TIMESTAMP_WINDOW", default_value_t = 300)]
+    timestamp_window: u64,
+    /// Accept `X-Forwarded-Host` as a signed host (only behind a proxy you run).
+    #[arg(long, env = "IAMPASS_TRUST_FORWARDED")]
+    trust_forwarded: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "IAMPASS_BODY_LIMIT", default_value_t = 1_048_576)]
+    body_limit: usize,
+    /// Longest a phone's request poll may wait, in seconds.
+    #[arg(long, env = "IAMPASS_LONG_POLL_MAX", default_value_t = 30)]
+    long_poll_max: u64,
+    /// Seconds the event log is kept for resuming streams.
+    #[arg(long, env = "IAMPASS_EVENT_RETENTION", default_value_t = 604_800)]
+    event_retention: u64,
+    /// File holding the operator token that guards /operator/ (absent: that endpoint is off).
+    #[arg(long, env = "IAMPASS_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Create an application named "demo" at start and print its credentials (for trying it out).
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum AppCommand {
+    /// Create an application; prints its id and secret (the secret is never shown again).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object instead of `key: value` lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List applications (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new secret; the old one stops working at once.
+    RotateSecret {
+        application_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an application with all its users, devices and sessions.
+    Delete {
+        application_id: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IAMPASS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let key_file = cli.key_file.clone().unwrap_or_else(|| default_key_file(&cli.db));
+    let mut config = Config::with_db(cli.db.clone());
+    config.key_file = key_file;
+    match cli.command {
+        Command::Serve(args) => serve(config, args).await,
+        Command::App(cmd) => app(config, cmd).await,
+    }
+}
+
+fn read_admin_token(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
+    let token = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the admin token file {}", path.display()))?;
+    let token = token.trim();
+    anyhow::ensure!(token.len() >= 16, "the admin token in {} must be at least 16 characters", path.display());
+    Ok(sha2::Sha256::digest(token.as_bytes()).into())
+}
+
+async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
+    config.listen = a.listen;
+    config.public_url = a.public_url;
+    config.request_timeout_secs = a.request_timeout;
+    config.session_duration_secs = a.session_duration;
+    config.max_session_duration_secs = a.max_session_duration;
+    config.link_lifetime_secs = a.link_lifetime;
+    config.walkaway_grace_secs = a.walkaway_grace;
+    config.timestamp_window_secs = a.timestamp_window;
+    config.trust_forwarded = a.trust_forwarded;
+    config.body_limit_bytes = a.body_limit;
+    config.long_poll_max_secs = a.long_poll_max;
+    config.event_retention_secs = a.event_retention;
+    config.admin_token_sha256 = a.admin_token_file.as_deref().map(read_admin_token).transpose()?;
+    anyhow::ensure!(config.request_timeout_secs > 0, "--request-timeout must be at least 1 second");
+    anyhow::ensure!(
+        (1..=config.max_session_duration_secs).contains(&config.session_duration_secs),
+        "--session-duration must be from 1 to --max-session-duration"
+    );
+    let mut running = iampass_server::start(config, Arc::new(SystemClock)).await?;
+    tracing::info!(address = %running.addr, public_url = %running.public_url(), "iampass-server listening");
+    if a.demo {
+        let app = running.state.create_app("demo").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("IAMPASS demo application (the secret is shown only now):");
+        print_created(&app, false);
+        println!("IAMPASS_SERVER={}", running.public_url());
+    }
+    let shutdown = running.shutdown_handle();
+    tokio::select! {
+        r = running.wait() => r.context("the server stopped")?,
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down");
+            let _ = shutdown.send(true);
+            running.wait().await.context("graceful shutdown")?;
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn print_created(app: &CreatedApp, json: bool) {
+    if json {
+        let v = serde_json::json!({
+            "application_id": app.id,
+            "application_secret": app.secret.as_str(),
+            "name": app.name,
+        });
+        println!("{v}");
+    } else {
+        println!("application_id: {}", app.id);
+        println!("application_secret: {}", app.secret.as_str());
+        println!("name: {}", app.name);
+    }
+}
+
+async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
+    let (store, sealer) = iampass_server::server::open(&config)?;
+    let now = SystemClock.now_ms();
+    let api = |e: iampass_server::error::ApiError| anyhow::anyhow!("{e}");
+    match cmd {
+        AppCommand::Create { name, json } => {
+            let app = apps::create(&store, &sealer, &name, now).await.map_err(api)?;
+            print_created(&app, json);
+        }
+        AppCommand::RotateSecret { application_id, json } => {
+            let app = apps::rotate_secret(&store, &sealer, &application_id, now).await.map_err(api)?;
+            print_created(&app, json);
+        }
+        AppCommand::List { json } => {
+            let apps = store.apps().await?;
+            if json {
+                let list: Vec<_> = apps
+                    .iter()
+                    .map(|(a, users)| {
+                        serde_json::json!({"application_id": a.id, "name": a.name, "created_at": rfc3339(a.created_at),
+                                           "secret_rotated_at": rfc3339(a.secret_rotated_at), "users": users})
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else if apps.is_empty() {
+                println!("no applications; create one with `iampass-server app create --name NAME`");
+            } else {
+                for (a, users) in apps {
+                    println!("{}  {:<24}  {} users  created {}", a.id, a.name, users, rfc3339(a.created_at));
+                }
+            }
+        }
+        AppCommand::Delete { application_id, yes } => {
+            anyhow::ensure!(
+                yes,
+                "deleting an application removes all its users, devices and sessions; add --yes to confirm"
+            );
+            anyhow::ensure!(store.delete_app(&application_id).await?, "no application has the id {application_id}");
+            println!("deleted application {application_id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Extractors that authenticate a request before its handler runs: protocol 1 with an
+//! application's or a session's credentials, device signatures (body-buffering, since the body
+//! is signed), and the operator token. Each rebuilds what the client signed from the request as
+//! it arrived.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
+use iampass_proto::AuthError;
+use iampass_proto::hmac_v1::{self, AuthHeader};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+use crate::service::DeviceCall;
+use crate::service::login::session_secret_context;
+use crate::state::AppState;
+use crate::store::AppRecord;
+
+/// Filled in by the authenticating extractor so the access log can name the application.
+#[derive(Debug, Default, Clone)]
+pub struct RequestContext(pub Arc<OnceLock<String>>);
+
+fn header<'a>(headers: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| headers.get(*n)).and_then(|v| v.to_str().ok())
+}
+
+fn target(parts: &Parts) -> (Option<String>, String) {
+    let uri: &Uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |o| &o.0);
+    let pq = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    (uri.authority().map(|a| a.to_string()), pq)
+}
+
+/// Every `host[:port][/base]` + target the client may have signed: the request's own authority,
+/// the configured public URL, and (when trusted) the proxy's forwarded host.
+fn candidate_uris(state: &AppState, parts: &Parts) -> Vec<String> {
+    let (authority, pq) = target(parts);
+    let mut hosts: Vec<String> = Vec::with_capacity(4);
+    hosts.extend(authority);
+    hosts.extend(header(&parts.headers, &["host"]).map(str::to_owned));
+    hosts.push(hmac_v1::strip_scheme(&state.public_url).to_owned());
+    if state.config.trust_forwarded
+        && let Some(fwd) = header(&parts.headers, &["x-forwarded-host"])
+    {
+        hosts.extend(fwd.split(',').next().map(|h| h.trim().to_owned()));
+    }
+    hosts.dedup();
+    hosts.into_iter().map(|h| format!("{h}{pq}")).collect()
+}
+
+fn raw_param(params: &RawPathParams, name: &str) -> Option<String> {
+    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
+}
+
+/// The parts of a protocol-1 request that do not depend on whose secret it is.
+struct Protocol1 {
+    header: AuthHeader,
+    timestamp: i64,
+    candidates: Vec<String>,
+}
+
+fn read_protocol1(state: &AppState, parts: &Parts) -> Result<Protocol1, AuthError> {
+    let value = header(&parts.headers, &[hmac_v1::HEADER_AUTHENTICATION, hmac_v1::HEADER_AUTHORIZATION])
+        .ok_or(AuthError::MissingHeader)?;
+    let header = hmac_v1::parse_header(value)?;
+    let ts = header_any(parts, &[hmac_v1::HEADER_TIMESTAMP, hmac_v1::HEADER_TIMESTAMP_DOCS])
+        .ok_or(AuthError::MissingTimestamp)?;
+    let timestamp = hmac_v1::parse_timestamp(ts)?;
+    hmac_v1::check_version(header_any(parts, &[hmac_v1::HEADER_VERSION, hmac_v1::HEADER_VERSION_CLIENT]))?;
+    hmac_v1::check_timestamp(timestamp, state.clock.now_secs(), window(state))?;
+    Ok(Protocol1 { header, timestamp, candidates: candidate_uris(state, parts) })
+}
+
+fn header_any<'a>(parts: &'a Parts, names: &[&str]) -> Option<&'a str> {
+    header(&parts.headers, names)
+}
+
+fn window(state: &AppState) -> i64 {
+    i64::try_from(state.config.timestamp_window_secs).unwrap_or(i64::MAX)
+}
+
+impl Protocol1 {
+    /// Verifies against `secret`, then spends the nonce.
+    fn verify(&self, state: &AppState, secret: &str) -> Result<(), AuthError> {
+        self.header.verify(secret, self.candidates.iter().map(String::as_str), self.timestamp)?;
+        state.replay.check_and_remember(
+            &self.header.client_id,
+            &self.header.nonce,
+            state.clock.now_secs(),
+            self.timestamp.saturating_add(window(state)),
+        )
+    }
+}
+
+fn note_app(parts: &Parts, app_id: &str) {
+    if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+        let _ = ctx.0.set(app_id.to_owned());
+    }
+}
+
+/// A request signed with the credentials of the application named in the path (`{app}`).
+#[derive(Debug)]
+pub struct AppAuth {
+    pub app: AppRecord,
+}
+
+impl FromRequestParts<AppState> for AppAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params =
+            RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::unknown_application())?;
+        let app_id = raw_param(&params, "app").ok_or_else(ApiError::unknown_application)?;
+        let signed = read_protocol1(state, parts)?;
+        let app = state.store.app(&app_id).await?.ok_or_else(ApiError::unknown_application)?;
+        note_app(parts, &app.id);
+        if signed.header.client_id != app.id {
+            return Err(AuthError::ClientMismatch.into());
+        }
+        let secret = state.app_secret(&app)?;
+        signed.verify(state, &secret)?;
+        Ok(AppAuth { app })
+    }
+}
+
+/// A request signed with a session's token and secret, for that session (`{token}`).
+#[derive(Debug)]
+pub struct SessionAuthed {
+    pub session_id: String,
+}
+
+impl FromRequestParts<AppState> for SessionAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::unknown_session())?;
+        let token = raw_param(&params, "token").ok_or_else(ApiError::unknown_session)?;
+        let signed = read_protocol1(state, parts)?;
+        if signed.header.client_id != token {
+            return Err(AuthError::ClientMismatch.into());
+        }
+        let session = state.store.session_auth(&token).await?.ok_or_else(ApiError::unknown_session)?;
+        let secret = state.sealer.open(&session_secret_context(&session.token), &session.secret_sealed)?;
+        signed.verify(state, &secret)?;
+        Ok(SessionAuthed { session_id: session.id })
+    }
+}
+
+/// A request signed by a bound phone; carries the verified body.
+#[derive(Debug)]
+pub struct Device(pub DeviceCall);
+
+impl FromRequest<AppState> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let (_, pq) = target(&parts);
+        let authorization = header(&parts.headers, &["authorization"]).map(str::to_owned);
+        let method = parts.method.as_str().to_owned();
+        let bytes = super::extract::read_body(Request::from_parts(parts, body), state).await?;
+        let call = state.authenticate_device(authorization.as_deref(), &method, &pq, bytes).await?;
+        Ok(Device(call))
+    }
+}
+
+/// The operator's bearer token, checked in constant time against its configured hash.
+#[derive(Debug)]
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(expected) = state.config.admin_token_sha256 else {
+            return Err(ApiError::Forbidden {
+                code: "operator_api_disabled",
+                reason: "the operator API is disabled; start the server with --admin-token-file".into(),
+            });
+        };
+        let given = header(&parts.headers, &["authorization"])
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or(AuthError::MissingHeader)?;
+        let hash: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+        if bool::from(hash.ct_eq(&expected)) { Ok(Operator) } else { Err(AuthError::BadSignature.into()) }
+    }
+}

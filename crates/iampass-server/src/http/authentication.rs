@@ -1,0 +1,40 @@
+//! Routes of the published Authentication API.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use iampass_proto::wire::*;
+
+use super::auth::{AppAuth, SessionAuthed};
+use super::extract::{QueryMap, UserPath};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/authentication/authenticate_user/{app}/{user}", post(authenticate_user))
+        .route("/authentication/session_status/{token}", get(session_status))
+        .route("/authentication/logout/{token}", post(logout))
+}
+
+/// 202 when the login started, 200 when it did not (with `authenticated` false and a reason).
+async fn authenticate_user(
+    s: State<AppState>,
+    auth: AppAuth,
+    UserPath(user): UserPath,
+    q: QueryMap,
+) -> Result<(StatusCode, Json<AuthenticateResponse>), ApiError> {
+    let (methods, duration) = s.login_options(q.get("methods"), q.get("duration_seconds"))?;
+    let out = s.authenticate_user(&auth.app.id, &user, methods, duration).await?;
+    Ok((if out.started { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(out.response)))
+}
+
+async fn session_status(s: State<AppState>, auth: SessionAuthed) -> Result<Json<SessionStatusResponse>, ApiError> {
+    Ok(Json(s.session_status(&auth.session_id).await?))
+}
+
+async fn logout(s: State<AppState>, auth: SessionAuthed) -> Result<Json<StatusReply>, ApiError> {
+    Ok(Json(s.logout_session_by_app(&auth.session_id).await?))
+}

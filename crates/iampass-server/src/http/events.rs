@@ -1,0 +1,71 @@
+//! The console's Server-Sent Events stream: every session and user change of one application, in
+//! order, each once. Resumes after `Last-Event-ID`; heartbeats keep proxies from closing it.
+//! It reads the store's event log, woken by the hub, so a slow reader misses nothing.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::get;
+use futures_util::Stream;
+
+use super::auth::AppAuth;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const BATCH: u32 = 500;
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/management/events/{app}", get(events))
+}
+
+async fn events(
+    State(s): State<AppState>,
+    auth: AppAuth,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let app_id = auth.app.id;
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let start = match resume {
+        Some(id) => id,
+        None => s.store.latest_event_id(&app_id).await?,
+    };
+    let rx = s.store.hub().subscribe_events();
+    let stream = futures_util::stream::unfold(
+        (s, app_id, start, rx, Vec::new().into_iter()),
+        |(s, app, mut last, mut rx, mut buf)| async move {
+            loop {
+                if let Some(ev) = buf.next() {
+                    let sse = to_sse(&ev);
+                    return Some((Ok(sse), (s, app, last, rx, buf)));
+                }
+                rx.borrow_and_update();
+                match s.store.events_after(&app, last, BATCH).await {
+                    Ok(batch) if !batch.is_empty() => {
+                        last = batch.last().map_or(last, |e| e.id);
+                        buf = batch.into_iter();
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "event stream read failed");
+                        return None;
+                    }
+                }
+                if rx.changed().await.is_err() {
+                    return None;
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
+}
+
+fn to_sse(ev: &iampass_proto::wire::Event) -> SseEvent {
+    let data = serde_json::to_string(ev).unwrap_or_else(|_| "{}".into());
+    SseEvent::default().id(ev.id.to_string()).event(ev.data.kind()).data(data)
+}

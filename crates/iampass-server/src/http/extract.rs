@@ -1,0 +1,76 @@
+//! Input extractors whose failures are our JSON errors, not axum's plain-text ones: JSON bodies
+//! (400 with serde's reason, 413 over the limit), user ids from paths (decoded as the official
+//! client encodes them), query strings.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::domain::{Invalid, user_id};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit: state.config.body_limit_bytes })
+}
+
+/// A JSON request body.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let bytes = read_body(req, state).await?;
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            Invalid::new("malformed_json", format!("the request body is not valid JSON for this call: {e}")).into()
+        })
+    }
+}
+
+/// The `{user}` path segment, decoded as the official client encodes it and validated. It is
+/// read from the undecoded request path (axum's path extractors decode `%2B` to `+` first, which
+/// would then wrongly become a space); every user route ends with `{user}`.
+#[derive(Debug)]
+pub struct UserPath(pub String);
+
+impl FromRequestParts<AppState> for UserPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |o| &o.0);
+        let raw = uri.path().rsplit('/').next().unwrap_or_default();
+        Ok(UserPath(user_id::from_path_segment(raw)?))
+    }
+}
+
+/// The query string as name → value pairs (form-decoded, last value wins).
+#[derive(Debug, Default)]
+pub struct QueryMap(pub std::collections::HashMap<String, String>);
+
+impl QueryMap {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    pub fn u32(&self, name: &str) -> Result<Option<u32>, Invalid> {
+        self.get(name)
+            .map(|v| {
+                v.parse::<u32>().map_err(|_| Invalid::new("invalid_query", format!("{name} must be a whole number")))
+            })
+            .transpose()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(QueryMap(form_urlencoded::parse(q.as_bytes()).into_owned().collect()))
+    }
+}

@@ -1,0 +1,72 @@
+//! Routes of the published Management API.
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use iampass_proto::wire::*;
+
+use super::auth::AppAuth;
+use super::extract::{JsonBody, QueryMap, UserPath};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/management/add_users/{app}", post(add_users))
+        .route("/management/delete_users/{app}", post(delete_users))
+        .route("/management/device_registration_link/{app}/{user}", get(registration_link))
+        .route("/management/has_registered_mobile_device/{app}/{user}", get(has_device))
+        .route("/management/lost_user_mobile_device/{app}/{user}", get(lost_device))
+        .route("/management/send_registration_sms/{app}/{user}", post(send_sms))
+}
+
+async fn add_users(
+    s: axum::extract::State<AppState>,
+    auth: AppAuth,
+    JsonBody(req): JsonBody<UsersRequest>,
+) -> Result<(StatusCode, Json<AddUsersResponse>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.add_users(&auth.app.id, &req.users).await?)))
+}
+
+async fn delete_users(
+    s: axum::extract::State<AppState>,
+    auth: AppAuth,
+    JsonBody(req): JsonBody<UsersRequest>,
+) -> Result<Json<DeleteUsersResponse>, ApiError> {
+    Ok(Json(s.delete_users(&auth.app.id, &req.users).await?))
+}
+
+async fn registration_link(
+    s: axum::extract::State<AppState>,
+    auth: AppAuth,
+    UserPath(user): UserPath,
+    q: QueryMap,
+) -> Result<Json<RegistrationLinkResponse>, ApiError> {
+    Ok(Json(s.registration_link(&auth.app.id, &user, q.get("display_name").map(str::to_owned)).await?))
+}
+
+async fn has_device(
+    s: axum::extract::State<AppState>,
+    auth: AppAuth,
+    UserPath(user): UserPath,
+) -> Result<Json<DeviceRegisteredResponse>, ApiError> {
+    Ok(Json(s.has_registered_mobile_device(&auth.app.id, &user).await?))
+}
+
+async fn lost_device(
+    s: axum::extract::State<AppState>,
+    auth: AppAuth,
+    UserPath(user): UserPath,
+) -> Result<Json<RegistrationLinkResponse>, ApiError> {
+    Ok(Json(s.lost_user_mobile_device(&auth.app.id, &user).await?))
+}
+
+async fn send_sms(
+    s: axum::extract::State<AppState>,
+    auth: AppAuth,
+    UserPath(user): UserPath,
+    JsonBody(req): JsonBody<SendSmsRequest>,
+) -> Result<Json<StatusReply>, ApiError> {
+    Ok(Json(s.send_registration_sms(&auth.app.id, &user, &req).await?))
+}

@@ -1,0 +1,79 @@
+//! The HTTP surface: one file per API area, each a `Router`; here they are joined with the
+//! cross-cutting layers (body limit, access log, metrics) and a JSON 404 for unknown routes.
+
+mod auth;
+mod authentication;
+mod console;
+mod device;
+mod events;
+mod extract;
+mod management;
+mod operator;
+mod register;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub use auth::RequestContext;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    Router::new()
+        .merge(management::routes())
+        .merge(authentication::routes())
+        .merge(console::routes())
+        .merge(events::routes())
+        .merge(register::routes())
+        .merge(device::routes())
+        .merge(operator::routes())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+async fn healthz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
+    s.store.next_deadline().await?;
+    Ok("ok")
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    match &s.metrics {
+        Some(handle) => handle.render().into_response(),
+        None => (StatusCode::NOT_FOUND, "metrics are not enabled").into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("unknown_route", "no such route")
+}
+
+/// One line per request: method, route template (never the raw path: it holds tokens), status,
+/// latency, application. Also feeds the Prometheus counters.
+async fn access_log(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let ctx = RequestContext::default();
+    req.extensions_mut().insert(ctx.clone());
+    let response = next.run(req).await;
+    let latency = start.elapsed();
+    let status = response.status().as_u16();
+    let app = ctx.0.get().map_or("-", String::as_str);
+    tracing::info!(target: "iampass::access", %method, route = %route, status, latency_ms = latency.as_secs_f64() * 1e3, app, "request");
+    let labels = [("route", route), ("status", status.to_string())];
+    metrics::counter!("iampass_http_requests_total", &labels).increment(1);
+    metrics::histogram!("iampass_http_request_duration_seconds", &labels[..1]).record(latency.as_secs_f64());
+    response
+}

@@ -1,0 +1,20 @@
+//! iampass-server: a push-authentication service compatible with IAMPASS (Management and
+//! Authentication APIs, protocol 1), plus the reference phone's protocol and the console's
+//! extensions. `main.rs` is only the CLI; everything here is usable in-process (the tests and the
+//! console's embedded server start it this way).
+
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod replay;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod store;
+
+pub use config::Config;
+pub use server::{Running, StartError, start};

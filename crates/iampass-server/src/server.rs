@@ -1,0 +1,125 @@
+//! Starting and stopping the service: open the store and key, bind, serve with graceful shutdown,
+//! run the sweeper. Used by `main` and by the tests, which start real servers on port 0.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::crypto::{CryptoError, Sealer};
+use crate::hub::Hub;
+use crate::replay::ReplayCache;
+use crate::service::sweeper;
+use crate::state::{AppState, REPLAY_CAPACITY};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("invalid public URL {0:?}: it must be an absolute http(s) URL")]
+    PublicUrl(String),
+}
+
+/// The process-wide Prometheus recorder (a recorder can be installed only once).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok().map(|_| handle)
+        })
+        .clone()
+}
+
+/// Opens the store and key file: what both `serve` and the `app` commands need.
+pub fn open(config: &Config) -> Result<(Store, Sealer), StartError> {
+    let sealer = Sealer::load_or_create(&config.key_file)?;
+    let store = Store::open(&config.db, Arc::new(Hub::new(0)))?;
+    Ok((store, sealer))
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    /// Stops accepting, lets in-flight requests finish, stops the sweeper.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Resolves when the server stops on its own (it should not).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        (&mut self.task).await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+fn resolve_public_url(config: &Config, addr: SocketAddr) -> Result<String, StartError> {
+    match &config.public_url {
+        Some(u) => {
+            let parsed = url::Url::parse(u).map_err(|_| StartError::PublicUrl(u.clone()))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(StartError::PublicUrl(u.clone()));
+            }
+            Ok(u.trim_end_matches('/').to_owned())
+        }
+        None => Ok(format!("http://{addr}")),
+    }
+}
+
+/// Binds `config.listen` (port 0 picks a free port) and serves until stopped.
+pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartError> {
+    let (store, sealer) = open(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let public_url = resolve_public_url(&config, addr)?;
+    let state = AppState {
+        store,
+        sealer: Arc::new(sealer),
+        clock,
+        replay: Arc::new(ReplayCache::new(REPLAY_CAPACITY)),
+        config: Arc::new(config),
+        public_url: public_url.into(),
+        metrics: metrics_handle(),
+    };
+    let (shutdown, rx) = watch::channel(false);
+    let app = crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let sweeper = tokio::spawn(sweeper::run(state.clone(), rx.clone()));
+    let mut stop = rx;
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        sweeper.abort();
+        served
+    });
+    Ok(Running { addr, state, shutdown, task })
+}

@@ -1,0 +1,87 @@
+//! The console's extensions of the Management API: paged listings and remote logout.
+
+use iampass_proto::wire::*;
+
+use crate::domain::Invalid;
+use crate::domain::session::{EndedBy, Trigger};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const DEFAULT_PAGE: u32 = 100;
+pub const MAX_PAGE: u32 = 1000;
+
+fn page_size(limit: Option<u32>) -> Result<u32, Invalid> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
+        Some(_) => Err(Invalid::new("invalid_limit", format!("limit must be from 1 to {MAX_PAGE}"))),
+    }
+}
+
+fn cursor(raw: Option<&str>) -> Result<Option<i64>, Invalid> {
+    raw.filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse::<i64>()
+                .ok()
+                .filter(|v| *v >= 0)
+                .ok_or_else(|| Invalid::new("invalid_cursor", "the cursor is not one this server gave out"))
+        })
+        .transpose()
+}
+
+impl AppState {
+    pub async fn list_users(
+        &self,
+        app_id: &str,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<UsersPage, ApiError> {
+        let limit = page_size(limit)?;
+        let after = cursor(after)?.unwrap_or(0);
+        let (users, next) = self.store.list_users(app_id, after, limit, self.now()).await?;
+        Ok(UsersPage { status: true, users, next_cursor: next.map(|n| n.to_string()) })
+    }
+
+    pub async fn list_sessions(
+        &self,
+        app_id: &str,
+        status: Option<&str>,
+        user: Option<&str>,
+        before: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<SessionsPage, ApiError> {
+        let limit = page_size(limit)?;
+        let before = cursor(before)?;
+        let status = status
+            .filter(|s| !s.is_empty())
+            .map(|s| SessionStatus::parse(s).ok_or_else(|| Invalid::new("invalid_status", "unknown session status")))
+            .transpose()?;
+        let user_row = match user.filter(|u| !u.is_empty()) {
+            Some(u) => Some(self.require_user(app_id, u).await?.row),
+            None => None,
+        };
+        let (rows, next) = self.store.list_sessions(app_id, status, user_row, before, limit).await?;
+        Ok(SessionsPage {
+            status: true,
+            sessions: rows.iter().map(|r| r.summary()).collect(),
+            next_cursor: next.map(|n| n.to_string()),
+        })
+    }
+
+    pub async fn console_logout_session(&self, app_id: &str, session_id: &str) -> Result<LogoutReply, ApiError> {
+        let before = self
+            .store
+            .session(session_id)
+            .await?
+            .filter(|s| s.app_id == app_id)
+            .ok_or_else(ApiError::unknown_session)?;
+        let after = self.transition(session_id, Trigger::End(EndedBy::Console)).await?;
+        Ok(LogoutReply { status: true, closed: u32::from(after.status != before.status) })
+    }
+
+    pub async fn console_logout_user(&self, app_id: &str, user: &str) -> Result<LogoutReply, ApiError> {
+        let user = self.require_user(app_id, user).await?;
+        let n = self.store.end_user_sessions(&user, EndedBy::Console, self.now(), self.config.policy()).await?;
+        Ok(LogoutReply { status: true, closed: u32::try_from(n).unwrap_or(u32::MAX) })
+    }
+}

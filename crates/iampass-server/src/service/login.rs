@@ -1,0 +1,129 @@
+//! The published Authentication API: start a push login, read its status, log it out.
+
+use iampass_proto::wire::*;
+use zeroize::Zeroizing;
+
+use crate::config::secs_to_ms;
+use crate::crypto;
+use crate::domain::Invalid;
+use crate::domain::session::{EndedBy, Trigger};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{NewSession, SessionRow};
+
+/// Methods when the caller names none ("IAMPASS will choose"): a confirmation on the phone.
+const DEFAULT_METHODS: [Method; 1] = [Method::Acceptance];
+
+pub fn session_secret_context(token: &str) -> String {
+    format!("session-secret:{token}")
+}
+
+/// Whether the login started (202) or not (200), and the published answer.
+#[derive(Debug)]
+pub struct LoginStarted {
+    pub started: bool,
+    pub response: AuthenticateResponse,
+}
+
+fn not_started(reason: &str) -> LoginStarted {
+    LoginStarted {
+        started: false,
+        response: AuthenticateResponse {
+            authentication_status: AuthenticationStatus {
+                authenticated: false,
+                session_status: SessionStatus::Failed,
+                reason: Some(reason.to_owned()),
+                status_url: None,
+                logout_url: None,
+                session_token: None,
+                session_secret: None,
+                session_id: None,
+            },
+        },
+    }
+}
+
+impl AppState {
+    /// Parses `methods=` and `duration_seconds=` as the official client sends them.
+    pub fn login_options(&self, methods: Option<&str>, duration: Option<&str>) -> Result<(Vec<Method>, u64), Invalid> {
+        let methods = match methods {
+            None => DEFAULT_METHODS.to_vec(),
+            Some(m) => Method::parse_list(m).map_err(|bad| {
+                Invalid::new("invalid_methods", format!("unknown method {bad:?}; use acceptance, device or facial"))
+            })?,
+        };
+        let methods = if methods.is_empty() { DEFAULT_METHODS.to_vec() } else { methods };
+        let max = self.config.max_session_duration_secs;
+        let duration = match duration {
+            None => self.config.session_duration_secs,
+            Some(d) => d.trim().parse::<u64>().ok().filter(|d| (1..=max).contains(d)).ok_or_else(|| {
+                Invalid::new("invalid_duration", format!("duration_seconds must be a whole number from 1 to {max}"))
+            })?,
+        };
+        Ok((methods, duration))
+    }
+
+    pub async fn authenticate_user(
+        &self,
+        app_id: &str,
+        user: &str,
+        methods: Vec<Method>,
+        duration_secs: u64,
+    ) -> Result<LoginStarted, ApiError> {
+        let user = self.require_user(app_id, user).await?;
+        let Some(device_id) = self.store.has_active_device(user.row).await? else {
+            return Ok(not_started("no_device"));
+        };
+        let token = crypto::new_hex_id();
+        let secret = Zeroizing::new(crypto::new_secret());
+        let new = NewSession {
+            id: crypto::new_hex_id(),
+            secret_sealed: self.sealer.seal(&session_secret_context(&token), &secret),
+            token: token.clone(),
+            user,
+            device_id,
+            methods,
+            duration_ms: secs_to_ms(duration_secs),
+        };
+        let row = self.store.create_session(new, self.now(), self.config.policy()).await?;
+        Ok(LoginStarted {
+            started: true,
+            response: AuthenticateResponse {
+                authentication_status: AuthenticationStatus {
+                    authenticated: true,
+                    session_status: row.status,
+                    reason: None,
+                    status_url: Some(self.url(&format!("/authentication/session_status/{token}"))),
+                    logout_url: Some(self.url(&format!("/authentication/logout/{token}"))),
+                    session_token: Some(token),
+                    session_secret: Some(secret.to_string()),
+                    session_id: Some(row.id),
+                },
+            },
+        })
+    }
+
+    /// Applies any deadline that is due before answering, so a status is exact to the moment.
+    pub async fn session_status(&self, session_id: &str) -> Result<SessionStatusResponse, ApiError> {
+        let row = self.transition(session_id, Trigger::Tick).await?;
+        Ok(SessionStatusResponse::new(SessionState {
+            authenticated: row.status.is_live(),
+            session_status: row.status,
+            reason: row.reason,
+        }))
+    }
+
+    pub async fn logout_session_by_app(&self, session_id: &str) -> Result<StatusReply, ApiError> {
+        self.transition(session_id, Trigger::End(EndedBy::Application)).await?;
+        Ok(StatusReply { status: true, reason: None })
+    }
+
+    /// Runs one trigger on one session; a refusal becomes 409.
+    pub(crate) async fn transition(&self, session_id: &str, trigger: Trigger) -> Result<SessionRow, ApiError> {
+        match self.store.transition(session_id, trigger, self.now(), self.config.policy()).await? {
+            None => Err(ApiError::unknown_session()),
+            Some(Err(refused)) => Err(ApiError::Conflict { code: "session_state", reason: refused.to_string() }),
+            Some(Ok(row)) => Ok(row),
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The published Management API: users, registration links, device checks, lost devices.
+
+use iampass_proto::wire::*;
+
+use crate::clock::rfc3339;
+use crate::config::secs_to_ms;
+use crate::crypto;
+use crate::domain::{Invalid, user_id};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{UserRow, devices, links};
+
+/// Display names shown on the enrolment page are bounded like user ids.
+const MAX_DISPLAY_NAME_BYTES: usize = 256;
+
+impl AppState {
+    pub async fn add_users(&self, app_id: &str, users: &[String]) -> Result<AddUsersResponse, ApiError> {
+        let users = user_id::validate_list(users)?;
+        let (created, existing) = self.store.add_users(app_id, users, self.now()).await?;
+        Ok(AddUsersResponse { status: true, users: AddUsersResult { created, existing } })
+    }
+
+    pub async fn delete_users(&self, app_id: &str, users: &[String]) -> Result<DeleteUsersResponse, ApiError> {
+        let users = user_id::validate_list(users)?;
+        let (deleted, missing) = self.store.delete_users(app_id, users, self.now(), self.config.policy()).await?;
+        Ok(DeleteUsersResponse { status: true, deleted, missing })
+    }
+
+    pub async fn registration_link(
+        &self,
+        app_id: &str,
+        user: &str,
+        display_name: Option<String>,
+    ) -> Result<RegistrationLinkResponse, ApiError> {
+        let display_name = validate_display_name(display_name)?;
+        let user = self.require_user(app_id, user).await?;
+        self.issue_link(user, display_name, false).await
+    }
+
+    pub async fn has_registered_mobile_device(
+        &self,
+        app_id: &str,
+        user: &str,
+    ) -> Result<DeviceRegisteredResponse, ApiError> {
+        let user = self.require_user(app_id, user).await?;
+        let device = self.store.has_active_device(user.row).await?;
+        Ok(DeviceRegisteredResponse { status: true, device_registered: device.is_some() })
+    }
+
+    /// Disables the user's phone at once (its sessions close) and issues a new link, atomically.
+    pub async fn lost_user_mobile_device(
+        &self,
+        app_id: &str,
+        user: &str,
+    ) -> Result<RegistrationLinkResponse, ApiError> {
+        let user = self.require_user(app_id, user).await?;
+        self.issue_link(user, None, true).await
+    }
+
+    /// SMS delivery needs a gateway this server is not configured with: say so rather than
+    /// pretend, after checking the request as a real gateway would.
+    pub async fn send_registration_sms(
+        &self,
+        app_id: &str,
+        user: &str,
+        req: &SendSmsRequest,
+    ) -> Result<StatusReply, ApiError> {
+        let number = req.phone_number.trim();
+        let digits = number.strip_prefix('+').unwrap_or("");
+        if digits.len() < 8 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Invalid::new(
+                "invalid_phone_number",
+                "the phone number must be in E.164 form, like +15551234567",
+            )
+            .into());
+        }
+        self.require_user(app_id, user).await?;
+        Ok(StatusReply {
+            status: false,
+            reason: Some(
+                "SMS delivery is not configured on this server; share the registration link or its QR code".into(),
+            ),
+        })
+    }
+
+    async fn issue_link(
+        &self,
+        user: UserRow,
+        display_name: Option<String>,
+        lost: bool,
+    ) -> Result<RegistrationLinkResponse, ApiError> {
+        let token = crypto::new_link_token();
+        let hash = crypto::hash_token(&token);
+        let now = self.now();
+        let expires_at = now + secs_to_ms(self.config.link_lifetime_secs);
+        let policy = self.config.policy();
+        self.store
+            .write(move |w| {
+                if lost {
+                    devices::disable_active(w, &user, "lost", now, &policy)?;
+                }
+                links::issue(w, &user, &hash, display_name.as_deref(), now, expires_at)
+            })
+            .await?;
+        Ok(RegistrationLinkResponse {
+            status: true,
+            register_url: self.url(&format!("/register/{token}")),
+            expires_at: Some(rfc3339(expires_at)),
+            expires_in_seconds: Some(self.config.link_lifetime_secs),
+        })
+    }
+}
+
+fn validate_display_name(name: Option<String>) -> Result<Option<String>, Invalid> {
+    let Some(name) = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) else { return Ok(None) };
+    if name.len() > MAX_DISPLAY_NAME_BYTES || name.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "invalid_display_name",
+            format!("a display name is at most {MAX_DISPLAY_NAME_BYTES} bytes, without control characters"),
+        ));
+    }
+    Ok(Some(name))
+}

@@ -1,0 +1,27 @@
+//! What the service does, one area per file, as methods on [`AppState`]: checks, store calls and
+//! the answer's shape. Handlers only extract and call these; these never see HTTP types.
+
+pub mod apps;
+mod console;
+pub mod login;
+mod management;
+mod phone;
+pub mod sweeper;
+
+pub use apps::CreatedApp;
+pub use phone::{BindRequest, DeviceCall};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::UserRow;
+
+impl AppState {
+    /// The live user `external_id` of `app_id`, or 404.
+    pub(crate) async fn require_user(&self, app_id: &str, external_id: &str) -> Result<UserRow, ApiError> {
+        self.store.user(app_id, external_id).await?.ok_or_else(ApiError::unknown_user)
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+}

@@ -1,0 +1,247 @@
+//! The reference phone's side: reading and binding a registration link, then signed calls to
+//! fetch login requests (long-poll), answer them, report presence, list and end its sessions.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use iampass_proto::AuthError;
+use iampass_proto::device_v1;
+use iampass_proto::hmac_v1::check_timestamp;
+use iampass_proto::wire::*;
+
+use crate::clock::rfc3339;
+use crate::crypto;
+use crate::domain::Invalid;
+use crate::domain::session::{EndedBy, Trigger};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{BindOutcome, DeviceRecord, NewDevice};
+
+const MAX_DEVICE_NAME_CHARS: usize = 64;
+const MAX_PLATFORM_CHARS: usize = 32;
+const SESSIONS_SHOWN_TO_PHONE: u32 = 50;
+
+/// An authenticated phone call: who called, and the body it signed.
+#[derive(Debug)]
+pub struct DeviceCall {
+    pub device: DeviceRecord,
+    /// Kept as raw bytes: the signature covers them exactly.
+    pub body: Bytes,
+}
+
+impl DeviceCall {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Invalid::new("malformed_json", format!("the request body is not valid JSON for this call: {e}")).into()
+        })
+    }
+}
+
+/// A binding request with where it came from (recorded with the device).
+#[derive(Debug)]
+pub struct BindRequest {
+    pub body: RegisterDeviceRequest,
+    pub source: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+fn text_field(value: &str, what: &str, max: usize) -> Result<String, Invalid> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "invalid_device",
+            format!("{what} must be 1 to {max} characters, without control characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+fn link_gone(outcome: &BindOutcome) -> ApiError {
+    let (code, reason) = match outcome {
+        BindOutcome::AlreadyUsed => ("link_used", "this registration link has already been used; ask for a new one"),
+        BindOutcome::Revoked => ("link_revoked", "this registration link was replaced by a newer one; use the newest"),
+        _ => ("link_expired", "this registration link has expired; ask for a new one"),
+    };
+    ApiError::Gone { code, reason: reason.into() }
+}
+
+fn unknown_link() -> ApiError {
+    ApiError::not_found("unknown_link", "no registration link has this token")
+}
+
+impl AppState {
+    pub async fn registration_info(&self, token: &str) -> Result<RegistrationInfo, ApiError> {
+        let link = self.store.link_info(crypto::hash_token(token)).await?.ok_or_else(unknown_link)?;
+        let now = self.now();
+        let outcome = match link.state.as_str() {
+            "used" => Some(BindOutcome::AlreadyUsed),
+            "revoked" => Some(BindOutcome::Revoked),
+            _ if link.user_deleted => Some(BindOutcome::Revoked),
+            _ if now >= link.expires_at => Some(BindOutcome::Expired),
+            _ => None,
+        };
+        if let Some(o) = outcome {
+            return Err(link_gone(&o));
+        }
+        Ok(RegistrationInfo {
+            application_name: link.app_name,
+            display_name: link.display_name,
+            expires_at: rfc3339(link.expires_at),
+            expires_in_seconds: u64::try_from((link.expires_at - now) / 1000).unwrap_or(0),
+        })
+    }
+
+    pub async fn bind_device(&self, token: &str, req: BindRequest) -> Result<RegisterDeviceResponse, ApiError> {
+        let name = text_field(&req.body.name, "the device name", MAX_DEVICE_NAME_CHARS)?;
+        let platform = text_field(&req.body.platform, "the platform", MAX_PLATFORM_CHARS)?;
+        let key = device_v1::decode_public_key(&req.body.public_key)
+            .map_err(|e| Invalid::new("invalid_public_key", e.to_string()))?;
+        device_v1::verify_registration_proof(&key, token, &req.body.proof)?;
+        let device = NewDevice {
+            id: crypto::new_hex_id(),
+            public_key: key.to_bytes().to_vec(),
+            name,
+            platform,
+            bound_from: req.source,
+            user_agent: req.user_agent.map(|ua| ua.chars().take(256).collect()),
+        };
+        let device_id = device.id.clone();
+        match self.store.bind_device(crypto::hash_token(token), device, self.now(), self.config.policy()).await? {
+            BindOutcome::Bound { user, app_name, display_name } => Ok(RegisterDeviceResponse {
+                device_id,
+                application_id: user.app_id,
+                application_name: app_name,
+                user_id: user.external_id,
+                display_name,
+            }),
+            BindOutcome::Unknown => Err(unknown_link()),
+            other => Err(link_gone(&other)),
+        }
+    }
+
+    /// Checks a device-signed request: the header, the window, the device, the signature, and
+    /// that the nonce is fresh (checked last, so only genuine requests use up cache space).
+    pub async fn authenticate_device(
+        &self,
+        authorization: Option<&str>,
+        method: &str,
+        target: &str,
+        body: Bytes,
+    ) -> Result<DeviceCall, ApiError> {
+        let auth = device_v1::parse(authorization.ok_or(AuthError::MissingHeader)?)?;
+        let window = i64::try_from(self.config.timestamp_window_secs).unwrap_or(i64::MAX);
+        check_timestamp(auth.timestamp, self.clock.now_secs(), window)?;
+        let device = self.store.device(&auth.device_id).await?.ok_or(AuthError::UnknownClient)?;
+        let key_bytes: [u8; 32] = device
+            .public_key
+            .as_slice()
+            .try_into()
+            .map_err(|_| ApiError::Internal("stored device key has the wrong length".into()))?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|_| ApiError::Internal("stored device key is invalid".into()))?;
+        auth.verify(&key, method, target, &body)?;
+        if !device.is_active() {
+            return Err(ApiError::Forbidden {
+                code: "device_disabled",
+                reason: "this device has been disabled (lost, replaced or removed); enroll it again with a new link"
+                    .into(),
+            });
+        }
+        self.replay.check_and_remember(
+            &format!("device:{}", device.id),
+            &auth.nonce,
+            self.clock.now_secs(),
+            auth.timestamp.saturating_add(window),
+        )?;
+        Ok(DeviceCall { device, body })
+    }
+
+    /// Login requests waiting for this phone. Waits up to `wait` seconds (capped) for one to
+    /// arrive and returns the instant it does.
+    pub async fn pending_requests(&self, device: &DeviceRecord, wait_secs: u64) -> Result<PendingRequests, ApiError> {
+        let wait = Duration::from_secs(wait_secs.min(self.config.long_poll_max_secs));
+        let deadline = tokio::time::Instant::now() + wait;
+        self.store.touch_device(&device.id, self.now()).await?;
+        let hub = self.store.hub().clone();
+        let waiter = hub.device_waiter(&device.id);
+        let result = async {
+            loop {
+                let notified = waiter.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                let rows = self.store.fetch_requests(&device.id, self.now(), self.config.policy()).await?;
+                if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
+                    return Ok::<_, ApiError>(rows);
+                }
+                // On timeout, loop once more: a last fetch, then the deadline check returns.
+                let _ = tokio::time::timeout_at(deadline, notified).await;
+            }
+        }
+        .await;
+        hub.release_device_waiter(&device.id, waiter);
+        let policy = self.config.policy();
+        let requests = result?
+            .into_iter()
+            .map(|r| LoginRequest {
+                answer_by: rfc3339(r.created_at + policy.request_timeout_ms),
+                session_id: r.id,
+                application_name: device.app_name.clone(),
+                user_id: r.user_id,
+                methods: r.methods,
+                created_at: rfc3339(r.created_at),
+            })
+            .collect();
+        Ok(PendingRequests { requests })
+    }
+
+    /// The phone's own session (its device's for answering, its user's for logout), or 404.
+    async fn phone_session(&self, device: &DeviceRecord, session_id: &str, answering: bool) -> Result<(), ApiError> {
+        let s = self.store.session(session_id).await?.ok_or_else(ApiError::unknown_session)?;
+        let mine =
+            if answering { s.device_id.as_deref() == Some(device.id.as_str()) } else { s.user_row == device.user.row };
+        if mine { Ok(()) } else { Err(ApiError::unknown_session()) }
+    }
+
+    pub async fn answer_request(
+        &self,
+        device: &DeviceRecord,
+        session_id: &str,
+        answer: AnswerRequest,
+    ) -> Result<SessionReply, ApiError> {
+        self.phone_session(device, session_id, true).await?;
+        let trigger = match answer.decision {
+            Decision::Approve if answer.fraud => {
+                return Err(Invalid::new("invalid_answer", "an approval cannot also report fraud").into());
+            }
+            Decision::Approve => Trigger::Approve { satisfied: answer.methods },
+            Decision::Deny => Trigger::Deny { fraud: answer.fraud },
+        };
+        let row = self.transition(session_id, trigger).await?;
+        if row.status == SessionStatus::Active && !device.nearby {
+            // Approving on the phone shows it is with its user.
+            self.store.set_presence(device, true, self.now(), self.config.policy()).await?;
+        }
+        Ok(SessionReply { session: row.summary() })
+    }
+
+    pub async fn report_presence(&self, device: &DeviceRecord, nearby: bool) -> Result<PresenceReply, ApiError> {
+        let changed = self.store.set_presence(device, nearby, self.now(), self.config.policy()).await?;
+        Ok(PresenceReply { nearby, changed })
+    }
+
+    pub async fn phone_sessions(&self, device: &DeviceRecord) -> Result<DeviceSessions, ApiError> {
+        let rows = self.store.user_sessions(device.user.row, SESSIONS_SHOWN_TO_PHONE).await?;
+        Ok(DeviceSessions { sessions: rows.iter().map(|r| r.summary()).collect() })
+    }
+
+    pub async fn phone_logout(&self, device: &DeviceRecord, session_id: &str) -> Result<SessionReply, ApiError> {
+        self.phone_session(device, session_id, false).await?;
+        let row = self.transition(session_id, Trigger::End(EndedBy::Phone)).await?;
+        Ok(SessionReply { session: row.summary() })
+    }
+
+    pub async fn forget_device(&self, device: &DeviceRecord) -> Result<StatusReply, ApiError> {
+        self.store.remove_device(device, self.now(), self.config.policy()).await?;
+        Ok(StatusReply { status: true, reason: None })
+    }
+}

@@ -1,0 +1,30 @@
+//! The shared state every handler gets: `Arc`s only, cheap to clone.
+
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::crypto::Sealer;
+use crate::replay::ReplayCache;
+use crate::store::Store;
+
+/// Nonces remembered at most; past it signed requests are refused (503), not forgotten.
+pub const REPLAY_CAPACITY: usize = 2_000_000;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub sealer: Arc<Sealer>,
+    pub clock: SharedClock,
+    pub replay: Arc<ReplayCache>,
+    pub config: Arc<Config>,
+    /// Resolved public base URL, without a trailing slash.
+    pub public_url: Arc<str>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl AppState {
+    pub fn now(&self) -> crate::clock::Millis {
+        self.clock.now_ms()
+    }
+}

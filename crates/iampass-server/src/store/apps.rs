@@ -1,0 +1,88 @@
+//! Applications table.
+
+use rusqlite::{OptionalExtension as _, params};
+
+use super::{Store, StoreError};
+use crate::clock::Millis;
+
+#[derive(Clone)]
+pub struct AppRecord {
+    pub id: String,
+    pub name: String,
+    pub secret_sealed: Vec<u8>,
+    pub created_at: Millis,
+    pub secret_rotated_at: Millis,
+}
+
+impl std::fmt::Debug for AppRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppRecord").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+const COLUMNS: &str = "id, name, secret_sealed, created_at, secret_rotated_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
+    Ok(AppRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        secret_sealed: r.get(2)?,
+        created_at: r.get(3)?,
+        secret_rotated_at: r.get(4)?,
+    })
+}
+
+impl Store {
+    pub async fn create_app(&self, app: AppRecord) -> Result<(), StoreError> {
+        self.write(move |w| {
+            w.tx.execute(
+                &format!("INSERT INTO applications ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                params![app.id, app.name, app.secret_sealed, app.created_at, app.secret_rotated_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn app(&self, id: &str) -> Result<Option<AppRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| {
+            Ok(c.prepare_cached(&format!("SELECT {COLUMNS} FROM applications WHERE id = ?1"))?
+                .query_row([id], from_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Every application with its number of live users, oldest first.
+    pub async fn apps(&self) -> Result<Vec<(AppRecord, u64)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS}, (SELECT COUNT(*) FROM users u WHERE u.app_id = a.id AND u.deleted_at IS NULL)
+                 FROM applications a ORDER BY created_at, id"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get::<_, i64>(5)? as u64)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// Replaces the sealed secret; `false` if there is no such application.
+    pub async fn rotate_app_secret(&self, id: &str, sealed: Vec<u8>, now: Millis) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |w| {
+            let n = w.tx.execute(
+                "UPDATE applications SET secret_sealed = ?2, secret_rotated_at = ?3 WHERE id = ?1",
+                params![id, sealed, now],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    /// Deletes an application and, by cascade, all its users, devices, sessions and events.
+    pub async fn delete_app(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |w| Ok(w.tx.execute("DELETE FROM applications WHERE id = ?1", [id])? == 1)).await
+    }
+}

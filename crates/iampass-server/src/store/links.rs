@@ -1,0 +1,112 @@
+//! Registration links: issued hashed, one live per user, single use, expiring; and binding a
+//! phone at one, which is where a device comes into being.
+
+use iampass_proto::wire::UserChange;
+use rusqlite::{OptionalExtension as _, Transaction, params};
+
+use super::users::user_event;
+use super::{NewDevice, Store, StoreError, UserRow, Writer, devices};
+use crate::clock::Millis;
+use crate::domain::session::Policy;
+
+/// What a link token resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub state: String,
+    pub expires_at: Millis,
+    pub display_name: Option<String>,
+    pub user: UserRow,
+    pub user_deleted: bool,
+    pub app_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindOutcome {
+    Bound { user: UserRow, app_name: String, display_name: Option<String> },
+    Unknown,
+    AlreadyUsed,
+    Revoked,
+    Expired,
+}
+
+pub(super) fn revoke_live(tx: &Transaction<'_>, user_row: i64, now: Millis) -> Result<usize, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE registration_links SET state = 'revoked', ended_at = ?2 WHERE user_id = ?1 AND state = 'live'",
+        )?
+        .execute(params![user_row, now])?)
+}
+
+/// Issues a new link for `user`, revoking any live one (one live link per user).
+pub fn issue(
+    w: &mut Writer<'_>,
+    user: &UserRow,
+    token_hash: &[u8],
+    display_name: Option<&str>,
+    now: Millis,
+    expires_at: Millis,
+) -> Result<(), StoreError> {
+    revoke_live(w.tx, user.row, now)?;
+    w.tx.prepare_cached(
+        "INSERT INTO registration_links (token_hash, user_id, display_name, created_at, expires_at, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'live')",
+    )?
+    .execute(params![token_hash, user.row, display_name, now, expires_at])?;
+    w.emit(&user.app_id, now, user_event(&user.external_id, UserChange::LinkIssued, None, None))
+}
+
+fn info(tx: &rusqlite::Connection, token_hash: &[u8]) -> Result<Option<LinkInfo>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT l.state, l.expires_at, l.display_name, u.id, u.app_id, u.external_id, u.created_at,
+                    u.deleted_at IS NOT NULL, a.name
+             FROM registration_links l JOIN users u ON u.id = l.user_id JOIN applications a ON a.id = u.app_id
+             WHERE l.token_hash = ?1",
+        )?
+        .query_row([token_hash], |r| {
+            Ok(LinkInfo {
+                state: r.get(0)?,
+                expires_at: r.get(1)?,
+                display_name: r.get(2)?,
+                user: UserRow { row: r.get(3)?, app_id: r.get(4)?, external_id: r.get(5)?, created_at: r.get(6)? },
+                user_deleted: r.get(7)?,
+                app_name: r.get(8)?,
+            })
+        })
+        .optional()?)
+}
+
+impl Store {
+    pub async fn link_info(&self, token_hash: Vec<u8>) -> Result<Option<LinkInfo>, StoreError> {
+        self.read(move |c| info(c, &token_hash)).await
+    }
+
+    /// Binds a phone at a link, atomically: the link is used up, any earlier phone of the user is
+    /// disabled (its sessions close), the new one recorded.
+    pub async fn bind_device(
+        &self,
+        token_hash: Vec<u8>,
+        device: NewDevice,
+        now: Millis,
+        policy: Policy,
+    ) -> Result<BindOutcome, StoreError> {
+        self.write(move |w| {
+            let Some(link) = info(w.tx, &token_hash)? else { return Ok(BindOutcome::Unknown) };
+            match link.state.as_str() {
+                "used" => return Ok(BindOutcome::AlreadyUsed),
+                "revoked" => return Ok(BindOutcome::Revoked),
+                _ if link.user_deleted => return Ok(BindOutcome::Revoked),
+                _ if now >= link.expires_at => return Ok(BindOutcome::Expired),
+                _ => {}
+            }
+            w.tx.execute(
+                "UPDATE registration_links SET state = 'used', ended_at = ?2 WHERE token_hash = ?1",
+                params![token_hash, now],
+            )?;
+            devices::disable_active(w, &link.user, "replaced", now, &policy)?;
+            devices::insert(w, &link.user, &device, now)?;
+            Ok(BindOutcome::Bound { user: link.user, app_name: link.app_name, display_name: link.display_name })
+        })
+        .await
+    }
+}

@@ -1,0 +1,216 @@
+//! The only module that speaks SQL. SQLite (WAL, foreign keys on) through a small connection pool,
+//! called from async code on the blocking pool. Every write runs in one `BEGIN IMMEDIATE`
+//! transaction together with the events it causes; after the commit the [`Hub`] wakes waiters.
+//! A second backend (PostgreSQL, several nodes) would implement these same methods.
+
+mod apps;
+pub mod devices;
+mod events;
+pub mod links;
+mod sessions;
+mod users;
+
+pub use apps::AppRecord;
+pub use devices::{DeviceRecord, NewDevice};
+pub use links::{BindOutcome, LinkInfo};
+pub use sessions::{NewSession, SessionAuth, SessionRow};
+pub use users::UserRow;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use iampass_proto::wire::EventData;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::clock::Millis;
+use crate::hub::Hub;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const POOL_SIZE: u32 = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("database task failed: {0}")]
+    Join(String),
+    #[error("database schema is newer ({found}) than this server knows ({known}); upgrade the server")]
+    SchemaTooNew { found: usize, known: usize },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    hub: Arc<Hub>,
+}
+
+/// A write transaction plus the events it emits; events become visible with the commit.
+pub struct Writer<'a> {
+    pub tx: &'a Transaction<'a>,
+    written: Vec<(u64, EventData)>,
+}
+
+impl std::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("events", &self.written.len()).finish()
+    }
+}
+
+impl Writer<'_> {
+    /// Records one change for the app's event stream.
+    pub fn emit(&mut self, app_id: &str, at: Millis, data: EventData) -> Result<(), StoreError> {
+        let id = events::insert(self.tx, app_id, at, &data)?;
+        self.written.push((id, data));
+        Ok(())
+    }
+}
+
+fn configure(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // WAL makes a commit durable against a process crash once it returns; NORMAL defers only the
+    // fsync of the log, so a power cut can lose the newest commits but never corrupts the file.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path, hub: Arc<Hub>) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        {
+            let mut conn = Connection::open(path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            configure(&mut conn)?;
+            migrate(&mut conn)?;
+        }
+        let manager = SqliteConnectionManager::file(path).with_init(configure);
+        let pool =
+            r2d2::Pool::builder().max_size(POOL_SIZE).connection_timeout(Duration::from_secs(15)).build(manager)?;
+        let store = Self { pool, hub };
+        let latest = events::latest_id(&*store.pool.get()?)?;
+        store.hub.events_written(latest);
+        Ok(store)
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Runs a read on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || f(&*pool.get()?)).await.map_err(|e| StoreError::Join(e.to_string()))?
+    }
+
+    /// Runs `f` in one immediate transaction; commits if it returns `Ok`, rolls back otherwise.
+    /// The error type is the caller's so domain refusals roll back too.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Writer<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let hub = self.hub.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
+            let mut writer = Writer { tx: &tx, written: Vec::new() };
+            let out = f(&mut writer)?;
+            let written = std::mem::take(&mut writer.written);
+            tx.commit().map_err(StoreError::from)?;
+            publish(&hub, &written);
+            Ok(out)
+        })
+        .await
+        .map_err(|e| E::from(StoreError::Join(e.to_string())))?
+    }
+
+    /// `PRAGMA integrity_check`, for operators and the crash tests.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?)).await
+    }
+}
+
+/// Wakes event subscribers, and phones that have a new login request waiting.
+fn publish(hub: &Hub, written: &[(u64, EventData)]) {
+    let Some(max) = written.iter().map(|(id, _)| *id).max() else { return };
+    for (_, data) in written {
+        if let EventData::Session(s) = data
+            && s.status == iampass_proto::wire::SessionStatus::Pending
+            && let Some(device) = &s.device_id
+        {
+            hub.wake_device(device);
+        }
+    }
+    hub.events_written(max);
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = usize::try_from(version).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::SchemaTooNew { found: version, known: MIGRATIONS.len() });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Splits the stored comma list back into methods; an unknown name means the row was altered.
+fn methods_from_db(s: &str) -> Result<Vec<iampass_proto::wire::Method>, StoreError> {
+    iampass_proto::wire::Method::parse_list(s).map_err(|m| StoreError::Corrupt(format!("unknown method {m:?}")))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A store on a fresh file in a temporary folder (kept alive by the returned guard).
+    pub fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("t.db"), Arc::new(Hub::new(0))).expect("open");
+        (store, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_reopen_cleanly() {
+        let (store, dir) = testing::store();
+        assert_eq!(store.integrity_check().await.ok().as_deref(), Some("ok"));
+        drop(store);
+        let again = Store::open(&dir.path().join("t.db"), Arc::new(Hub::new(0))).expect("reopen");
+        let v: i64 = again.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?)).await.expect("v");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        Connection::open(&path).and_then(|c| c.pragma_update(None, "user_version", 99)).expect("set");
+        assert!(matches!(Store::open(&path, Arc::new(Hub::new(0))), Err(StoreError::SchemaTooNew { .. })));
+    }
+}

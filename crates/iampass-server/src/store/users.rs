@@ -1,0 +1,147 @@
+//! Users table, and what deleting a user ends with it.
+
+use iampass_proto::wire::{EventData, UserChange, UserEvent, UserSummary};
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::{Store, StoreError, devices, links, sessions};
+use crate::clock::{Millis, rfc3339};
+use crate::domain::session::{EndedBy, Policy};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub row: i64,
+    pub app_id: String,
+    pub external_id: String,
+    pub created_at: Millis,
+}
+
+pub(super) fn find(c: &Connection, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(c.prepare_cached(
+        "SELECT id, created_at FROM users WHERE app_id = ?1 AND external_id = ?2 AND deleted_at IS NULL",
+    )?
+    .query_row(params![app_id, external_id], |r| {
+        Ok(UserRow {
+            row: r.get(0)?,
+            app_id: app_id.to_owned(),
+            external_id: external_id.to_owned(),
+            created_at: r.get(1)?,
+        })
+    })
+    .optional()?)
+}
+
+pub(super) fn user_event(
+    user_id: &str,
+    change: UserChange,
+    device_id: Option<String>,
+    reason: Option<&str>,
+) -> EventData {
+    EventData::User(UserEvent { user_id: user_id.to_owned(), change, device_id, reason: reason.map(str::to_owned) })
+}
+
+impl Store {
+    pub async fn user(&self, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
+        let (app_id, external_id) = (app_id.to_owned(), external_id.to_owned());
+        self.read(move |c| find(c, &app_id, &external_id)).await
+    }
+
+    /// Adds the users that do not exist yet; returns (created, existing) in request order.
+    pub async fn add_users(
+        &self,
+        app_id: &str,
+        ids: Vec<String>,
+        now: Millis,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let app_id = app_id.to_owned();
+        self.write(move |w| {
+            let (mut created, mut existing) = (Vec::new(), Vec::new());
+            for id in ids {
+                let n =
+                    w.tx.prepare_cached(
+                        "INSERT INTO users (app_id, external_id, created_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (app_id, external_id) WHERE deleted_at IS NULL DO NOTHING",
+                    )?
+                    .execute(params![app_id, id, now])?;
+                if n == 1 {
+                    w.emit(&app_id, now, user_event(&id, UserChange::Added, None, None))?;
+                    created.push(id);
+                } else {
+                    existing.push(id);
+                }
+            }
+            Ok((created, existing))
+        })
+        .await
+    }
+
+    /// Deletes users: their sessions close, their phone is disabled, their link revoked.
+    /// Returns (deleted, missing).
+    pub async fn delete_users(
+        &self,
+        app_id: &str,
+        ids: Vec<String>,
+        now: Millis,
+        policy: Policy,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let app_id = app_id.to_owned();
+        self.write(move |w| {
+            let (mut deleted, mut missing) = (Vec::new(), Vec::new());
+            for id in ids {
+                let Some(user) = find(w.tx, &app_id, &id)? else {
+                    missing.push(id);
+                    continue;
+                };
+                sessions::end_for_user(w, &user, EndedBy::UserDeleted, now, &policy)?;
+                devices::disable_active(w, &user, "user_deleted", now, &policy)?;
+                links::revoke_live(w.tx, user.row, now)?;
+                w.tx.execute("UPDATE users SET deleted_at = ?2 WHERE id = ?1", params![user.row, now])?;
+                w.emit(&app_id, now, user_event(&id, UserChange::Deleted, None, None))?;
+                deleted.push(id);
+            }
+            Ok((deleted, missing))
+        })
+        .await
+    }
+
+    /// A page of users (oldest first) with their phone and live link; `after` is the last row of
+    /// the previous page.
+    pub async fn list_users(
+        &self,
+        app_id: &str,
+        after: i64,
+        limit: u32,
+        now: Millis,
+    ) -> Result<(Vec<UserSummary>, Option<i64>), StoreError> {
+        let app_id = app_id.to_owned();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT u.id, u.external_id, u.created_at,
+                        (SELECT MAX(l.expires_at) FROM registration_links l
+                          WHERE l.user_id = u.id AND l.state = 'live' AND l.expires_at > ?4)
+                 FROM users u WHERE u.app_id = ?1 AND u.deleted_at IS NULL AND u.id > ?2
+                 ORDER BY u.id LIMIT ?3",
+            )?;
+            let rows = stmt
+                .query_map(params![app_id, after, limit + 1, now], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let more = rows.len() > limit as usize;
+            let mut out = Vec::new();
+            let mut last = None;
+            for (row, external_id, created_at, link) in rows.into_iter().take(limit as usize) {
+                let device = devices::active_summary(c, row)?;
+                out.push(UserSummary {
+                    user_id: external_id,
+                    created_at: rfc3339(created_at),
+                    device_registered: device.is_some(),
+                    device,
+                    registration_link_expires_at: link.map(rfc3339),
+                });
+                last = Some(row);
+            }
+            Ok((out, if more { last } else { None }))
+        })
+        .await
+    }
+}
