@@ -77,11 +77,13 @@ mod tests {
     async fn a_device_wakes_even_if_the_request_lands_before_it_waits() {
         let hub = Hub::new(0);
         let waiter = hub.device_waiter("d");
-        let notified = waiter.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        hub.wake_device("d");
-        tokio::time::timeout(std::time::Duration::from_secs(5), notified).await.expect("woken");
+        {
+            let notified = waiter.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            hub.wake_device("d");
+            tokio::time::timeout(std::time::Duration::from_secs(5), notified).await.expect("woken");
+        }
         hub.release_device_waiter("d", waiter);
         assert!(hub.devices.lock().expect("lock").is_empty());
     }

@@ -1,0 +1,133 @@
+//! The console's endpoints: listings, remote logout, and the event stream.
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use iampass_device::Answer;
+use iampass_proto::client::SessionFilter;
+use iampass_proto::wire::{EventData, SessionStatus::*, UserChange};
+
+use crate::kit::Kit;
+
+#[tokio::test]
+async fn users_are_listed_with_their_phone_and_paged() {
+    let k = Kit::start().await;
+    k.app.add_users(&(0..5).map(|i| format!("u{i}")).collect::<Vec<_>>()).await.unwrap();
+    k.enroll("u9").await;
+    let p1 = k.app.users(None, Some(4)).await.unwrap();
+    assert_eq!(p1.users.len(), 4);
+    let p2 = k.app.users(p1.next_cursor.as_deref(), Some(4)).await.unwrap();
+    assert_eq!((p2.users.len(), p2.next_cursor.as_deref()), (2, None));
+    let u9 = &p2.users[1];
+    assert_eq!(u9.user_id, "u9");
+    assert!(u9.device_registered && u9.device.as_ref().unwrap().name == "test phone");
+    assert!(k.app.users(Some("-3"), None).await.is_err());
+}
+
+#[tokio::test]
+async fn sessions_are_filtered_paged_and_never_carry_secrets() {
+    let k = Kit::start().await;
+    let phone = k.enroll("ann").await;
+    k.enroll("bob").await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let (s, _) = k.login("ann", &[]).await;
+        tokens.push(s.session_secret.unwrap());
+        tokens.push(s.session_token.unwrap());
+    }
+    k.login("bob", &[]).await;
+    phone.answer(&Answer::Approve(None), 3, Duration::from_secs(5)).await.unwrap();
+    let all = k.app.sessions(&SessionFilter { limit: Some(3), ..Default::default() }).await.unwrap();
+    assert_eq!(all.sessions.len(), 3);
+    let rest = k.app.sessions(&SessionFilter { cursor: all.next_cursor.clone(), ..Default::default() }).await.unwrap();
+    assert_eq!((rest.sessions.len(), rest.next_cursor), (1, None));
+    let active = k.app.sessions(&SessionFilter { status: Some(Active), ..Default::default() }).await.unwrap();
+    assert_eq!(active.sessions.len(), 3);
+    let bobs = k.app.sessions(&SessionFilter { user_id: Some("bob".into()), ..Default::default() }).await.unwrap();
+    assert_eq!((bobs.sessions.len(), bobs.sessions[0].status), (1, Pending), "bob's phone never polled");
+    let raw = k
+        .signed(reqwest::Method::GET, &format!("/management/sessions/{}", k.app_id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for t in &tokens {
+        assert!(!raw.contains(t.as_str()), "listing leaks a session token or secret");
+    }
+}
+
+#[tokio::test]
+async fn console_logout_of_one_session_and_of_a_user() {
+    let k = Kit::start().await;
+    let phone = k.enroll("ann").await;
+    let (s1, c1) = k.login("ann", &[]).await;
+    let (_, c2) = k.login("ann", &[]).await;
+    phone.answer(&Answer::Approve(None), 2, Duration::from_secs(5)).await.unwrap();
+    let r = k.app.logout_session(s1.session_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(r.closed, 1);
+    let st = c1.status().await.unwrap();
+    assert_eq!((st.session_status, st.reason.as_deref()), (Closed, Some("console_logout")));
+    assert_eq!(c2.status().await.unwrap().session_status, Active);
+    assert_eq!(k.app.logout_user("ann").await.unwrap().closed, 1);
+    assert_eq!(c2.status().await.unwrap().session_status, Closed);
+    assert_eq!(k.app.logout_session("nope").await.unwrap_err().http_status(), Some(404));
+}
+
+#[tokio::test]
+async fn another_applications_session_cannot_be_logged_out() {
+    let k = Kit::start().await;
+    let phone = k.enroll("ann").await;
+    let (s, c) = k.login("ann", &[]).await;
+    phone.answer(&Answer::Approve(None), 1, Duration::from_secs(5)).await.unwrap();
+    let other = k.server.state.create_app("other").await.unwrap();
+    let client = iampass_proto::client::ManagementClient::new(k.server.public_url(), &other.id, &other.secret).unwrap();
+    assert_eq!(client.logout_session(s.session_id.as_deref().unwrap()).await.unwrap_err().http_status(), Some(404));
+    assert_eq!(c.status().await.unwrap().session_status, Active);
+}
+
+#[tokio::test]
+async fn the_event_stream_sees_every_change_in_order_and_resumes_without_loss() {
+    let k = Kit::start().await;
+    let mut stream = Box::pin(k.app.events(None).await.unwrap());
+    let phone = k.enroll("ann").await;
+    let (_, session) = k.login("ann", &[]).await;
+    phone.answer(&Answer::Approve(None), 1, Duration::from_secs(5)).await.unwrap();
+    session.logout().await.unwrap();
+
+    let mut seen = Vec::new();
+    while seen.len() < 7 {
+        let ev =
+            tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("event in time").unwrap().unwrap();
+        seen.push(ev);
+    }
+    let kinds: Vec<String> = seen
+        .iter()
+        .map(|e| match &e.data {
+            EventData::User(u) => format!("{:?}", u.change),
+            EventData::Session(s) => s.status.to_string(),
+        })
+        .collect();
+    assert_eq!(kinds, ["Added", "LinkIssued", "DeviceBound", "pending", "identifying", "active", "closed"]);
+    assert!(seen.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(matches!(&seen[2].data, EventData::User(u) if u.change == UserChange::DeviceBound));
+    drop(stream);
+
+    // Changes made while nobody listens are delivered on resume, each once.
+    let resume_from = seen[4].id;
+    k.app.logout_user("ann").await.unwrap();
+    k.app.add_users(&["bob".into()]).await.unwrap();
+    let mut resumed = Box::pin(k.app.events(Some(resume_from)).await.unwrap());
+    let mut ids = Vec::new();
+    while ids.len() < 3 {
+        let ev = tokio::time::timeout(Duration::from_secs(5), resumed.next())
+            .await
+            .expect("event in time")
+            .unwrap()
+            .unwrap();
+        ids.push(ev.id);
+    }
+    assert_eq!(&ids[..2], &[seen[5].id, seen[6].id]);
+    assert!(ids[2] > seen[6].id);
+}

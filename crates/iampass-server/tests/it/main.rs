@@ -1,0 +1,10 @@
+//! Integration tests: the real server on 127.0.0.1:0 with a real SQLite file, driven through the
+//! real client and phone libraries. One binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod console;
+mod kit;
+mod lifecycle;
+mod management;
+mod wire;

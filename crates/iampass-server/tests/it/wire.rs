@@ -1,0 +1,228 @@
+//! The wire is hostile: every malformed, forged, stale or replayed request gets a clear JSON
+//! refusal that names no secret, and changes nothing.
+
+use iampass_proto::hmac_v1;
+use reqwest::Method;
+
+use crate::kit::{Kit, error_of};
+
+fn add_path(k: &Kit) -> String {
+    format!("/management/add_users/{}", k.app_id)
+}
+
+async fn exists(k: &Kit, user: &str) -> bool {
+    k.app.has_registered_mobile_device(user).await.is_ok()
+}
+
+#[tokio::test]
+async fn missing_and_malformed_headers_are_401() {
+    let k = Kit::start().await;
+    let url = k.url(&add_path(&k));
+    let body = serde_json::json!({"users": ["u"]});
+    let (_, ts) = k.sign(&add_path(&k));
+    for (auth, code) in [
+        (None, "missing_authentication"),
+        (Some("Bearer abc"), "malformed_authentication"),
+        (Some("hmac x:notanumber:AAAAAAAAAAAAAAAAAAAAAA=="), "malformed_authentication"),
+    ] {
+        let mut req = k.http.post(&url).header("X-IAMPASS-Authentication-Timestamp", &ts).json(&body);
+        if let Some(a) = auth {
+            req = req.header("Authentication", a);
+        }
+        let (status, e) = error_of(req.send().await.unwrap()).await;
+        assert_eq!((status, e.error.as_str(), e.status), (401, code, false));
+    }
+    let (auth, _) = k.sign(&add_path(&k));
+    let (status, e) =
+        error_of(k.http.post(&url).header("Authentication", auth).json(&body).send().await.unwrap()).await;
+    assert_eq!((status, e.error.as_str()), (401, "missing_timestamp"));
+    assert!(!exists(&k, "u").await);
+}
+
+#[tokio::test]
+async fn wrong_secret_is_refused_without_echoing_anything() {
+    let k = Kit::start().await;
+    let path = add_path(&k);
+    let h = hmac_v1::sign(
+        &k.app_id,
+        "WRONGSECRETWRONGSECRET",
+        &k.url(&path),
+        iampass_server::clock::Clock::now_secs(&*k.clock),
+    );
+    let r = k
+        .http
+        .post(k.url(&path))
+        .header("Authentication", &h.authentication)
+        .header("X-IAMPASS-Authentication-Timestamp", h.timestamp.to_string())
+        .json(&serde_json::json!({"users": ["u"]}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 401);
+    assert!(text.contains("bad_signature"));
+    assert!(
+        !text.contains(&k.secret)
+            && !text.contains("WRONGSECRET")
+            && !text.contains(h.authentication.rsplit(':').next().unwrap())
+    );
+    assert!(!exists(&k, "u").await);
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_refused_and_changes_nothing() {
+    let k = Kit::start().await;
+    let path = add_path(&k);
+    let (auth, ts) = k.sign(&path);
+    let send = |users: serde_json::Value| {
+        k.http
+            .post(k.url(&path))
+            .header("Authentication", &auth)
+            .header("X-IAMPASS-Authentication-Timestamp", &ts)
+            .json(&serde_json::json!({"users": users}))
+            .send()
+    };
+    assert_eq!(send(serde_json::json!(["first"])).await.unwrap().status().as_u16(), 201);
+    let (status, e) = error_of(send(serde_json::json!(["second"])).await.unwrap()).await;
+    assert_eq!((status, e.error.as_str()), (401, "replayed_nonce"));
+    assert!(exists(&k, "first").await && !exists(&k, "second").await);
+}
+
+#[tokio::test]
+async fn stale_and_future_timestamps_are_refused() {
+    let k = Kit::start().await;
+    let path = add_path(&k);
+    let now = iampass_server::clock::Clock::now_secs(&*k.clock);
+    for ts in [now - 301, now + 301] {
+        let h = hmac_v1::sign(&k.app_id, &k.secret, &k.url(&path), ts);
+        let r = k
+            .http
+            .post(k.url(&path))
+            .header("Authentication", h.authentication)
+            .header("X-IAMPASS-Authentication-Timestamp", ts.to_string())
+            .json(&serde_json::json!({"users": ["u"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_of(r).await.1.error, "stale_timestamp");
+    }
+}
+
+#[tokio::test]
+async fn another_applications_signature_is_refused() {
+    let k = Kit::start().await;
+    let other = k.server.state.create_app("other").await.unwrap();
+    let path = add_path(&k);
+    let h = hmac_v1::sign(&other.id, &other.secret, &k.url(&path), iampass_server::clock::Clock::now_secs(&*k.clock));
+    let r = k
+        .http
+        .post(k.url(&path))
+        .header("Authentication", h.authentication)
+        .header("X-IAMPASS-Authentication-Timestamp", h.timestamp.to_string())
+        .json(&serde_json::json!({"users": ["u"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(r).await,
+        (
+            401,
+            iampass_proto::wire::ErrorBody {
+                status: false,
+                reason: "the client in the signature does not match the one in the path".into(),
+                error: "client_mismatch".into()
+            }
+        )
+    );
+}
+
+#[tokio::test]
+async fn documented_header_spellings_are_accepted_and_other_versions_refused() {
+    let k = Kit::start().await;
+    let path = add_path(&k);
+    let (auth, ts) = k.sign(&path);
+    let r = k
+        .http
+        .post(k.url(&path))
+        .header("Authorization", auth)
+        .header("X-IAMPASS-Authentiaction-Timestamp", ts)
+        .header("X-IAMPASS-Authentication-Version", "1")
+        .json(&serde_json::json!({"users": ["a"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let (auth, ts) = k.sign(&path);
+    let r = k
+        .http
+        .post(k.url(&path))
+        .header("Authentication", auth)
+        .header("X-IAMPASS-Authentication-Timestamp", ts)
+        .header("X-IAMOASS-Authentication-Version", "2")
+        .json(&serde_json::json!({"users": ["b"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.1.error, "unsupported_version");
+}
+
+#[tokio::test]
+async fn malformed_json_and_oversized_bodies_are_refused() {
+    let k = Kit::start_with(|c| c.body_limit_bytes = 4096).await;
+    let path = add_path(&k);
+    for (body, code, status) in [
+        ("{\"users\": [", "malformed_json", 400),
+        ("{\"users\": \"a\"}", "malformed_json", 400),
+        ("[]", "malformed_json", 400),
+    ] {
+        let r =
+            k.signed(Method::POST, &path).header("Content-Type", "application/json").body(body).send().await.unwrap();
+        let (s, e) = error_of(r).await;
+        assert_eq!((s, e.error.as_str()), (status, code), "{body}");
+    }
+    let big = serde_json::json!({"users": vec!["x".repeat(200); 50]});
+    let (s, e) = error_of(k.signed(Method::POST, &path).json(&big).send().await.unwrap()).await;
+    assert_eq!((s, e.error.as_str()), (413, "payload_too_large"));
+    assert!(k.server.state.store.apps().await.unwrap().iter().all(|(_, users)| *users == 0));
+}
+
+#[tokio::test]
+async fn bad_query_values_are_400() {
+    let k = Kit::start().await;
+    k.app.add_users(&["u".to_string()]).await.unwrap();
+    for q in ["methods=acceptance,retina", "duration_seconds=0", "duration_seconds=abc", "duration_seconds=99999999999"]
+    {
+        let path = format!("/authentication/authenticate_user/{}/u?{q}", k.app_id);
+        let (s, e) = error_of(k.signed(Method::POST, &path).json(&serde_json::json!({})).send().await.unwrap()).await;
+        assert_eq!(s, 400, "{q}: {}", e.reason);
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_and_sessions_are_json_404() {
+    let k = Kit::start().await;
+    let (s, e) = error_of(k.http.get(k.url("/nope")).send().await.unwrap()).await;
+    assert_eq!((s, e.error.as_str()), (404, "unknown_route"));
+    let token = "f".repeat(32);
+    let path = format!("/authentication/session_status/{token}");
+    let h = hmac_v1::sign(&token, "x", &k.url(&path), iampass_server::clock::Clock::now_secs(&*k.clock));
+    let r = k
+        .http
+        .get(k.url(&path))
+        .header("Authentication", h.authentication)
+        .header("X-IAMPASS-Authentication-Timestamp", h.timestamp.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.1.error, "unknown_session");
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer() {
+    let k = Kit::start().await;
+    k.app.add_users(&["u".to_string()]).await.unwrap();
+    assert_eq!(k.http.get(k.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
+    let m = k.http.get(k.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(m.contains("iampass_http_requests_total"), "{m}");
+}
