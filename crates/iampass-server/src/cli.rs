@@ -176,6 +176,8 @@ async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
     );
     let mut running = iampass_server::start(config, Arc::new(SystemClock)).await?;
     tracing::info!(address = %running.addr, public_url = %running.public_url(), "iampass-server listening");
+    // One line on stdout once ready, so scripts that listen on port 0 learn the address.
+    println!("iampass-server listening on {}", running.public_url());
     if a.demo {
         let app = running.state.create_app("demo").await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("IAMPASS demo application (the secret is shown only now):");
