@@ -70,8 +70,8 @@ impl AppState {
         methods: Vec<Method>,
         duration_secs: u64,
     ) -> Result<LoginStarted, ApiError> {
-        let user = self.require_user(app_id, user).await?;
-        let Some(device_id) = self.store.has_active_device(user.row).await? else {
+        let (user, device) = self.require_user_with_device(app_id, user).await?;
+        let Some(device_id) = device else {
             return Ok(not_started("no_device"));
         };
         let token = crypto::new_hex_id();

@@ -42,8 +42,7 @@ impl AppState {
         app_id: &str,
         user: &str,
     ) -> Result<DeviceRegisteredResponse, ApiError> {
-        let user = self.require_user(app_id, user).await?;
-        let device = self.store.has_active_device(user.row).await?;
+        let (_, device) = self.require_user_with_device(app_id, user).await?;
         Ok(DeviceRegisteredResponse { status: true, device_registered: device.is_some() })
     }
 

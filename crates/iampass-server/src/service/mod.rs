@@ -21,6 +21,15 @@ impl AppState {
         self.store.user(app_id, external_id).await?.ok_or_else(ApiError::unknown_user)
     }
 
+    /// The live user and their active phone's id, or 404.
+    pub(crate) async fn require_user_with_device(
+        &self,
+        app_id: &str,
+        external_id: &str,
+    ) -> Result<(UserRow, Option<String>), ApiError> {
+        self.store.user_with_device(app_id, external_id).await?.ok_or_else(ApiError::unknown_user)
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.public_url)
     }

@@ -138,15 +138,6 @@ impl Store {
         .await
     }
 
-    pub async fn has_active_device(&self, user_row: i64) -> Result<Option<String>, StoreError> {
-        self.read(move |c| {
-            Ok(c.prepare_cached("SELECT id FROM devices WHERE user_id = ?1 AND disabled_at IS NULL")?
-                .query_row([user_row], |r| r.get(0))
-                .optional()?)
-        })
-        .await
-    }
-
     /// Records that the phone is, or is not, near its user; its live sessions follow.
     pub async fn set_presence(
         &self,

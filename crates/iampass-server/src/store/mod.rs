@@ -48,6 +48,9 @@ pub enum StoreError {
 pub struct Store {
     pool: r2d2::Pool<SqliteConnectionManager>,
     hub: Arc<Hub>,
+    /// SQLite has one writer at a time; queueing writers here, not on the database lock, keeps at
+    /// most one pooled connection busy writing, so inline reads always find a free one.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A write transaction plus the events it emits; events become visible with the commit.
@@ -94,9 +97,14 @@ impl Store {
             migrate(&mut conn)?;
         }
         let manager = SqliteConnectionManager::file(path).with_init(configure);
-        let pool =
-            r2d2::Pool::builder().max_size(POOL_SIZE).connection_timeout(Duration::from_secs(15)).build(manager)?;
-        let store = Self { pool, hub };
+        // No validity query on each checkout: a local SQLite connection does not go stale, and the
+        // check (a parsed `SELECT 1`) costs more than the indexed reads themselves.
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)?;
+        let store = Self { pool, hub, writer: Arc::new(tokio::sync::Mutex::new(())) };
         let latest = events::latest_id(&*store.pool.get()?)?;
         store.hub.events_written(latest);
         Ok(store)
@@ -106,14 +114,16 @@ impl Store {
         &self.hub
     }
 
-    /// Runs a read on the blocking pool.
+    /// Runs a read on a pooled connection, inline. In WAL mode a reader never waits for a writer,
+    /// and these reads are single indexed lookups of microseconds, so a hop to the blocking pool
+    /// would cost more than the read (measured: docs/BENCHMARKS.md). Writes, which can wait on the
+    /// write lock, go through [`Store::write`] on the blocking pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || f(&*pool.get()?)).await.map_err(|e| StoreError::Join(e.to_string()))?
+        f(&*self.pool.get()?)
     }
 
     /// Runs `f` in one immediate transaction; commits if it returns `Ok`, rolls back otherwise.
@@ -126,6 +136,7 @@ impl Store {
     {
         let pool = self.pool.clone();
         let hub = self.hub.clone();
+        let _turn = self.writer.lock().await;
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;

@@ -16,16 +16,28 @@ pub struct UserRow {
 }
 
 pub(super) fn find(c: &Connection, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(find_with_device(c, app_id, external_id)?.map(|(user, _)| user))
+}
+
+/// The live user and the id of their active phone, in one indexed lookup.
+fn find_with_device(
+    c: &Connection,
+    app_id: &str,
+    external_id: &str,
+) -> Result<Option<(UserRow, Option<String>)>, StoreError> {
     Ok(c.prepare_cached(
-        "SELECT id, created_at FROM users WHERE app_id = ?1 AND external_id = ?2 AND deleted_at IS NULL",
+        "SELECT u.id, u.created_at, d.id FROM users u
+         LEFT JOIN devices d ON d.user_id = u.id AND d.disabled_at IS NULL
+         WHERE u.app_id = ?1 AND u.external_id = ?2 AND u.deleted_at IS NULL",
     )?
     .query_row(params![app_id, external_id], |r| {
-        Ok(UserRow {
+        let user = UserRow {
             row: r.get(0)?,
             app_id: app_id.to_owned(),
             external_id: external_id.to_owned(),
             created_at: r.get(1)?,
-        })
+        };
+        Ok((user, r.get(2)?))
     })
     .optional()?)
 }
@@ -43,6 +55,16 @@ impl Store {
     pub async fn user(&self, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
         let (app_id, external_id) = (app_id.to_owned(), external_id.to_owned());
         self.read(move |c| find(c, &app_id, &external_id)).await
+    }
+
+    /// The live user with their active phone's id, if they have one.
+    pub async fn user_with_device(
+        &self,
+        app_id: &str,
+        external_id: &str,
+    ) -> Result<Option<(UserRow, Option<String>)>, StoreError> {
+        let (app_id, external_id) = (app_id.to_owned(), external_id.to_owned());
+        self.read(move |c| find_with_device(c, &app_id, &external_id)).await
     }
 
     /// Adds the users that do not exist yet; returns (created, existing) in request order.

@@ -1,0 +1,106 @@
+//! Starting the servers under test as child processes, reading their memory, and summarising
+//! latency histograms.
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hdrhistogram::Histogram;
+
+/// A server process, stopped when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// Resident memory of the process, in KiB, from /proc.
+    pub fn rss_kib(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("no VmRSS")
+    }
+}
+
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    Ok(std::env::current_exe()?.with_file_name(name))
+}
+
+/// Starts `cmd`, waits for its `listening on URL` line.
+fn spawn(mut cmd: Command) -> anyhow::Result<Proc> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("spawn server")?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let url = line.trim().rsplit(' ').next().context("no address")?.to_owned();
+    anyhow::ensure!(url.starts_with("http://127.0.0.1:"), "unexpected start line {line:?}");
+    Ok(Proc { child, url })
+}
+
+/// A fresh database with one application; returns (id, secret).
+pub fn create_app(db: &Path) -> anyhow::Result<(String, String)> {
+    let out = Command::new(sibling("iampass-server")?)
+        .arg("--db")
+        .arg(db)
+        .args(["app", "create", "--name", "bench", "--json"])
+        .output()?;
+    anyhow::ensure!(out.status.success(), "app create failed");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    Ok((
+        v["application_id"].as_str().context("id")?.to_owned(),
+        v["application_secret"].as_str().context("secret")?.to_owned(),
+    ))
+}
+
+pub fn start_server(db: &Path, extra: &[&str]) -> anyhow::Result<Proc> {
+    let mut cmd = Command::new(sibling("iampass-server")?);
+    cmd.arg("--db").arg(db).args(["serve", "--listen", "127.0.0.1:0"]).args(extra).env("IAMPASS_LOG", "warn");
+    spawn(cmd)
+}
+
+pub fn start_bare() -> anyhow::Result<Proc> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("bare-server");
+    spawn(cmd)
+}
+
+/// The baseline: one route with the same path shape and answer, no signature, no database.
+pub async fn bare_server() -> anyhow::Result<()> {
+    use axum::routing::get;
+    let app = axum::Router::new().route(
+        "/management/has_registered_mobile_device/{app}/{user}",
+        get(|| async { axum::Json(serde_json::json!({"status": true, "device_registered": false})) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+}
+
+/// `p50 X ms, p99 Y ms` from a histogram of microseconds.
+pub fn summary(h: &Histogram<u64>) -> String {
+    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    format!("p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (n = {})", ms(0.5), ms(0.99), h.max() as f64 / 1000.0, h.len())
+}
+
+pub fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}

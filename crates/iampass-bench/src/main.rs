@@ -1,0 +1,55 @@
+//! `iampass-load`: benchmarks of the real `iampass-server` binary on loopback. Every request is
+//! signed afresh (a replayed nonce is rightly refused, so tools that repeat one request cannot be
+//! used). Servers run as separate processes; this process only generates load and measures.
+//! Loops are bounded in count and time and target 127.0.0.1 only.
+
+mod harness;
+mod scenarios;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "iampass-load", about = "Loopback benchmarks for iampass-server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Signed `has_registered_mobile_device` beside a bare axum route: requests/s, p50, p99, ratio.
+    Http {
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Login → `active` with an auto-approving phone: p50, p99.
+    Login {
+        #[arg(long, default_value_t = 500)]
+        count: usize,
+    },
+    /// Holds N pending logins; reports server memory per login.
+    Pending {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
+    /// Time of one page of the session listing at several table sizes.
+    Pages {
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+        sizes: Vec<usize>,
+    },
+    /// (internal) A bare axum route, the baseline for `http`.
+    BareServer,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Http { concurrency, seconds } => scenarios::http(concurrency, seconds).await,
+        Command::Login { count } => scenarios::login(count).await,
+        Command::Pending { count } => scenarios::pending(count).await,
+        Command::Pages { sizes } => scenarios::pages(&sizes).await,
+        Command::BareServer => harness::bare_server().await,
+    }
+}

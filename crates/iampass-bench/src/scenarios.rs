@@ -1,0 +1,282 @@
+//! The benchmark scenarios. Each prints its numbers; docs/BENCHMARKS.md records a run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use futures_util::future::join_all;
+use hdrhistogram::Histogram;
+use iampass_device::{Answer, Phone};
+use iampass_proto::client::{ManagementClient, SessionFilter, default_http};
+use iampass_proto::wire::SessionStatus;
+
+use crate::harness::{Proc, create_app, histogram, micros, start_bare, start_server, summary};
+
+struct Load {
+    hist: Histogram<u64>,
+    ok: u64,
+    errors: u64,
+    elapsed: Duration,
+}
+
+impl Load {
+    fn rps(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs `concurrency` workers calling `op` until `seconds` have passed.
+async fn run_load<F, Fut>(concurrency: usize, seconds: u64, op: F) -> Load
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let op = Arc::new(op);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let workers = (0..concurrency).map(|_| {
+        let op = op.clone();
+        tokio::spawn(async move {
+            let (mut h, mut ok, mut errors) = (histogram(), 0u64, 0u64);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                if op().await {
+                    ok += 1;
+                    let _ = h.record(micros(t.elapsed()));
+                } else {
+                    errors += 1;
+                }
+            }
+            (h, ok, errors)
+        })
+    });
+    let mut load = Load { hist: histogram(), ok: 0, errors: 0, elapsed: Duration::ZERO };
+    for r in join_all(workers).await.into_iter().flatten() {
+        let _ = load.hist.add(&r.0);
+        load.ok += r.1;
+        load.errors += r.2;
+    }
+    load.elapsed = start.elapsed();
+    load
+}
+
+fn report(name: &str, l: &Load) {
+    println!("{name:<44} {:>9.0} req/s  {}  errors {}", l.rps(), summary(&l.hist), l.errors);
+}
+
+pub async fn http(concurrency: usize, seconds: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let (id, secret) = create_app(&db)?;
+    let server = start_server(&db, &[])?;
+    let bare = start_bare()?;
+    let http = default_http();
+    let client = Arc::new(ManagementClient::with_http(http.clone(), &server.url, &id, &secret)?);
+    client.add_users(&["bench-user".to_owned()]).await?;
+    let bare_url = format!("{}/management/has_registered_mobile_device/{id}/bench-user", bare.url);
+
+    let signed_op = {
+        let client = client.clone();
+        move || {
+            let client = client.clone();
+            async move { client.has_registered_mobile_device("bench-user").await.is_ok() }
+        }
+    };
+    let bare_op = {
+        let http = http.clone();
+        move || {
+            let (http, url) = (http.clone(), bare_url.clone());
+            async move {
+                match http.get(&url).send().await {
+                    Ok(r) if r.status().is_success() => r.json::<serde_json::Value>().await.is_ok(),
+                    _ => false,
+                }
+            }
+        }
+    };
+    // Warm both up, then measure each in turn.
+    run_load(concurrency, 1, signed_op.clone()).await;
+    run_load(concurrency, 1, bare_op.clone()).await;
+    let bare_load = run_load(concurrency, seconds, bare_op).await;
+    let signed_load = run_load(concurrency, seconds, signed_op).await;
+    println!("concurrency {concurrency}, {seconds} s each, loopback, one load generator signing every request afresh");
+    report("bare axum route", &bare_load);
+    report("signed has_registered_mobile_device", &signed_load);
+    println!(
+        "ratio: {:.0}% of the bare route's requests/s; p99 {:.2}x",
+        100.0 * signed_load.rps() / bare_load.rps(),
+        signed_load.hist.value_at_quantile(0.99) as f64 / bare_load.hist.value_at_quantile(0.99).max(1) as f64
+    );
+    println!("server RSS after the run: {} KiB", server.rss_kib()?);
+    Ok(())
+}
+
+async fn enroll(client: &ManagementClient, user: &str) -> anyhow::Result<Phone> {
+    let link = client.registration_link(user, None).await?;
+    Ok(Phone::enroll(&link.register_url, "bench phone", "bench").await?)
+}
+
+pub async fn login(count: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let (id, secret) = create_app(&db)?;
+    let server = start_server(&db, &[])?;
+    let client = ManagementClient::new(&server.url, &id, &secret)?;
+    client.add_users(&["ann".to_owned()]).await?;
+    let phone = enroll(&client, "ann").await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let answering = tokio::spawn(async move {
+        phone
+            .run(&Answer::Approve(None), |a| {
+                let _ = tx.send((Instant::now(), a.session.status));
+            })
+            .await
+    });
+    let mut hist = histogram();
+    for _ in 0..count {
+        let t0 = Instant::now();
+        let r = client.authenticate_user("ann", &[], None).await?;
+        anyhow::ensure!(r.authentication_status.authenticated, "login did not start");
+        let (done, status) =
+            tokio::time::timeout(Duration::from_secs(10), rx.recv()).await?.context("phone stopped")?;
+        anyhow::ensure!(status == SessionStatus::Active, "login ended {status}");
+        let _ = hist.record(micros(done - t0));
+    }
+    answering.abort();
+    println!("login → active, auto-approving phone on loopback, sequential: {}", summary(&hist));
+    drop(server);
+    Ok(())
+}
+
+async fn count_pending(client: &ManagementClient) -> anyhow::Result<usize> {
+    let mut filter = SessionFilter { status: Some(SessionStatus::Pending), limit: Some(1000), ..Default::default() };
+    let mut n = 0;
+    loop {
+        let page = client.sessions(&filter).await?;
+        n += page.sessions.len();
+        match page.next_cursor {
+            Some(c) => filter.cursor = Some(c),
+            None => return Ok(n),
+        }
+    }
+}
+
+pub async fn pending(count: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let (id, secret) = create_app(&db)?;
+    let server = start_server(&db, &["--request-timeout", "3600"])?;
+    let client = Arc::new(ManagementClient::new(&server.url, &id, &secret)?);
+    let users: Vec<String> = (0..count).map(|i| format!("user-{i}")).collect();
+    for chunk in users.chunks(5000) {
+        client.add_users(chunk).await?;
+    }
+    let t = Instant::now();
+    for chunk in users.chunks(32) {
+        let enrolled = join_all(chunk.iter().map(|u| {
+            let client = client.clone();
+            async move { enroll(&client, u).await }
+        }))
+        .await;
+        for e in enrolled {
+            e?;
+        }
+    }
+    println!("enrolled {count} phones in {:.1} s", t.elapsed().as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = server.rss_kib()?;
+    let db_before = file_kib(&db);
+    let t = Instant::now();
+    for chunk in users.chunks(32) {
+        let started = join_all(chunk.iter().map(|u| {
+            let client = client.clone();
+            async move { client.authenticate_user(u, &[], None).await }
+        }))
+        .await;
+        for s in started {
+            anyhow::ensure!(s?.authentication_status.authenticated, "a login did not start");
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = server.rss_kib()?;
+    let held = count_pending(&client).await?;
+    println!("started {count} logins in {secs:.1} s ({:.0}/s); {held} pending held", count as f64 / secs);
+    println!(
+        "server RSS {before} KiB → {after} KiB: {:.2} KiB per pending login; database +{} KiB ({:.2} KiB each)",
+        after.saturating_sub(before) as f64 / count as f64,
+        file_kib(&db).saturating_sub(db_before),
+        file_kib(&db).saturating_sub(db_before) as f64 / count as f64
+    );
+    Ok(())
+}
+
+fn file_kib(db: &std::path::Path) -> u64 {
+    let wal = db.with_extension("db-wal");
+    [db.to_path_buf(), wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len() / 1024).sum()
+}
+
+/// Fixture only: fills the sessions table directly, as millions of logins through the API would.
+fn seed(db: &std::path::Path, app_id: &str, n: usize) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(db)?;
+    let tx = conn.transaction()?;
+    tx.execute("INSERT INTO users (app_id, external_id, created_at) VALUES (?1, 'bench-user', 0)", [app_id])?;
+    let user = tx.last_insert_rowid();
+    tx.execute("INSERT INTO devices (id, user_id, public_key, name, platform, bound_at) VALUES ('bench-device', ?1, x'00', 'bench', 'bench', 0)", [user])?;
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO sessions (id, token, secret_sealed, app_id, user_id, device_id, status, methods, duration_ms, created_at, updated_at, authenticated_at)
+             VALUES (?1, ?2, x'00', ?3, ?4, 'bench-device', ?5, 'acceptance', 3600000, ?6, ?6, ?6)",
+        )?;
+        for i in 0..n {
+            let status = SessionStatus::ALL[i % SessionStatus::ALL.len()].as_str();
+            stmt.execute(rusqlite::params![format!("s{i:08}"), format!("t{i:08}"), app_id, user, status, i as i64])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub async fn pages(sizes: &[usize]) -> anyhow::Result<()> {
+    println!(
+        "{:>9}  {:>22}  {:>22}  {:>22}  {:>22}",
+        "sessions", "first page", "page at the middle", "status=active", "user + status"
+    );
+    for &n in sizes {
+        let dir = tempfile::tempdir()?;
+        let db = dir.path().join("bench.db");
+        let (id, secret) = create_app(&db)?;
+        seed(&db, &id, n)?;
+        let server: Proc = start_server(&db, &[])?;
+        let client = ManagementClient::new(&server.url, &id, &secret)?;
+        let middle = (n / 2).to_string();
+        let cases = [
+            SessionFilter { limit: Some(100), ..Default::default() },
+            SessionFilter { limit: Some(100), cursor: Some(middle), ..Default::default() },
+            SessionFilter { limit: Some(100), status: Some(SessionStatus::Active), ..Default::default() },
+            SessionFilter {
+                limit: Some(100),
+                status: Some(SessionStatus::Closed),
+                user_id: Some("bench-user".into()),
+                ..Default::default()
+            },
+        ];
+        let mut cells = Vec::new();
+        for f in &cases {
+            let mut h = histogram();
+            for _ in 0..50 {
+                let t = Instant::now();
+                let page = client.sessions(f).await?;
+                anyhow::ensure!(page.sessions.len() == 100, "short page");
+                let _ = h.record(micros(t.elapsed()));
+            }
+            cells.push(format!(
+                "p50 {:.2} / p99 {:.2} ms",
+                h.value_at_quantile(0.5) as f64 / 1e3,
+                h.value_at_quantile(0.99) as f64 / 1e3
+            ));
+        }
+        println!("{n:>9}  {:>22}  {:>22}  {:>22}  {:>22}", cells[0], cells[1], cells[2], cells[3]);
+    }
+    Ok(())
+}
