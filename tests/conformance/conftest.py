@@ -25,7 +25,9 @@ class Server:
         ).stdout
         app = json.loads(out)
         self.app_id, self.secret = app["application_id"], app["application_secret"]
-        self.log = open(os.path.join(tmp, "server.log"), "w")
+        remember(self.secret)
+        self.log_path = os.path.join(tmp, "server.log")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", "--request-timeout", "20"],
             stdout=subprocess.PIPE, stderr=self.log, text=True,
@@ -41,6 +43,12 @@ class Server:
 
 
 _SERVER = None
+# Every secret value this run handled; test_zz_logs checks none reached the server's log.
+SEEN_SECRETS = []
+
+
+def remember(*values):
+    SEEN_SECRETS.extend(v for v in values if v)
 
 
 def pytest_configure(config):
@@ -97,6 +105,7 @@ def enrolled(server, management, user, tmp_path):
     """A user with a phone enrolled through the registration link the official client got."""
     assert management.add_user(user) == 0  # ManagementAPIResult.success
     link = management.get_registration_link(user, "Ann Lée")
+    remember(link.rsplit("/", 1)[1])
     state = str(tmp_path / "phone.json")
     device("enroll", link, "--state", state, "--name", "conformance phone")
     return user, state

@@ -9,7 +9,7 @@ import urllib.request
 from IAMPASS.authentication_method import AuthenticationMethod
 from IAMPASS.status import Status
 
-from conftest import DEVICE, device
+from conftest import DEVICE, device, remember
 from test_management import signed
 
 
@@ -26,6 +26,7 @@ def wait_for(session, done, attempts=500):
 def test_no_device_means_not_started(authentication, management, user):
     management.add_user(user)
     session = authentication.authenticate_user(user)
+    remember(session.session_token, session.session_secret)
     assert session.session_status == Status.failed
     assert session.failure_reason == "no_device"
     assert session.session_token is None
@@ -39,6 +40,7 @@ def test_full_login_then_destroy(authentication, enrolled):
     user, state = enrolled
     phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
     session = authentication.authenticate_user(user, [AuthenticationMethod.acceptance, AuthenticationMethod.device], 600)
+    remember(session.session_token, session.session_secret)
     assert session.session_status == Status.pending
     assert session.in_progress
     status = wait_for(session, lambda s: s not in (Status.pending, Status.identifying))
@@ -52,6 +54,7 @@ def test_full_login_then_destroy(authentication, enrolled):
 def test_status_answer_has_both_shapes(authentication, enrolled):
     user, state = enrolled
     session = authentication.authenticate_user(user)
+    remember(session.session_token, session.session_secret)
     req = urllib.request.Request(session.status_url, method="GET")
     from IAMPASS.hmac import make_authentication_headers
     for k, v in make_authentication_headers(session.session_token, session.session_secret, session.status_url).items():
@@ -65,6 +68,7 @@ def test_status_answer_has_both_shapes(authentication, enrolled):
 def test_denied_login_is_cancelled(authentication, enrolled):
     user, state = enrolled
     session = authentication.authenticate_user(user)
+    remember(session.session_token, session.session_secret)
     device("deny", "--state", state, "--timeout", "10")
     assert session.get_status() == Status.cancelled
     assert session.failed
@@ -74,6 +78,7 @@ def test_remote_logout_through_logout_user_reaches_the_client(server, authentica
     user, state = enrolled
     phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
     session = authentication.authenticate_user(user)
+    remember(session.session_token, session.session_secret)
     assert wait_for(session, lambda s: s == Status.active) == Status.active
     phone.communicate(timeout=30)
     path = "/management/logout_user/{}/{}".format(server.app_id, urllib.parse.quote_plus(user))
@@ -86,6 +91,7 @@ def test_walkaway_is_seen_by_the_client(authentication, enrolled):
     user, state = enrolled
     phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
     session = authentication.authenticate_user(user)
+    remember(session.session_token, session.session_secret)
     assert wait_for(session, lambda s: s == Status.active) == Status.active
     phone.communicate(timeout=30)
     device("presence", "--state", state, "--away")

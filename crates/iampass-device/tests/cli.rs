@@ -1,0 +1,125 @@
+//! The `iampass-device` binary as operators script it, against a real server on 127.0.0.1:0.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use iampass_proto::client::{ManagementClient, SessionClient, default_http};
+use iampass_proto::wire::SessionStatus;
+use iampass_server::clock::SystemClock;
+
+struct Env {
+    server: iampass_server::Running,
+    app: ManagementClient,
+    dir: tempfile::TempDir,
+}
+
+async fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = iampass_server::Config::with_db(dir.path().join("s.db"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let server = iampass_server::start(config, Arc::new(SystemClock)).await.unwrap();
+    let created = server.state.create_app("CLI test").await.unwrap();
+    let app = ManagementClient::new(server.public_url(), &created.id, &created.secret).unwrap();
+    Env { server, app, dir }
+}
+
+fn device(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_iampass-device"));
+    c.args(args);
+    c
+}
+
+async fn run(args: &[&str]) -> Output {
+    let mut c = device(args);
+    tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+async fn enroll(e: &Env, user: &str, state: &Path) -> Output {
+    e.app.add_users(&[user.to_owned()]).await.unwrap();
+    let link = e.app.registration_link(user, Some("Ann")).await.unwrap().register_url;
+    run(&["enroll", &link, "--state", state.to_str().unwrap(), "--name", "cli phone", "--json"]).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enroll_then_run_approves_logins_until_stopped() {
+    let e = env().await;
+    let state = e.dir.path().join("phone.json");
+    let out = enroll(&e, "ann", &state).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["user_id"].as_str(), v["application_name"].as_str()), (Some("ann"), Some("CLI test")));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&state).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    let mut runner = device(&["run", "--state", state.to_str().unwrap(), "--auto", "approve", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..2 {
+        let started = e.app.authenticate_user("ann", &[], None).await.unwrap();
+        let session = SessionClient::from_status(default_http(), &started.authentication_status).unwrap();
+        let mut status = SessionStatus::Pending;
+        for _ in 0..500 {
+            status = session.status().await.unwrap().session_status;
+            if !status.is_in_progress() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(status, SessionStatus::Active);
+    }
+    runner.kill().unwrap();
+    let out = runner.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout).lines().filter(|l| l.contains("\"active\"")).count(), 2);
+    drop(e.server);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approve_times_out_with_a_message_and_exit_1() {
+    let e = env().await;
+    let state = e.dir.path().join("phone.json");
+    assert!(enroll(&e, "bob", &state).await.status.success());
+    let out = run(&["approve", "--state", state.to_str().unwrap(), "--timeout", "1"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no login request arrived"), "{}", text(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_links_and_missing_state_are_clear_errors() {
+    let e = env().await;
+    let state = e.dir.path().join("phone.json");
+    let out = run(&["enroll", "http://127.0.0.1:1/not-a-link", "--state", state.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a registration link"), "{}", text(&out.stderr));
+    let gone = format!("{}/register/AAAAAAAAAAAAAAAAAAAAAA", e.server.public_url());
+    let out = run(&["enroll", &gone, "--state", state.to_str().unwrap()]).await;
+    assert!(text(&out.stderr).contains("unknown_link"), "{}", text(&out.stderr));
+    assert!(!state.exists(), "a failed enrolment writes no state");
+    let out = run(&["sessions", "--state", state.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read the state file"));
+    let out = run(&["presence", "--state", state.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(2), "usage error: --away or --near is required");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forget_unregisters_and_removes_the_state() {
+    let e = env().await;
+    let state = e.dir.path().join("phone.json");
+    assert!(enroll(&e, "cy", &state).await.status.success());
+    assert!(e.app.has_registered_mobile_device("cy").await.unwrap());
+    let out = run(&["forget", "--state", state.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!state.exists());
+    assert!(!e.app.has_registered_mobile_device("cy").await.unwrap());
+}
