@@ -1,0 +1,158 @@
+//! Connecting the console: to a server with credentials, by adding an application with the
+//! operator token (credentials shown once), or to a local server the console runs itself.
+
+use std::sync::Arc;
+
+use iampass_proto::client::{ManagementClient, default_http};
+use iampass_server::clock::SystemClock;
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::{Active, Desk, now};
+use crate::book::Profile;
+use crate::error::{DeskError, DeskResult};
+use crate::secrets::SecretBackend;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ConnectionStatus {
+    pub connected: bool,
+    pub profile: Option<Profile>,
+    pub secret_store: Option<SecretBackend>,
+    /// Shown as a banner while true: the secret is in a file, not the keyring.
+    pub warning: Option<String>,
+}
+
+/// A new application's credentials: shown to the operator this once, then stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AppCreated {
+    pub application_id: String,
+    pub application_secret: String,
+    pub status: ConnectionStatus,
+}
+
+const LOCAL_APP_NAME: &str = "IAMPASS Desk";
+
+impl Desk {
+    pub fn status(&self) -> ConnectionStatus {
+        match self.active() {
+            Ok(a) => ConnectionStatus {
+                connected: true,
+                warning: (a.backend == SecretBackend::File).then(|| {
+                    "No keyring service is running: the application secret is kept in a private file (mode 0600) in the console's data folder.".to_owned()
+                }),
+                secret_store: Some(a.backend),
+                profile: Some(a.profile),
+            },
+            Err(_) => ConnectionStatus { connected: false, profile: None, secret_store: None, warning: None },
+        }
+    }
+
+    /// Checks the credentials against the server, then keeps them.
+    pub async fn connect(&self, server_url: &str, application_id: &str, secret: &str) -> DeskResult<ConnectionStatus> {
+        let result = self.connect_inner(server_url.trim(), application_id.trim(), secret.trim(), false).await;
+        self.audited("connect", None, server_url, result)
+    }
+
+    async fn connect_inner(
+        &self,
+        url: &str,
+        app_id: &str,
+        secret: &str,
+        embedded: bool,
+    ) -> DeskResult<ConnectionStatus> {
+        if app_id.len() != 32 || !app_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(DeskError::Invalid("The application id is 32 hexadecimal characters.".into()));
+        }
+        if secret.is_empty() {
+            return Err(DeskError::Invalid("The application secret is required.".into()));
+        }
+        let client = ManagementClient::new(url, app_id, secret).map_err(|e| DeskError::from_client(e, url))?;
+        client.users(None, Some(1)).await.map_err(|e| DeskError::from_client(e, url))?;
+        let backend = self.secrets.save(app_id, secret)?;
+        let name = if embedded { "Local server".to_owned() } else { url.to_owned() };
+        let profile = self.book()?.activate_profile(&name, url, app_id, embedded)?;
+        self.set_active(Active { profile, client, backend });
+        Ok(self.status())
+    }
+
+    /// Creates an application through the server's operator endpoint and connects with it.
+    pub async fn add_application(&self, server_url: &str, admin_token: &str, name: &str) -> DeskResult<AppCreated> {
+        let result = async {
+            let url = server_url.trim().trim_end_matches('/');
+            let reply = default_http()
+                .post(format!("{url}/operator/applications"))
+                .bearer_auth(admin_token.trim())
+                .json(&serde_json::json!({ "name": name }))
+                .send()
+                .await
+                .map_err(|e| DeskError::from_client(e.into(), url))?;
+            let status = reply.status();
+            let body: serde_json::Value = reply.json().await.map_err(|e| DeskError::from_client(e.into(), url))?;
+            if !status.is_success() {
+                let reason = body["reason"].as_str().unwrap_or("refused").to_owned();
+                return Err(if status.as_u16() == 401 {
+                    DeskError::Invalid("The server refused the operator token.".into())
+                } else {
+                    DeskError::Refused { code: body["error"].as_str().unwrap_or("refused").to_owned(), reason }
+                });
+            }
+            let id = body["application_id"].as_str().unwrap_or_default().to_owned();
+            let secret = body["application_secret"].as_str().unwrap_or_default().to_owned();
+            let status = self.connect_inner(url, &id, &secret, false).await?;
+            Ok(AppCreated { application_id: id, application_secret: secret, status })
+        }
+        .await;
+        self.audited("add_application", None, name, result)
+    }
+
+    /// Starts (or restarts) the embedded server on loopback with its data in the console's data
+    /// folder, creating its application the first time, and connects to it.
+    pub async fn start_local_server(&self) -> DeskResult<ConnectionStatus> {
+        let result = self.start_local_inner().await;
+        self.audited("start_local_server", None, "", result)
+    }
+
+    async fn start_local_inner(&self) -> DeskResult<ConnectionStatus> {
+        let mut local = self.local.lock().await;
+        if let Some(old) = local.take() {
+            let _ = old.stop().await;
+        }
+        let dir = self.options.data_dir.join("server");
+        let mut config = iampass_server::Config::with_db(dir.join("iampass.db"));
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let server = iampass_server::start(config, Arc::new(SystemClock))
+            .await
+            .map_err(|e| DeskError::LocalServer(e.to_string()))?;
+        let url = server.public_url().to_owned();
+        let known = self.book()?.embedded_profile()?;
+        let state = &server.state;
+        let (app_id, secret) = match known {
+            Some(p) if state.store.app(&p.application_id).await.ok().flatten().is_some() => {
+                let secret = match self.secrets.load(&p.application_id)? {
+                    Some((s, _)) => s.to_string(),
+                    // The secret was lost (keyring wiped): issue a new one rather than lock staff out.
+                    None => iampass_server::service::apps::rotate_secret(
+                        &state.store,
+                        &state.sealer,
+                        &p.application_id,
+                        now(),
+                    )
+                    .await
+                    .map_err(|e| DeskError::LocalServer(e.to_string()))?
+                    .secret
+                    .to_string(),
+                };
+                (p.application_id, secret)
+            }
+            _ => {
+                let app = state.create_app(LOCAL_APP_NAME).await.map_err(|e| DeskError::LocalServer(e.to_string()))?;
+                (app.id.clone(), app.secret.to_string())
+            }
+        };
+        *local = Some(server);
+        drop(local);
+        self.connect_inner(&url, &app_id, &secret, true).await
+    }
+}

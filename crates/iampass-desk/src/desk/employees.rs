@@ -1,0 +1,150 @@
+//! The book's employees: adding (the server learns only a random token), editing, removing,
+//! importing and exporting. Server first, then the book, so the book is never half-written.
+
+use super::{Desk, now};
+use crate::book::{Employee, EmployeeQuery, NewEmployee};
+use crate::csv_io::{self, ImportPreview};
+use crate::error::{DeskError, DeskResult};
+
+/// A fresh IAMPASS user id: 128 random bits, so the service never sees who it is.
+fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+impl Desk {
+    pub fn employees(&self, query: &EmployeeQuery) -> DeskResult<Vec<Employee>> {
+        self.book()?.employees(query)
+    }
+
+    pub fn employee(&self, id: i64) -> DeskResult<Employee> {
+        self.book()?.employee(id)
+    }
+
+    pub async fn add_employee(&self, mut new: NewEmployee) -> DeskResult<Employee> {
+        let result = async {
+            let errors = new.normalise();
+            if !errors.is_empty() {
+                return Err(DeskError::Invalid(errors.join("; ")));
+            }
+            let mut added = self.add_to_server_then_book(vec![new.clone()]).await?;
+            added.pop().ok_or(DeskError::NotFound("Employee"))
+        }
+        .await;
+        let who = result.as_ref().map(|e| (e.id, e.name.clone())).ok();
+        self.audited("add_employee", who.as_ref().map(|(id, n)| (*id, n.as_str())), &new.name, result)
+    }
+
+    /// Registers the tokens with the server in one call, then writes the book in one
+    /// transaction; if the book refuses, the server users are deleted again.
+    async fn add_to_server_then_book(&self, list: Vec<NewEmployee>) -> DeskResult<Vec<Employee>> {
+        let (client, url) = self.client()?;
+        let with_tokens: Vec<(NewEmployee, String)> = list.into_iter().map(|e| (e, new_token())).collect();
+        {
+            // Refuse a duplicate number before the server is touched.
+            let book = self.book()?;
+            for (e, _) in &with_tokens {
+                if !e.employee_number.is_empty()
+                    && book
+                        .employees(&EmployeeQuery { search: e.employee_number.clone(), ..Default::default() })?
+                        .iter()
+                        .any(|x| x.employee_number == e.employee_number)
+                {
+                    return Err(DeskError::Conflict(format!(
+                        "An employee with number {:?} already exists.",
+                        e.employee_number
+                    )));
+                }
+            }
+        }
+        let tokens: Vec<String> = with_tokens.iter().map(|(_, t)| t.clone()).collect();
+        let reply = client.add_users(&tokens).await.map_err(|e| DeskError::from_client(e, &url))?;
+        if !reply.users.existing.is_empty() {
+            return Err(DeskError::Conflict(
+                "The server already has a user with a token just generated; try again.".into(),
+            ));
+        }
+        let written = self.book().and_then(|mut b| b.insert_employees(&with_tokens, now()));
+        if written.is_err() {
+            let _ = client.delete_users(&tokens).await;
+        }
+        written
+    }
+
+    pub fn update_employee(&self, id: i64, mut fields: NewEmployee) -> DeskResult<Employee> {
+        let result = (|| {
+            let errors = fields.normalise();
+            if !errors.is_empty() {
+                return Err(DeskError::Invalid(errors.join("; ")));
+            }
+            self.book()?.update_employee(id, &fields, now())
+        })();
+        self.audited("update_employee", Some((id, &fields.name)), "", result)
+    }
+
+    /// Deletes the user on the server (their sessions close, their phone is disabled), then
+    /// removes the employee from the book. The audit entry keeps the name.
+    pub async fn remove_employee(&self, id: i64) -> DeskResult<()> {
+        let employee = self.employee(id)?;
+        let result = async {
+            let (client, url) = self.client()?;
+            client
+                .delete_users(std::slice::from_ref(&employee.token))
+                .await
+                .map_err(|e| DeskError::from_client(e, &url))?;
+            self.book()?.delete_employee(id)
+        }
+        .await;
+        self.audited("remove_employee", Some((id, &employee.name)), "", result)
+    }
+
+    pub fn preview_import(&self, csv_text: &str) -> DeskResult<ImportPreview> {
+        let book = self.book()?;
+        let existing: std::collections::HashSet<String> = book
+            .employees(&EmployeeQuery::default())?
+            .into_iter()
+            .map(|e| e.employee_number)
+            .filter(|n| !n.is_empty())
+            .collect();
+        csv_io::preview(csv_text, |n| existing.contains(n))
+    }
+
+    /// Imports every row, or none: any row with an error refuses the whole file.
+    pub async fn import_employees(&self, csv_text: &str) -> DeskResult<Vec<Employee>> {
+        let result = async {
+            let preview = self.preview_import(csv_text)?;
+            if preview.invalid > 0 {
+                return Err(DeskError::Invalid(format!(
+                    "{} row(s) have errors; nothing was imported. Fix them and import again.",
+                    preview.invalid
+                )));
+            }
+            if preview.rows.is_empty() {
+                return Err(DeskError::Invalid("The file has no employees.".into()));
+            }
+            self.add_to_server_then_book(preview.rows.into_iter().map(|r| r.employee).collect()).await
+        }
+        .await;
+        let detail = match &result {
+            Ok(list) => format!("{} employees", list.len()),
+            Err(_) => String::new(),
+        };
+        self.audited("import_employees", None, &detail, result)
+    }
+
+    /// Writes the book as CSV to the save folder; returns the path.
+    pub fn export_employees(&self) -> DeskResult<String> {
+        let result = (|| {
+            let csv = csv_io::export_employees(&self.employees(&EmployeeQuery::default())?)?;
+            self.save_file("iampass-desk-employees.csv", csv.as_bytes())
+        })();
+        self.audited("export_employees", None, "", result)
+    }
+
+    pub fn export_audit(&self) -> DeskResult<String> {
+        let result = (|| {
+            let csv = csv_io::export_audit(&self.audit_entries(u32::MAX)?)?;
+            self.save_file("iampass-desk-audit.csv", csv.as_bytes())
+        })();
+        self.audited("export_audit", None, "", result)
+    }
+}

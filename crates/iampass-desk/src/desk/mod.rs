@@ -1,0 +1,145 @@
+//! [`Desk`]: everything the console does, as plain async methods. One file per area; this one
+//! holds the state and the audit helper every action goes through.
+
+mod connection;
+mod employees;
+mod enrollment;
+mod kiosk;
+
+pub use connection::{AppCreated, ConnectionStatus};
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use iampass_proto::client::ManagementClient;
+use iampass_server::clock::{Clock as _, SystemClock};
+use tokio::sync::Notify;
+
+use crate::book::{Book, NewAudit, Profile};
+use crate::error::{DeskError, DeskResult};
+use crate::secrets::{SecretBackend, SecretStore};
+
+/// Where the console keeps its data and how it stores secrets.
+#[derive(Debug, Clone)]
+pub struct DeskOptions {
+    pub data_dir: PathBuf,
+    /// Who is at the desk, for the audit log.
+    pub operator: String,
+    /// Keep secrets in the private file, never the keyring.
+    pub secrets_in_file: bool,
+    /// Where exports and saved QR codes go.
+    pub save_dir: PathBuf,
+}
+
+/// The connected server.
+#[derive(Debug, Clone)]
+struct Active {
+    profile: Profile,
+    client: ManagementClient,
+    backend: SecretBackend,
+}
+
+#[derive(Debug)]
+pub struct Desk {
+    book: Mutex<Book>,
+    secrets: SecretStore,
+    options: DeskOptions,
+    active: RwLock<Option<Active>>,
+    local: tokio::sync::Mutex<Option<iampass_server::Running>>,
+    waits: Mutex<HashMap<i64, Arc<Notify>>>,
+}
+
+fn now() -> i64 {
+    SystemClock.now_ms()
+}
+
+impl Desk {
+    /// Opens the book and reconnects to the last server (starting the local one if that was it).
+    pub async fn open(options: DeskOptions) -> DeskResult<Self> {
+        let book = Book::open(&options.data_dir.join("book.db"))?;
+        let desk = Self {
+            book: Mutex::new(book),
+            secrets: SecretStore::new(options.data_dir.join("secrets"), options.secrets_in_file),
+            options,
+            active: RwLock::new(None),
+            local: tokio::sync::Mutex::new(None),
+            waits: Mutex::new(HashMap::new()),
+        };
+        let profile = desk.book()?.active_profile()?;
+        match profile {
+            Some(p) if p.embedded => {
+                desk.start_local_server().await?;
+            }
+            Some(p) => {
+                if let Some((secret, backend)) = desk.secrets.load(&p.application_id)? {
+                    let client = ManagementClient::new(&p.server_url, &p.application_id, &secret)
+                        .map_err(|e| DeskError::from_client(e, &p.server_url))?;
+                    desk.set_active(Active { profile: p, client, backend });
+                }
+            }
+            None => {}
+        }
+        Ok(desk)
+    }
+
+    fn book(&self) -> DeskResult<MutexGuard<'_, Book>> {
+        self.book.lock().map_err(|_| DeskError::Storage("the book is unavailable after an earlier failure".into()))
+    }
+
+    fn set_active(&self, active: Active) {
+        if let Ok(mut slot) = self.active.write() {
+            *slot = Some(active);
+        }
+    }
+
+    fn active(&self) -> DeskResult<Active> {
+        self.active.read().ok().and_then(|a| a.clone()).ok_or(DeskError::NotConnected)
+    }
+
+    fn client(&self) -> DeskResult<(ManagementClient, String)> {
+        let a = self.active()?;
+        Ok((a.client, a.profile.server_url))
+    }
+
+    /// Records `action` with its outcome, and hands the outcome back.
+    fn audited<T>(
+        &self,
+        action: &str,
+        employee: Option<(i64, &str)>,
+        detail: &str,
+        result: DeskResult<T>,
+    ) -> DeskResult<T> {
+        let detail = match &result {
+            Ok(_) => detail.to_owned(),
+            Err(e) => format!("{detail}{}{e}", if detail.is_empty() { "" } else { ": " }),
+        };
+        let entry =
+            NewAudit { operator: &self.options.operator, action, employee, ok: result.is_ok(), detail: &detail };
+        if let Err(e) = self.book().and_then(|mut b| b.audit(&entry, now())) {
+            tracing::error!(error = %e, action, "audit entry not written");
+        }
+        result
+    }
+
+    pub fn audit_entries(&self, limit: u32) -> DeskResult<Vec<crate::book::AuditEntry>> {
+        self.book()?.audit_entries(limit)
+    }
+
+    /// Writes `content` to the save folder under `name` (made safe); returns the path.
+    fn save_file(&self, name: &str, content: &[u8]) -> DeskResult<String> {
+        let safe: String =
+            name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+        std::fs::create_dir_all(&self.options.save_dir)?;
+        let path = self.options.save_dir.join(safe);
+        std::fs::write(&path, content)?;
+        Ok(path.display().to_string())
+    }
+
+    /// Stops the embedded server, if it runs (on quit).
+    pub async fn shutdown(&self) {
+        if let Some(server) = self.local.lock().await.take() {
+            let _ = server.stop().await;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Watching for a phone to bind: the server's event stream when it has one (the screen turns the
+//! moment the phone binds), else `has_registered_mobile_device` with backoff.
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use iampass_proto::client::ManagementClient;
+use iampass_proto::wire::{EventData, UserChange};
+use serde::Serialize;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use ts_rs::TS;
+
+use crate::error::{DeskError, DeskResult};
+
+/// What the enrollment screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct EnrollmentTicket {
+    #[ts(type = "number")]
+    pub employee_id: i64,
+    pub name: String,
+    pub register_url: String,
+    /// `data:image/png;base64,...`
+    pub qr_png: String,
+    pub expires_at: String,
+    #[ts(type = "number")]
+    pub expires_in_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum EnrollmentOutcome {
+    Enrolled,
+    Expired,
+    Cancelled,
+}
+
+const POLL_START: Duration = Duration::from_millis(200);
+const POLL_MAX: Duration = Duration::from_secs(2);
+
+/// Waits until `user` has a phone, the deadline passes, or `cancel` is notified.
+pub async fn wait_for_binding(
+    client: &ManagementClient,
+    user: &str,
+    deadline: Instant,
+    cancel: &Notify,
+) -> DeskResult<EnrollmentOutcome> {
+    let cancelled = cancel.notified();
+    tokio::pin!(cancelled);
+    cancelled.as_mut().enable();
+    let url = client.base_url().to_owned();
+    let check =
+        || async { client.has_registered_mobile_device(user).await.map_err(|e| DeskError::from_client(e, &url)) };
+
+    // Subscribe first, then check: a phone that bound before the subscription is still seen.
+    let stream = client.events(None).await;
+    if check().await? {
+        return Ok(EnrollmentOutcome::Enrolled);
+    }
+    if let Ok(stream) = stream {
+        let mut stream = Box::pin(stream);
+        loop {
+            tokio::select! {
+                ev = stream.next() => match ev {
+                    Some(Ok(ev)) => {
+                        if let EventData::User(u) = ev.data
+                            && u.user_id == user
+                            && u.change == UserChange::DeviceBound
+                        {
+                            return Ok(EnrollmentOutcome::Enrolled);
+                        }
+                    }
+                    // The stream broke: carry on by polling.
+                    _ => break,
+                },
+                _ = tokio::time::sleep_until(deadline) => return Ok(EnrollmentOutcome::Expired),
+                _ = &mut cancelled => return Ok(EnrollmentOutcome::Cancelled),
+            }
+        }
+    }
+    let mut delay = POLL_START;
+    loop {
+        if check().await? {
+            return Ok(EnrollmentOutcome::Enrolled);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = tokio::time::sleep_until(deadline) => return Ok(EnrollmentOutcome::Expired),
+            _ = &mut cancelled => return Ok(EnrollmentOutcome::Cancelled),
+        }
+        delay = (delay * 2).min(POLL_MAX);
+    }
+}

@@ -1,0 +1,46 @@
+//! QR codes rendered in Rust, as PNG: error correction M (survives a scuffed screen or glare),
+//! a quiet zone, and large enough to scan at arm's length from across a desk.
+
+use base64::Engine as _;
+use image::{ImageFormat, Luma};
+use qrcode::{EcLevel, QrCode};
+
+use crate::error::{DeskError, DeskResult};
+
+/// Smallest side, in pixels; the UI scales it down to fit, never up.
+pub const DEFAULT_SIZE_PX: u32 = 720;
+
+/// The PNG bytes of `text`'s QR code, at least `min_px` square.
+pub fn png(text: &str, min_px: u32) -> DeskResult<Vec<u8>> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| DeskError::Invalid(format!("cannot encode this link as a QR code: {e}")))?;
+    let img = code.render::<Luma<u8>>().min_dimensions(min_px, min_px).quiet_zone(true).build();
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).map_err(|e| DeskError::Storage(format!("PNG encoding failed: {e}")))?;
+    Ok(out.into_inner())
+}
+
+/// `data:image/png;base64,...` for an `<img>`.
+pub fn data_url(png: &[u8]) -> String {
+    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_picture_carries_the_link_and_is_large() {
+        let link = "http://127.0.0.1:8080/register/AbCdEfGhIjKlMnOpQrStUv";
+        let bytes = png(link, DEFAULT_SIZE_PX).unwrap();
+        let img = image::load_from_memory_with_format(&bytes, ImageFormat::Png).unwrap().to_luma8();
+        assert!(img.width() >= DEFAULT_SIZE_PX && img.width() == img.height());
+        let mut prepared = rqrr::PreparedImage::prepare(img);
+        let grids = prepared.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (meta, content) = grids[0].decode().unwrap();
+        assert_eq!(content, link);
+        assert_eq!(meta.ecc_level, 0, "rqrr numbers M as 0");
+        assert!(data_url(&bytes).starts_with("data:image/png;base64,iVBOR"));
+    }
+}
