@@ -40,7 +40,7 @@ impl Desk {
             Ok(a) => ConnectionStatus {
                 connected: true,
                 warning: (a.backend == SecretBackend::File).then(|| {
-                    "No keyring service is running: the application secret is kept in a private file (mode 0600) in the console's data folder.".to_owned()
+                    "The application secret is kept in a private file (mode 0600) in the console's data folder, not in the system keyring (none is available, or the console is set to use the file).".to_owned()
                 }),
                 secret_store: Some(a.backend),
                 profile: Some(a.profile),

@@ -132,31 +132,38 @@ impl ManagementClient {
     }
 
     pub async fn users(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<UsersPage, ClientError> {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        if let Some(c) = cursor {
-            q.append_pair("cursor", c);
-        }
-        if let Some(l) = limit {
-            q.append_pair("limit", &l.to_string());
-        }
-        self.get(&with_query(self.url("management/users", None), q.finish())).await
+        // Built in a block: the serializer is not `Send` and must not live across the await.
+        let query = {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            if let Some(c) = cursor {
+                q.append_pair("cursor", c);
+            }
+            if let Some(l) = limit {
+                q.append_pair("limit", &l.to_string());
+            }
+            q.finish()
+        };
+        self.get(&with_query(self.url("management/users", None), query)).await
     }
 
     pub async fn sessions(&self, filter: &SessionFilter) -> Result<SessionsPage, ClientError> {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        if let Some(s) = filter.status {
-            q.append_pair("status", s.as_str());
-        }
-        if let Some(u) = &filter.user_id {
-            q.append_pair("user", u);
-        }
-        if let Some(c) = &filter.cursor {
-            q.append_pair("cursor", c);
-        }
-        if let Some(l) = filter.limit {
-            q.append_pair("limit", &l.to_string());
-        }
-        self.get(&with_query(self.url("management/sessions", None), q.finish())).await
+        let query = {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            if let Some(s) = filter.status {
+                q.append_pair("status", s.as_str());
+            }
+            if let Some(u) = &filter.user_id {
+                q.append_pair("user", u);
+            }
+            if let Some(c) = &filter.cursor {
+                q.append_pair("cursor", c);
+            }
+            if let Some(l) = filter.limit {
+                q.append_pair("limit", &l.to_string());
+            }
+            q.finish()
+        };
+        self.get(&with_query(self.url("management/sessions", None), query)).await
     }
 
     pub async fn logout_session(&self, session_id: &str) -> Result<LogoutReply, ClientError> {

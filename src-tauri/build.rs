@@ -1,0 +1,57 @@
+//! Builds the UI if its bundle is missing (a fresh clone), then runs tauri-build with the config
+//! at the repository root and the app's command manifest, from which the `allow-*` permissions
+//! that the capability in tauri.conf.json grants are generated.
+
+use std::path::Path;
+use std::process::Command;
+
+const COMMANDS: &[&str] = &[
+    "status",
+    "connect",
+    "add_application",
+    "start_local_server",
+    "list_employees",
+    "add_employee",
+    "update_employee",
+    "remove_employee",
+    "preview_import",
+    "import_employees",
+    "export_employees",
+    "start_enrollment",
+    "wait_enrolled",
+    "cancel_wait",
+    "report_lost",
+    "save_qr",
+    "kiosk_queue",
+    "kiosk_pin_set",
+    "set_kiosk_pin",
+    "check_kiosk_pin",
+    "audit_entries",
+    "export_audit",
+];
+
+fn npm(ui: &Path, args: &[&str]) {
+    let status = Command::new("npm").args(args).current_dir(ui).status();
+    match status {
+        Ok(s) if s.success() => {}
+        other => {
+            panic!("`npm {}` in ui/ failed ({other:?}); install Node.js and npm, or run scripts/test", args.join(" "))
+        }
+    }
+}
+
+fn main() {
+    let ui = Path::new("../ui");
+    if !ui.join("dist/index.html").exists() {
+        if !ui.join("node_modules").exists() {
+            npm(ui, &["ci", "--no-audit", "--no-fund"]);
+        }
+        npm(ui, &["run", "build"]);
+    }
+    let attrs = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attrs) {
+        panic!("tauri-build failed: {e:#}");
+    }
+}

@@ -1,0 +1,43 @@
+//! The commands the UI calls, one file per area; each a line or two over `Desk`. Errors reach the
+//! UI as `UiError` (code, message, action).
+
+mod audit;
+mod employees;
+mod enrollment;
+mod kiosk;
+mod setup;
+
+use iampass_desk::{DeskResult, UiError};
+
+/// The command table, shared by the real app and the mock-runtime test.
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        setup::status,
+        setup::connect,
+        setup::add_application,
+        setup::start_local_server,
+        employees::list_employees,
+        employees::add_employee,
+        employees::update_employee,
+        employees::remove_employee,
+        employees::preview_import,
+        employees::import_employees,
+        employees::export_employees,
+        enrollment::start_enrollment,
+        enrollment::wait_enrolled,
+        enrollment::cancel_wait,
+        enrollment::report_lost,
+        enrollment::save_qr,
+        kiosk::kiosk_queue,
+        kiosk::kiosk_pin_set,
+        kiosk::set_kiosk_pin,
+        kiosk::check_kiosk_pin,
+        audit::audit_entries,
+        audit::export_audit,
+    ]
+}
+
+/// `DeskResult` → what a command returns.
+fn ui<T>(r: DeskResult<T>) -> Result<T, UiError> {
+    r.map_err(|e| e.to_ui())
+}

@@ -1,0 +1,116 @@
+//! The Tauri shell of IAMPASS Desk: opens the [`Desk`] (the console's core, in `iampass-desk`),
+//! registers the commands (each a line or two in `commands/`), and nothing else. `run_app` takes
+//! any runtime so the shell is smoke-tested with Tauri's mock runtime.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use iampass_desk::{Desk, DeskOptions};
+use tauri::{Manager, Runtime};
+
+/// The desk, shared by every command.
+pub type SharedDesk = Arc<Desk>;
+
+/// Where the console keeps its data: `IAMPASS_DESK_DATA`, else the platform's data folder under
+/// the app's identifier (what Tauri calls the app data dir).
+fn options(identifier: &str) -> DeskOptions {
+    let data_dir = std::env::var_os("IAMPASS_DESK_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs::data_dir().unwrap_or_else(std::env::temp_dir).join(identifier));
+    let save_dir = std::env::var_os("IAMPASS_DESK_SAVE_DIR")
+        .map(PathBuf::from)
+        .or_else(dirs::download_dir)
+        .unwrap_or_else(|| data_dir.join("exports"));
+    DeskOptions {
+        operator: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "operator".into()),
+        secrets_in_file: std::env::var("IAMPASS_DESK_SECRET_STORE").is_ok_and(|v| v == "file"),
+        data_dir,
+        save_dir,
+    }
+}
+
+/// Opens the desk; with `IAMPASS_DESK_START_LOCAL=1` and no server configured, starts the
+/// embedded server so the console works with nothing else set up.
+async fn open_desk(options: DeskOptions) -> Result<Desk, iampass_desk::DeskError> {
+    let desk = Desk::open(options).await?;
+    if !desk.status().connected && std::env::var("IAMPASS_DESK_START_LOCAL").is_ok_and(|v| v == "1") {
+        desk.start_local_server().await?;
+    }
+    Ok(desk)
+}
+
+/// Registers the desk and the commands on `builder`; used by `run` and by the mock-runtime test.
+pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, desk: SharedDesk) -> tauri::Builder<R> {
+    builder.manage(desk).invoke_handler(commands::handler())
+}
+
+pub fn run() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IAMPASS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let context = tauri::generate_context!("../tauri.conf.json");
+    let desk = match tauri::async_runtime::block_on(open_desk(options(&context.config().identifier))) {
+        Ok(d) => Arc::new(d),
+        Err(e) => {
+            let ui = e.to_ui();
+            eprintln!("error: the console could not open its data: {} {}", ui.message, ui.action);
+            std::process::exit(1);
+        }
+    };
+    match run_app(tauri::Builder::default(), desk).build(context) {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(desk) = handle.try_state::<SharedDesk>()
+            {
+                tauri::async_runtime::block_on(desk.shutdown());
+            }
+        }),
+        Err(e) => {
+            eprintln!("error: the console could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
+    use tauri::webview::InvokeRequest;
+
+    #[test]
+    fn the_shell_starts_and_answers_a_command() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let options = iampass_desk::DeskOptions {
+            data_dir: dir.path().join("data"),
+            operator: "test".into(),
+            secrets_in_file: true,
+            save_dir: dir.path().join("saved"),
+        };
+        let desk = tauri::async_runtime::block_on(iampass_desk::Desk::open(options)).expect("desk");
+        let app = super::run_app(mock_builder(), std::sync::Arc::new(desk))
+            .build(mock_context(noop_assets()))
+            .expect("build");
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("webview");
+        let request = |cmd: &str, body: serde_json::Value| InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: tauri::ipc::InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        let status = get_ipc_response(&webview, request("status", serde_json::json!({}))).expect("status answers");
+        let status: serde_json::Value = status.deserialize().expect("json");
+        assert_eq!(status["connected"], false);
+        let listed = get_ipc_response(&webview, request("list_employees", serde_json::json!({"query": {}})))
+            .expect("list answers");
+        assert_eq!(listed.deserialize::<serde_json::Value>().expect("json"), serde_json::json!([]));
+        let refused =
+            get_ipc_response(&webview, request("add_employee", serde_json::json!({"employee": {"name": "Ann"}})));
+        let err = refused.expect_err("not connected");
+        assert_eq!(err["code"], "not_connected");
+    }
+}

@@ -1,0 +1,104 @@
+"""Issue 4 end to end: first run, a local server started from the console, an employee added
+through the UI and enrolled by `iampass-device enroll` from the link the UI gives; the screen
+turns to Enrolled by itself. Also CSV import, audit, the kiosk and its PIN. A screenshot at each
+step."""
+
+import os
+import time
+
+from selenium.webdriver.common.by import By
+
+from conftest import device
+
+START_LOCAL = False
+
+
+def test_first_run_offers_setup_and_starts_a_local_server(console):
+    console.when("start-local")
+    assert "Not connected" in console.by_id("connection").text
+    console.shot("01-first-run-setup")
+    console.click("start-local")
+    assert "local server" in console.when("connection", "Connected").text
+    console.when("employee-table")
+    assert console.by_id("warning-banner").text.startswith("Note:")
+
+
+def test_add_an_employee_through_the_form(console):
+    console.click("add-employee")
+    console.when("employee-name").send_keys("Ann Lee")
+    console.by_id("employee-email").send_keys("ann.lee@corp.example")
+    console.by_id("employee-number").send_keys("E-1001")
+    console.by_id("employee-department").send_keys("Sales")
+    console.shot("02-add-employee")
+    console.click("employee-save")
+    console.when("notice", "Added Ann Lee")
+    rows = console.by_id("employee-row", many=True)
+    assert len(rows) == 1 and "Not enrolled" in rows[0].text
+
+
+def test_import_employees_from_csv_with_a_preview(console):
+    path = os.path.join(console.tmp, "people.csv")
+    with open(path, "w") as f:
+        f.write("name,email,employee_number,department\n")
+        f.write("Bob Stone,bob@corp.example,E-1002,Ops\n")
+        f.write("Cy Young,cy@corp.example,E-1003,Ops\n")
+    console.click("import-csv")
+    console.when("import-file").send_keys(path)
+    console.when("import-summary", "2 ready")
+    console.shot("03-import-preview")
+    console.click("import-commit")
+    console.when("notice", "Imported 2")
+    assert len(console.by_id("employee-row", many=True)) == 3
+    console.shot("04-employees")
+
+
+def test_enroll_with_the_phone_and_the_screen_turns_by_itself(console):
+    row = next(r for r in console.by_id("employee-row", many=True) if "Ann Lee" in r.text)
+    row.find_element(By.CSS_SELECTOR, '[data-testid="enroll"]').click()
+    console.when("qr")
+    assert "Waiting for the phone" in console.by_id("enroll-status").text
+    link = console.by_id("register-url").text
+    assert "/register/" in link
+    console.shot("05-enroll-qr")
+    state = os.path.join(console.tmp, "phone.json")
+    started = time.monotonic()
+    device("enroll", link, "--state", state, "--name", "Ann's phone")
+    bound = time.monotonic()
+    console.when("enroll-status", "Enrolled")
+    shown = time.monotonic()
+    console.shot("06-enrolled")
+    print(f"\nphone bound → screen shows Enrolled: {(shown - bound) * 1000:.0f} ms (enroll command took {(bound - started) * 1000:.0f} ms)")
+    console.click("back")
+    row = next(r for r in console.by_id("employee-row", many=True) if "Ann Lee" in r.text)
+    assert "Enrolled" in row.text
+
+
+def test_the_audit_log_records_every_action(console):
+    console.click("nav-audit")
+    table = console.when("audit-table", "enrolled")
+    for action in ("start local server", "add employee", "import employees", "issue link", "enrolled"):
+        assert action in table.text, action
+    console.shot("07-audit")
+
+
+def test_kiosk_needs_a_pin_then_shows_the_queue_and_leaves_with_it(console):
+    console.click("nav-kiosk")
+    console.when("error-banner", "Set a staff PIN")
+    console.when("settings-pin").send_keys("482913")
+    console.click("settings-pin-save")
+    console.shot("08-settings")
+    console.click("nav-kiosk")
+    console.when("kiosk")
+    console.when("qr")
+    assert "1 of 2" in console.by_id("kiosk-progress").text
+    assert console.by_id("enroll-name").text in ("Bob Stone", "Cy Young")
+    console.shot("09-kiosk")
+    console.click("kiosk-exit")
+    console.when("kiosk-pin").send_keys("0000")
+    console.click("kiosk-pin-submit")
+    console.wait.until(lambda d: "Wrong PIN" in d.page_source)
+    pin = console.by_id("kiosk-pin")
+    pin.clear()
+    pin.send_keys("482913")
+    console.click("kiosk-pin-submit")
+    console.when("employee-table")

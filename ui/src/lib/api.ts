@@ -1,0 +1,81 @@
+// The one module that talks to Rust. Every command is typed with the structs ts-rs generates from
+// the Rust code (src/lib/types), so the two sides cannot drift.
+import { invoke } from "@tauri-apps/api/core";
+import { getCurrentWindow } from "@tauri-apps/api/window";
+import type { AppCreated } from "./types/AppCreated";
+import type { AuditEntry } from "./types/AuditEntry";
+import type { ConnectionStatus } from "./types/ConnectionStatus";
+import type { Employee } from "./types/Employee";
+import type { EmployeeQuery } from "./types/EmployeeQuery";
+import type { EnrollmentOutcome } from "./types/EnrollmentOutcome";
+import type { EnrollmentTicket } from "./types/EnrollmentTicket";
+import type { ImportPreview } from "./types/ImportPreview";
+import type { NewEmployee } from "./types/NewEmployee";
+import type { UiError } from "./types/UiError";
+
+export type {
+  AppCreated,
+  AuditEntry,
+  ConnectionStatus,
+  Employee,
+  EmployeeQuery,
+  EnrollmentOutcome,
+  EnrollmentTicket,
+  ImportPreview,
+  NewEmployee,
+  UiError,
+};
+
+/** Any failure as a UiError: Rust sends one; anything else (IPC broken) is wrapped. */
+export function asUiError(e: unknown): UiError {
+  if (e && typeof e === "object" && "code" in e && "message" in e && "action" in e) return e as UiError;
+  return { code: "internal", message: String(e), action: "Restart the console; if it happens again, report it." };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asUiError(e);
+  }
+}
+
+export const api = {
+  status: () => call<ConnectionStatus>("status"),
+  connect: (serverUrl: string, applicationId: string, secret: string) =>
+    call<ConnectionStatus>("connect", { serverUrl, applicationId, secret }),
+  addApplication: (serverUrl: string, adminToken: string, name: string) =>
+    call<AppCreated>("add_application", { serverUrl, adminToken, name }),
+  startLocalServer: () => call<ConnectionStatus>("start_local_server"),
+
+  listEmployees: (query: EmployeeQuery) => call<Employee[]>("list_employees", { query }),
+  addEmployee: (employee: NewEmployee) => call<Employee>("add_employee", { employee }),
+  updateEmployee: (id: number, employee: NewEmployee) => call<Employee>("update_employee", { id, employee }),
+  removeEmployee: (id: number) => call<void>("remove_employee", { id }),
+  previewImport: (csv: string) => call<ImportPreview>("preview_import", { csv }),
+  importEmployees: (csv: string) => call<Employee[]>("import_employees", { csv }),
+  exportEmployees: () => call<string>("export_employees"),
+
+  startEnrollment: (id: number) => call<EnrollmentTicket>("start_enrollment", { id }),
+  waitEnrolled: (id: number, timeoutSeconds: number) =>
+    call<EnrollmentOutcome>("wait_enrolled", { id, timeoutSeconds }),
+  cancelWait: (id: number) => call<void>("cancel_wait", { id }),
+  reportLost: (id: number) => call<EnrollmentTicket>("report_lost", { id }),
+  saveQr: (id: number, registerUrl: string) => call<string>("save_qr", { id, registerUrl }),
+
+  kioskQueue: () => call<Employee[]>("kiosk_queue"),
+  kioskPinSet: () => call<boolean>("kiosk_pin_set"),
+  setKioskPin: (pin: string) => call<void>("set_kiosk_pin", { pin }),
+  checkKioskPin: (pin: string) => call<void>("check_kiosk_pin", { pin }),
+
+  auditEntries: (limit: number) => call<AuditEntry[]>("audit_entries", { limit }),
+  exportAudit: () => call<string>("export_audit"),
+
+  setFullscreen: async (on: boolean) => {
+    try {
+      await getCurrentWindow().setFullscreen(on);
+    } catch (e) {
+      throw asUiError(e);
+    }
+  },
+};

@@ -1,0 +1,34 @@
+// Small pure helpers the screens share (tested in tests/format.test.ts).
+import type { EnrollmentState } from "./types/EnrollmentState";
+
+/** "9:05" for 545 seconds; "0:00" once past. */
+export function countdown(secondsLeft: number): string {
+  const s = Math.max(0, Math.floor(secondsLeft));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** Seconds from `now` (ms) until an RFC 3339 instant. */
+export function secondsUntil(iso: string, now: number = Date.now()): number {
+  return Math.max(0, (Date.parse(iso) - now) / 1000);
+}
+
+/** Status in words and a colour class: never colour alone. */
+export function enrollmentLabel(state: EnrollmentState): { text: string; tone: "ok" | "wait" | "warn" | "idle" } {
+  switch (state) {
+    case "enrolled":
+      return { text: "Enrolled", tone: "ok" };
+    case "link_issued":
+      return { text: "Link issued", tone: "wait" };
+    case "lost":
+      return { text: "Phone lost", tone: "warn" };
+    default:
+      return { text: "Not enrolled", tone: "idle" };
+  }
+}
+
+/** A local, readable date-time for an RFC 3339 string. */
+export function when(iso: string | null): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}

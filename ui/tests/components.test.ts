@@ -1,0 +1,117 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Employee, EnrollmentTicket } from "../src/lib/api";
+
+const api = vi.hoisted(() => ({
+  listEmployees: vi.fn(),
+  startEnrollment: vi.fn(),
+  reportLost: vi.fn(),
+  waitEnrolled: vi.fn(),
+  cancelWait: vi.fn(),
+  previewImport: vi.fn(),
+  importEmployees: vi.fn(),
+  connect: vi.fn(),
+  startLocalServer: vi.fn(),
+  addApplication: vi.fn(),
+}));
+vi.mock("../src/lib/api", async (orig) => ({ ...(await orig<typeof import("../src/lib/api")>()), api }));
+
+import Employees from "../src/components/Employees.svelte";
+import Enrollment from "../src/components/Enrollment.svelte";
+import ImportCsv from "../src/components/ImportCsv.svelte";
+import Setup from "../src/components/Setup.svelte";
+
+const ann: Employee = {
+  id: 1, name: "Ann Lee", email: "ann@corp.example", employee_number: "E1", department: "Sales", notes: "",
+  token: "t1", state: "enrolled", link_expires_at: null, enrolled_at: "2026-01-01T00:00:00Z",
+  created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+};
+const bob: Employee = { ...ann, id: 2, name: "Bob", email: "", employee_number: "E2", token: "t2", state: "not_enrolled", enrolled_at: null };
+const ticket = (): EnrollmentTicket => ({
+  employee_id: 2, name: "Bob", register_url: "http://127.0.0.1:1/register/x", qr_png: "data:image/png;base64,AA==",
+  expires_at: new Date(Date.now() + 600_000).toISOString(), expires_in_seconds: 600,
+});
+
+afterEach(cleanup);
+
+beforeEach(() => {
+  Object.values(api).forEach((f) => f.mockReset());
+  api.cancelWait.mockResolvedValue(undefined);
+});
+
+describe("Employees", () => {
+  it("lists employees with their state in words and enrolls from a row", async () => {
+    api.listEmployees.mockResolvedValue([ann, bob]);
+    api.startEnrollment.mockResolvedValue(ticket());
+    const onenroll = vi.fn();
+    render(Employees, { onenroll, onerror: vi.fn() });
+    await waitFor(() => expect(screen.getAllByTestId("employee-row")).toHaveLength(2));
+    const states = screen.getAllByTestId("enrollment-state").map((e) => e.textContent);
+    expect(states).toEqual(["Enrolled", "Not enrolled"]);
+    await fireEvent.click(screen.getByRole("button", { name: "Enroll Bob's phone" }));
+    await waitFor(() => expect(onenroll).toHaveBeenCalledWith(expect.objectContaining({ employee_id: 2 })));
+    expect(api.startEnrollment).toHaveBeenCalledWith(2);
+  });
+
+  it("asks before removing and reports errors it cannot handle", async () => {
+    api.listEmployees.mockResolvedValue([bob]);
+    const onerror = vi.fn();
+    api.startEnrollment.mockRejectedValue({ code: "server_unreachable", message: "Cannot reach", action: "Check it" });
+    render(Employees, { onenroll: vi.fn(), onerror });
+    await waitFor(() => screen.getByTestId("employee-row"));
+    await fireEvent.click(screen.getByTestId("remove"));
+    expect(screen.getByTestId("confirm-remove").textContent).toContain("Remove Bob?");
+    await fireEvent.click(screen.getByText("Keep"));
+    await fireEvent.click(screen.getByTestId("enroll"));
+    await waitFor(() => expect(onerror).toHaveBeenCalledWith(expect.objectContaining({ code: "server_unreachable" })));
+  });
+});
+
+describe("Enrollment", () => {
+  it("shows the QR code and countdown, then Enrolled the moment the phone binds", async () => {
+    let bind: (v: string) => void = () => {};
+    api.waitEnrolled.mockReturnValue(new Promise((r) => (bind = r)));
+    const onenrolled = vi.fn();
+    render(Enrollment, { ticket: ticket(), onenrolled });
+    expect(screen.getByTestId("qr").getAttribute("alt")).toContain("Bob");
+    expect(screen.getByTestId("countdown").textContent).toMatch(/^(10:00|9:5\d)$/);
+    bind("enrolled");
+    await waitFor(() => expect(screen.getByTestId("enroll-status").textContent).toContain("Enrolled"));
+    expect(onenrolled).toHaveBeenCalled();
+  });
+
+  it("says so when the link expires", async () => {
+    api.waitEnrolled.mockResolvedValue("expired");
+    render(Enrollment, { ticket: ticket() });
+    await waitFor(() => expect(screen.getByTestId("enroll-status").textContent).toContain("expired"));
+  });
+});
+
+describe("ImportCsv", () => {
+  it("shows each row's problems and refuses to import a file with any", async () => {
+    api.previewImport.mockResolvedValue({
+      rows: [
+        { line: 2, employee: { name: "Ann", email: "", employee_number: "E1", department: "", notes: "" }, errors: [] },
+        { line: 3, employee: { name: "", email: "x", employee_number: "", department: "", notes: "" }, errors: ["Name is required"] },
+      ],
+      valid: 1,
+      invalid: 1,
+    });
+    render(ImportCsv, { ondone: vi.fn(), oncancel: vi.fn() });
+    const input = screen.getByTestId("import-file") as HTMLInputElement;
+    const file = new File(["name\nAnn\n\n"], "people.csv", { type: "text/csv" });
+    await fireEvent.change(input, { target: { files: [file] } });
+    await waitFor(() => expect(screen.getByTestId("import-summary").textContent).toContain("1 ready, 1 with errors"));
+    expect(screen.getByText("Name is required")).toBeTruthy();
+    expect((screen.getByTestId("import-commit") as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe("Setup", () => {
+  it("shows what went wrong and what to do", async () => {
+    api.startLocalServer.mockRejectedValue({ code: "local_server", message: "The local server could not start", action: "Restart the console." });
+    render(Setup, { onconnected: vi.fn() });
+    await fireEvent.click(screen.getByTestId("start-local"));
+    await waitFor(() => expect(screen.getByTestId("setup-error").textContent).toContain("Restart the console."));
+  });
+});
