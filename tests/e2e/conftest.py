@@ -13,6 +13,7 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.ui import WebDriverWait
 
 CONSOLE = os.environ.get("IAMPASS_CONSOLE_BIN", "target/debug/iampass-console")
@@ -55,7 +56,15 @@ class Console:
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": os.path.abspath(CONSOLE)})
-        self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        try:
+            self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        except Exception:
+            self.driver_proc.kill()
+            self.driver_proc.wait(timeout=10)
+            self.log.close()
+            raise
+        # The app runs on this machine: a file input takes the local path as typed keys.
+        self.driver.file_detector = UselessFileDetector()
         self.driver.set_window_size(1280, 800)
         self.wait = WebDriverWait(self.driver, 20, poll_frequency=0.02)
 
@@ -77,6 +86,11 @@ class Console:
         self.when(testid).click()
 
     def shot(self, name):
+        # Let the page paint what the test just saw before the snapshot is taken.
+        self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));"
+        )
         os.makedirs(SHOTS, exist_ok=True)
         self.driver.save_screenshot(os.path.join(SHOTS, f"{name}.png"))
 
