@@ -46,7 +46,18 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, desk: SharedDesk) -> taur
     builder.manage(desk).invoke_handler(commands::handler())
 }
 
+/// Logs when the window's page has loaded: operators see slow starts, and the start-up benchmark
+/// (docs/BENCHMARKS.md) reads this line.
+fn log_page_load<R: Runtime>(builder: tauri::Builder<R>, started: std::time::Instant) -> tauri::Builder<R> {
+    builder.on_page_load(move |_, payload| {
+        if matches!(payload.event(), tauri::webview::PageLoadEvent::Finished) {
+            tracing::info!(target: "iampass::console", "page loaded after {} ms", started.elapsed().as_millis());
+        }
+    })
+}
+
 pub fn run() {
+    let started = std::time::Instant::now();
     let filter = tracing_subscriber::EnvFilter::try_from_env("IAMPASS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
@@ -59,7 +70,7 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    match run_app(tauri::Builder::default(), desk).build(context) {
+    match log_page_load(run_app(tauri::Builder::default(), desk), started).build(context) {
         Ok(app) => app.run(|handle, event| {
             if let tauri::RunEvent::Exit = event
                 && let Some(desk) = handle.try_state::<SharedDesk>()

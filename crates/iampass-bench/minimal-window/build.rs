@@ -1,0 +1,4 @@
+//! tauri-build for the baseline window.
+fn main() {
+    tauri_build::build();
+}
