@@ -28,6 +28,12 @@ const COMMANDS: &[&str] = &[
     "check_kiosk_pin",
     "audit_entries",
     "export_audit",
+    "dashboard_page",
+    "session_counts",
+    "monitor_state",
+    "logout_session",
+    "logout_employee",
+    "verify_employee",
 ];
 
 fn npm(ui: &Path, args: &[&str]) {

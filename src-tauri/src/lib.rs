@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use iampass_desk::{Desk, DeskOptions};
-use tauri::{Manager, Runtime};
+use tauri::{Emitter, Manager, Runtime};
 
 /// The desk, shared by every command.
 pub type SharedDesk = Arc<Desk>;
@@ -46,6 +46,24 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, desk: SharedDesk) -> taur
     builder.manage(desk).invoke_handler(commands::handler())
 }
 
+/// The event bridge: the desk's monitor follows the server's event stream in Rust, and each batch
+/// of changes, connection change or alert reaches the UI as one `monitor` event.
+fn bridge_monitor<R: Runtime>(handle: tauri::AppHandle<R>, desk: SharedDesk) -> tokio::sync::watch::Sender<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tauri::async_runtime::spawn(async move {
+        desk.run_monitor(
+            move |event| {
+                if let Err(e) = handle.emit("monitor", event) {
+                    tracing::warn!(error = %e, "monitor event not delivered to the window");
+                }
+            },
+            stopped,
+        )
+        .await;
+    });
+    stop
+}
+
 /// Logs when the window's page has loaded: operators see slow starts, and the start-up benchmark
 /// (docs/BENCHMARKS.md) reads this line.
 fn log_page_load<R: Runtime>(builder: tauri::Builder<R>, started: std::time::Instant) -> tauri::Builder<R> {
@@ -70,14 +88,18 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    match log_page_load(run_app(tauri::Builder::default(), desk), started).build(context) {
-        Ok(app) => app.run(|handle, event| {
-            if let tauri::RunEvent::Exit = event
-                && let Some(desk) = handle.try_state::<SharedDesk>()
-            {
-                tauri::async_runtime::block_on(desk.shutdown());
-            }
-        }),
+    match log_page_load(run_app(tauri::Builder::default(), desk.clone()), started).build(context) {
+        Ok(app) => {
+            let stop = bridge_monitor(app.handle().clone(), desk);
+            app.run(move |handle, event| {
+                if let tauri::RunEvent::Exit = event
+                    && let Some(desk) = handle.try_state::<SharedDesk>()
+                {
+                    let _ = stop.send(true);
+                    tauri::async_runtime::block_on(desk.shutdown());
+                }
+            })
+        }
         Err(e) => {
             eprintln!("error: the console could not start: {e}");
             std::process::exit(1);

@@ -47,22 +47,29 @@ class Console:
             ["tauri-driver", "--port", str(port), "--native-port", str(native)],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        # tauri-driver listens at once but starts WebKitWebDriver behind it; on a cold machine
+        # that takes a while, and a session asked for too early is dropped. Wait for both.
+        for p in (port, native):
+            for _ in range(400):
+                try:
+                    socket.create_connection(("127.0.0.1", p), timeout=0.1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": os.path.abspath(CONSOLE)})
-        try:
-            self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
-        except Exception:
-            self.driver_proc.kill()
-            self.driver_proc.wait(timeout=10)
-            self.log.close()
-            raise
+        for attempt in range(4):
+            try:
+                self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+                break
+            except Exception:  # the driver dropped the request while starting: ask again
+                if attempt == 3:
+                    self.driver_proc.kill()
+                    self.driver_proc.wait(timeout=10)
+                    self.log.close()
+                    raise
+                time.sleep(1)
         # The app runs on this machine: a file input takes the local path as typed keys.
         self.driver.file_detector = UselessFileDetector()
         self.driver.set_window_size(1280, 800)

@@ -104,3 +104,31 @@ pub fn summary(h: &Histogram<u64>) -> String {
 pub fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
+
+/// Resident memory of `pid` and all its descendants (a webview app is several processes), KiB.
+pub fn tree_rss_kib(pid: u32) -> u64 {
+    let mut children: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+    let mut rss: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(p) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{p}/status")) else { continue };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        if let Some(ppid) = field("PPid:") {
+            children.entry(u32::try_from(ppid).unwrap_or(0)).or_default().push(p);
+        }
+        rss.insert(p, field("VmRSS:").unwrap_or(0));
+    }
+    let mut total = 0;
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        total += rss.get(&p).copied().unwrap_or(0);
+        stack.extend(children.get(&p).into_iter().flatten());
+    }
+    total
+}

@@ -39,6 +39,16 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
         sizes: Vec<usize>,
     },
+    /// Cold start to page loaded, and idle memory, of GUI apps (run under a display, e.g. xvfb-run).
+    Startup {
+        /// The console binary, then the baseline window binary.
+        #[arg(long)]
+        console: std::path::PathBuf,
+        #[arg(long)]
+        baseline: std::path::PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// (internal) A bare axum route, the baseline for `http`.
     BareServer,
 }
@@ -50,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Login { count } => scenarios::login(count).await,
         Command::Pending { count } => scenarios::pending(count).await,
         Command::Pages { sizes } => scenarios::pages(&sizes).await,
+        Command::Startup { console, baseline, runs } => scenarios::startup(&console, &baseline, runs).await,
         Command::BareServer => harness::bare_server().await,
     }
 }

@@ -10,7 +10,7 @@ use iampass_device::{Answer, Phone};
 use iampass_proto::client::{ManagementClient, SessionFilter, default_http};
 use iampass_proto::wire::SessionStatus;
 
-use crate::harness::{Proc, create_app, histogram, micros, start_bare, start_server, summary};
+use crate::harness::{self, Proc, create_app, histogram, micros, start_bare, start_server, summary};
 
 struct Load {
     hist: Histogram<u64>,
@@ -277,6 +277,80 @@ pub async fn pages(sizes: &[usize]) -> anyhow::Result<()> {
             ));
         }
         println!("{n:>9}  {:>22}  {:>22}  {:>22}  {:>22}", cells[0], cells[1], cells[2], cells[3]);
+    }
+    Ok(())
+}
+
+/// One start of a GUI app: (ms until it logged "page loaded", KiB of its process tree when idle).
+fn start_once(bin: &std::path::Path, envs: &[(&str, String)]) -> anyhow::Result<(f64, u64)> {
+    use std::io::BufRead as _;
+    let t0 = Instant::now();
+    let mut child = std::process::Command::new(bin)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("start {}", bin.display()))?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("page loaded after") {
+                let _ = tx.send(Instant::now());
+            }
+        }
+    });
+    let loaded = rx.recv_timeout(Duration::from_secs(60));
+    let result = loaded.map(|at| {
+        std::thread::sleep(Duration::from_secs(3));
+        ((at - t0).as_secs_f64() * 1000.0, harness::tree_rss_kib(child.id()))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    result.context("the app never reported its page loaded")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+pub async fn startup(console: &std::path::Path, baseline: &std::path::Path, runs: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = |name: &str| dir.path().join(name).display().to_string();
+    let console_local = |i: usize| {
+        vec![
+            ("IAMPASS_DESK_DATA", data(&format!("local{i}"))),
+            ("IAMPASS_DESK_SECRET_STORE", "file".to_owned()),
+            ("IAMPASS_DESK_START_LOCAL", "1".to_owned()),
+        ]
+    };
+    let console_setup = |i: usize| {
+        vec![("IAMPASS_DESK_DATA", data(&format!("setup{i}"))), ("IAMPASS_DESK_SECRET_STORE", "file".to_owned())]
+    };
+    let mut rows = Vec::new();
+    for (name, bin, envs) in [
+        ("minimal Tauri window", baseline, &(|_| Vec::new()) as &dyn Fn(usize) -> Vec<(&'static str, String)>),
+        ("console, first run (setup screen)", console, &console_setup),
+        ("console, embedded server started", console, &console_local),
+    ] {
+        let (mut times, mut mems) = (Vec::new(), Vec::new());
+        for i in 0..runs {
+            let (ms, kib) = start_once(bin, &envs(i))?;
+            times.push(ms);
+            mems.push(kib as f64);
+        }
+        rows.push((name, median(times), median(mems)));
+    }
+    println!("{runs} cold starts each, medians; memory is the whole process tree after 3 s idle");
+    let (base_ms, base_kib) = (rows[0].1, rows[0].2);
+    for (name, ms, kib) in &rows {
+        println!(
+            "{name:<36} page loaded {ms:>6.0} ms ({:.2}x)   idle {:>7.1} MiB ({:.2}x)",
+            ms / base_ms,
+            kib / 1024.0,
+            kib / base_kib
+        );
     }
     Ok(())
 }

@@ -8,8 +8,9 @@ pub mod csv_io;
 mod desk;
 pub mod enroll;
 pub mod error;
+pub mod monitor;
 pub mod qr;
 pub mod secrets;
 
-pub use desk::{AppCreated, ConnectionStatus, Desk, DeskOptions};
+pub use desk::{AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, VerifyResult};
 pub use error::{DeskError, DeskResult, UiError};

@@ -99,6 +99,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let public_url = resolve_public_url(&config, addr)?;
+    let (shutdown, rx) = watch::channel(false);
     let state = AppState {
         store,
         sealer: Arc::new(sealer),
@@ -107,8 +108,8 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         config: Arc::new(config),
         public_url: public_url.into(),
         metrics: metrics_handle(),
+        shutdown: rx.clone(),
     };
-    let (shutdown, rx) = watch::channel(false);
     let app = crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let sweeper = tokio::spawn(sweeper::run(state.clone(), rx.clone()));
     let mut stop = rx;

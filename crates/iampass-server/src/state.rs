@@ -21,6 +21,9 @@ pub struct AppState {
     /// Resolved public base URL, without a trailing slash.
     pub public_url: Arc<str>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Turns true when the server starts shutting down: open event streams and long-polls end,
+    /// so a graceful shutdown does not wait on them.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AppState {

@@ -5,6 +5,7 @@ mod audit;
 mod employees;
 mod enrollment;
 mod kiosk;
+mod sessions;
 mod setup;
 
 use iampass_desk::{DeskResult, UiError};
@@ -34,6 +35,12 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         kiosk::check_kiosk_pin,
         audit::audit_entries,
         audit::export_audit,
+        sessions::dashboard_page,
+        sessions::session_counts,
+        sessions::monitor_state,
+        sessions::logout_session,
+        sessions::logout_employee,
+        sessions::verify_employee,
     ]
 }
 

@@ -1,9 +1,16 @@
 // The one module that talks to Rust. Every command is typed with the structs ts-rs generates from
 // the Rust code (src/lib/types), so the two sides cannot drift.
 import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWindow } from "@tauri-apps/api/window";
 import type { AppCreated } from "./types/AppCreated";
 import type { AuditEntry } from "./types/AuditEntry";
+import type { DashboardPage } from "./types/DashboardPage";
+import type { DashboardRow } from "./types/DashboardRow";
+import type { MonitorEvent } from "./types/MonitorEvent";
+import type { SessionStatus } from "./types/SessionStatus";
+import type { VerifyResult } from "./types/VerifyResult";
+import type { Alert } from "./types/Alert";
 import type { ConnectionStatus } from "./types/ConnectionStatus";
 import type { Employee } from "./types/Employee";
 import type { EmployeeQuery } from "./types/EmployeeQuery";
@@ -14,6 +21,12 @@ import type { NewEmployee } from "./types/NewEmployee";
 import type { UiError } from "./types/UiError";
 
 export type {
+  Alert,
+  DashboardPage,
+  DashboardRow,
+  MonitorEvent,
+  SessionStatus,
+  VerifyResult,
   AppCreated,
   AuditEntry,
   ConnectionStatus,
@@ -70,6 +83,16 @@ export const api = {
 
   auditEntries: (limit: number) => call<AuditEntry[]>("audit_entries", { limit }),
   exportAudit: () => call<string>("export_audit"),
+
+  dashboardPage: (status: SessionStatus | null, employeeId: number | null, cursor: string | null, limit: number) =>
+    call<DashboardPage>("dashboard_page", { status, employeeId, cursor, limit }),
+  monitorState: () => call<MonitorEvent>("monitor_state"),
+  sessionCounts: () => call<Partial<Record<SessionStatus, number>>>("session_counts"),
+  logoutSession: (sessionId: string) => call<void>("logout_session", { sessionId }),
+  logoutEmployee: (id: number) => call<number>("logout_employee", { id }),
+  verifyEmployee: (id: number) => call<VerifyResult>("verify_employee", { id }),
+  /** Live changes from the server's event stream, batched by Rust. */
+  onMonitor: (handler: (e: MonitorEvent) => void): Promise<UnlistenFn> => listen<MonitorEvent>("monitor", (e) => handler(e.payload)),
 
   setFullscreen: async (on: boolean) => {
     try {

@@ -1,5 +1,6 @@
 // Small pure helpers the screens share (tested in tests/format.test.ts).
 import type { EnrollmentState } from "./types/EnrollmentState";
+import type { SessionStatus } from "./types/SessionStatus";
 
 /** "9:05" for 545 seconds; "0:00" once past. */
 export function countdown(secondsLeft: number): string {
@@ -32,3 +33,29 @@ export function when(iso: string | null): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
+
+export type Tone = "ok" | "wait" | "warn" | "idle";
+
+/** A session status in words and a colour class. */
+export function sessionLabel(status: SessionStatus): { text: string; tone: Tone } {
+  switch (status) {
+    case "active":
+      return { text: "Active", tone: "ok" };
+    case "pending":
+      return { text: "Push sent", tone: "wait" };
+    case "identifying":
+      return { text: "On the phone", tone: "wait" };
+    case "walkaway":
+      return { text: "Walked away", tone: "warn" };
+    case "failed":
+      return { text: "Failed", tone: "warn" };
+    case "cancelled":
+      return { text: "Denied or cancelled", tone: "warn" };
+    case "timeout":
+      return { text: "No answer", tone: "warn" };
+    default:
+      return { text: "Logged out", tone: "idle" };
+  }
+}
+
+export const SESSION_STATUSES: SessionStatus[] = ["active", "walkaway", "pending", "identifying", "failed", "cancelled", "timeout", "closed"];

@@ -5,8 +5,10 @@ mod connection;
 mod employees;
 mod enrollment;
 mod kiosk;
+mod sessions;
 
 pub use connection::{AppCreated, ConnectionStatus};
+pub use sessions::{DashboardPage, VerifyResult};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ pub struct Desk {
     active: RwLock<Option<Active>>,
     local: tokio::sync::Mutex<Option<iampass_server::Running>>,
     waits: Mutex<HashMap<i64, Arc<Notify>>>,
+    /// The monitor's last connection event, for a window that subscribes after it was sent.
+    monitor_state: Mutex<Option<crate::monitor::MonitorEvent>>,
 }
 
 fn now() -> i64 {
@@ -65,6 +69,7 @@ impl Desk {
             active: RwLock::new(None),
             local: tokio::sync::Mutex::new(None),
             waits: Mutex::new(HashMap::new()),
+            monitor_state: Mutex::new(None),
         };
         let profile = desk.book()?.active_profile()?;
         match profile {

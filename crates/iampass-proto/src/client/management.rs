@@ -166,6 +166,10 @@ impl ManagementClient {
         self.get(&with_query(self.url("management/sessions", None), query)).await
     }
 
+    pub async fn session_counts(&self) -> Result<SessionCounts, ClientError> {
+        self.get(&self.url("management/session_counts", None)).await
+    }
+
     pub async fn logout_session(&self, session_id: &str) -> Result<LogoutReply, ClientError> {
         self.post(&self.url("management/logout_session", Some(session_id)), &serde_json::json!({})).await
     }

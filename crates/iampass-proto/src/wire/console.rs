@@ -34,6 +34,7 @@ pub struct UsersPage {
 
 /// A session as the console and the phone see it. Never carries the session secret or token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SessionSummary {
     pub session_id: String,
     pub user_id: String,
@@ -54,6 +55,13 @@ pub struct SessionsPage {
     pub status: bool,
     pub sessions: Vec<SessionSummary>,
     pub next_cursor: Option<String>,
+}
+
+/// How many sessions of the application are in each status (every status is present).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCounts {
+    pub status: bool,
+    pub counts: std::collections::BTreeMap<SessionStatus, u64>,
 }
 
 /// Answer of the log-out endpoints: how many sessions this call ended.

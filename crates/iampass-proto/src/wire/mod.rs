@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Status of a login session, as the official client's `Status` enum names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum SessionStatus {
     Pending,
     Identifying,
@@ -81,6 +82,7 @@ impl std::fmt::Display for SessionStatus {
 /// How the phone must confirm a login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Method {
     /// The user confirms on the phone.
     Acceptance,

@@ -15,6 +15,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/management/users/{app}", get(users))
         .route("/management/sessions/{app}", get(sessions))
+        .route("/management/session_counts/{app}", get(session_counts))
         .route("/management/logout_session/{app}/{session}", post(logout_session))
         .route("/management/logout_user/{app}/{user}", post(logout_user))
 }
@@ -25,6 +26,10 @@ async fn users(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<Us
 
 async fn sessions(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<SessionsPage>, ApiError> {
     Ok(Json(s.list_sessions(&auth.app.id, q.get("status"), q.get("user"), q.get("cursor"), q.u32("limit")?).await?))
+}
+
+async fn session_counts(s: State<AppState>, auth: AppAuth) -> Result<Json<SessionCounts>, ApiError> {
+    Ok(Json(s.session_counts(&auth.app.id).await?))
 }
 
 async fn logout_session(

@@ -56,8 +56,11 @@ async fn events(
                         return None;
                     }
                 }
-                if rx.changed().await.is_err() {
-                    return None;
+                let mut shutdown = s.shutdown.clone();
+                tokio::select! {
+                    changed = rx.changed() => if changed.is_err() { return None },
+                    // The server is stopping: end the stream so the shutdown need not wait for it.
+                    _ = shutdown.wait_for(|stop| *stop) => return None,
                 }
             }
         },

@@ -68,6 +68,13 @@ impl AppState {
         })
     }
 
+    pub async fn session_counts(&self, app_id: &str) -> Result<SessionCounts, ApiError> {
+        let mut counts: std::collections::BTreeMap<SessionStatus, u64> =
+            SessionStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        counts.extend(self.store.session_counts(app_id).await?);
+        Ok(SessionCounts { status: true, counts })
+    }
+
     pub async fn console_logout_session(&self, app_id: &str, session_id: &str) -> Result<LogoutReply, ApiError> {
         let before = self
             .store

@@ -173,8 +173,13 @@ impl AppState {
                 if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
                     return Ok::<_, ApiError>(rows);
                 }
-                // On timeout, loop once more: a last fetch, then the deadline check returns.
-                let _ = tokio::time::timeout_at(deadline, notified).await;
+                // On timeout, loop once more: a last fetch, then the deadline check returns. A
+                // shutting-down server answers at once, so the shutdown does not wait on phones.
+                let mut shutdown = self.shutdown.clone();
+                tokio::select! {
+                    _ = tokio::time::timeout_at(deadline, notified) => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return Ok(Vec::new()),
+                }
             }
         }
         .await;

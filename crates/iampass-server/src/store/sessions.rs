@@ -388,6 +388,25 @@ impl Store {
         .await
     }
 
+    /// Sessions of the app per status, by the (app, status) index.
+    pub async fn session_counts(&self, app_id: &str) -> Result<Vec<(SessionStatus, u64)>, StoreError> {
+        let app_id = app_id.to_owned();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT status, COUNT(*) FROM sessions WHERE app_id = ?1 GROUP BY status")?;
+            let rows = stmt.query_map([app_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (status, n) = row?;
+                let status = SessionStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown session status {status:?}")))?;
+                out.push((status, u64::try_from(n).unwrap_or(0)));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     /// Applies every due deadline (timeouts, expiries, walkaway grace), at most `limit` sessions;
     /// returns how many changed.
     pub async fn sweep(&self, now: Millis, policy: Policy, limit: u32) -> Result<usize, StoreError> {

@@ -43,6 +43,9 @@ async fn sessions_are_filtered_paged_and_never_carry_secrets() {
     assert_eq!((rest.sessions.len(), rest.next_cursor), (1, None));
     let active = k.app.sessions(&SessionFilter { status: Some(Active), ..Default::default() }).await.unwrap();
     assert_eq!(active.sessions.len(), 3);
+    let counts = k.app.session_counts().await.unwrap().counts;
+    assert_eq!((counts[&Active], counts[&Pending], counts[&Closed]), (3, 1, 0));
+    assert_eq!(counts.len(), 8, "every status is present");
     let bobs = k.app.sessions(&SessionFilter { user_id: Some("bob".into()), ..Default::default() }).await.unwrap();
     assert_eq!((bobs.sessions.len(), bobs.sessions[0].status), (1, Pending), "bob's phone never polled");
     let raw = k

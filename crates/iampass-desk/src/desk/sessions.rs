@@ -1,0 +1,259 @@
+//! The live session dashboard's actions: pages of sessions named from the book, counts, remote
+//! logout, verifying a caller with a push, and the monitor loop that follows the event stream.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use iampass_proto::client::{SessionClient, SessionFilter, default_http};
+use iampass_proto::wire::{Method, SessionStatus, SessionSummary};
+use serde::Serialize;
+use tokio::sync::watch;
+use ts_rs::TS;
+
+use super::{Desk, now};
+use crate::error::{DeskError, DeskResult};
+use crate::monitor::{self, AlertDetector, BATCH_WINDOW, DashboardRow, MonitorEvent};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct DashboardPage {
+    pub rows: Vec<DashboardRow>,
+    pub next_cursor: Option<String>,
+}
+
+/// How a caller verification ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct VerifyResult {
+    /// `active` means the caller approved on their own phone.
+    pub status: SessionStatus,
+    pub reason: Option<String>,
+    pub verified: bool,
+}
+
+/// A verification push lasts this long at most; the session is logged out as soon as it is active.
+const VERIFY_DURATION_SECS: u64 = 60;
+const VERIFY_POLL: Duration = Duration::from_millis(100);
+const VERIFY_GIVE_UP: Duration = Duration::from_secs(180);
+
+impl Desk {
+    /// Book names for server rows (the server knows only tokens).
+    fn name_rows(&self, sessions: Vec<SessionSummary>) -> DeskResult<Vec<DashboardRow>> {
+        let book = self.book()?;
+        sessions
+            .into_iter()
+            .map(|s| {
+                let employee = book.employee_by_token(&s.user_id)?;
+                Ok(DashboardRow {
+                    employee_id: employee.as_ref().map(|e| e.id),
+                    employee_name: employee.map(|e| e.name),
+                    session: s,
+                })
+            })
+            .collect()
+    }
+
+    /// A page of sessions, newest first, filtered by status and employee.
+    pub async fn dashboard_page(
+        &self,
+        status: Option<SessionStatus>,
+        employee_id: Option<i64>,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> DeskResult<DashboardPage> {
+        let (client, url) = self.client()?;
+        let user_id = employee_id.map(|id| self.employee(id).map(|e| e.token)).transpose()?;
+        let filter = SessionFilter { status, user_id, cursor, limit: Some(limit.clamp(1, 1000)) };
+        let page = client.sessions(&filter).await.map_err(|e| DeskError::from_client(e, &url))?;
+        Ok(DashboardPage { rows: self.name_rows(page.sessions)?, next_cursor: page.next_cursor })
+    }
+
+    pub async fn session_counts(&self) -> DeskResult<BTreeMap<SessionStatus, u64>> {
+        let (client, url) = self.client()?;
+        Ok(client.session_counts().await.map_err(|e| DeskError::from_client(e, &url))?.counts)
+    }
+
+    /// Logs one session out; the dashboard row changes when the server's event arrives.
+    pub async fn logout_session(&self, session_id: &str) -> DeskResult<()> {
+        let (client, url) = self.client()?;
+        let session = client
+            .sessions(&SessionFilter::default())
+            .await
+            .ok()
+            .and_then(|p| p.sessions.into_iter().find(|s| s.session_id == session_id));
+        let who = session.as_ref().and_then(|s| self.book().ok()?.employee_by_token(&s.user_id).ok().flatten());
+        let result = client.logout_session(session_id).await.map(|_| ()).map_err(|e| DeskError::from_client(e, &url));
+        self.audited("logout_session", who.as_ref().map(|e| (e.id, e.name.as_str())), session_id, result)
+    }
+
+    /// Logs out every session of an employee ("log out everywhere"); returns how many ended.
+    pub async fn logout_employee(&self, id: i64) -> DeskResult<u32> {
+        let employee = self.employee(id)?;
+        let result = async {
+            let (client, url) = self.client()?;
+            Ok(client.logout_user(&employee.token).await.map_err(|e| DeskError::from_client(e, &url))?.closed)
+        }
+        .await;
+        let detail = result.as_ref().map(|n| format!("{n} session(s)")).unwrap_or_default();
+        self.audited("logout_everywhere", Some((id, &employee.name)), &detail, result)
+    }
+
+    /// Sends a push to the employee's phone and waits for the answer; an approved verification
+    /// session is logged out at once. The caller is who they say only if `verified`.
+    pub async fn verify_employee(&self, id: i64) -> DeskResult<VerifyResult> {
+        let employee = self.employee(id)?;
+        let result = async {
+            let (client, url) = self.client()?;
+            let http = |e| DeskError::from_client(e, &url);
+            let started = client
+                .authenticate_user(&employee.token, &[Method::Acceptance], Some(VERIFY_DURATION_SECS))
+                .await
+                .map_err(http)?;
+            let status = started.authentication_status;
+            let Some(session) = SessionClient::from_status(default_http(), &status) else {
+                return Ok(VerifyResult { status: status.session_status, reason: status.reason, verified: false });
+            };
+            let give_up = tokio::time::Instant::now() + VERIFY_GIVE_UP;
+            loop {
+                let s = session.status().await.map_err(http)?;
+                if !s.session_status.is_in_progress() || tokio::time::Instant::now() >= give_up {
+                    let verified = s.session_status == SessionStatus::Active;
+                    if verified {
+                        session.logout().await.map_err(http)?;
+                    }
+                    return Ok(VerifyResult { status: s.session_status, reason: s.reason, verified });
+                }
+                tokio::time::sleep(VERIFY_POLL).await;
+            }
+        }
+        .await;
+        let detail = match &result {
+            Ok(r) if r.verified => "approved on the phone".to_owned(),
+            Ok(r) => format!(
+                "not verified: {}{}",
+                r.status,
+                r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default()
+            ),
+            Err(_) => String::new(),
+        };
+        self.audited("verify_caller", Some((id, &employee.name)), &detail, result)
+    }
+
+    /// Follows the event stream until `stop` turns true, calling `emit` with batches of changed
+    /// rows, connection changes and alerts. Reconnects with backoff and resumes after the last
+    /// event seen, so nothing is lost or repeated; a new connection (another server or
+    /// application) starts afresh.
+    /// The monitor's connection state now (a window asks this once it listens for events).
+    pub fn monitor_state(&self) -> MonitorEvent {
+        self.monitor_state.lock().ok().and_then(|s| s.clone()).unwrap_or(MonitorEvent::Connection {
+            connected: false,
+            retry_in_ms: None,
+            message: Some("not connected yet".into()),
+        })
+    }
+
+    pub async fn run_monitor(&self, emit: impl Fn(MonitorEvent) + Send + Sync, stop: watch::Receiver<bool>) {
+        let remember = |e: MonitorEvent| {
+            if matches!(e, MonitorEvent::Connection { .. })
+                && let Ok(mut state) = self.monitor_state.lock()
+            {
+                *state = Some(e.clone());
+            }
+            emit(e);
+        };
+        self.follow_events(remember, stop).await;
+    }
+
+    async fn follow_events(&self, emit: impl Fn(MonitorEvent) + Send + Sync, mut stop: watch::Receiver<bool>) {
+        let mut last: Option<(String, u64)> = None;
+        let mut backoff = monitor::BACKOFF_FIRST;
+        let mut alerts = AlertDetector::default();
+        let mut connected = None;
+        while !*stop.borrow() {
+            let outcome: Result<(), String> = match self.active() {
+                Err(_) => Err("not connected".to_owned()),
+                Ok(active) => {
+                    let key = format!("{}|{}", active.profile.server_url, active.profile.application_id);
+                    let resume = last.as_ref().filter(|(k, _)| *k == key).map(|(_, id)| *id);
+                    match active.client.events(resume).await {
+                        Err(e) => Err(DeskError::from_client(e, &active.profile.server_url).to_string()),
+                        Ok(stream) => {
+                            if connected != Some(true) {
+                                connected = Some(true);
+                                emit(MonitorEvent::Connection { connected: true, retry_in_ms: None, message: None });
+                            }
+                            backoff = monitor::BACKOFF_FIRST;
+                            let mut stream = Box::pin(stream.ready_chunks(1000));
+                            let ended = loop {
+                                let batch = tokio::select! {
+                                    b = stream.next() => b,
+                                    _ = stop.changed() => return,
+                                };
+                                let Some(batch) = batch else { break "the server closed the event stream".to_owned() };
+                                let mut events = Vec::new();
+                                let mut failed = None;
+                                for item in batch {
+                                    match item {
+                                        Ok(e) => events.push(e),
+                                        Err(e) => failed = Some(e.to_string()),
+                                    }
+                                }
+                                // Gather what else arrives within the batch window: one UI update per burst.
+                                let window = tokio::time::sleep(BATCH_WINDOW);
+                                tokio::pin!(window);
+                                while failed.is_none() {
+                                    tokio::select! {
+                                        more = stream.next() => match more {
+                                            Some(items) => for item in items { match item { Ok(e) => events.push(e), Err(e) => failed = Some(e.to_string()) } },
+                                            None => { failed = Some("the server closed the event stream".into()); }
+                                        },
+                                        _ = &mut window => break,
+                                    }
+                                }
+                                if let Some(e) = events.last() {
+                                    last = Some((key.clone(), e.id));
+                                }
+                                let changed: Vec<SessionSummary> = monitor::session_changes(&events).cloned().collect();
+                                if !changed.is_empty() {
+                                    match self.name_rows(changed) {
+                                        Ok(rows) => {
+                                            for row in &rows {
+                                                let who = row
+                                                    .employee_name
+                                                    .clone()
+                                                    .unwrap_or_else(|| "An unknown user".into());
+                                                for alert in alerts.observe(&row.session, &who, now()) {
+                                                    emit(MonitorEvent::Alert { alert });
+                                                }
+                                            }
+                                            emit(MonitorEvent::Rows { rows });
+                                        }
+                                        Err(e) => tracing::error!(error = %e, "naming dashboard rows failed"),
+                                    }
+                                }
+                                if let Some(e) = failed {
+                                    break e;
+                                }
+                            };
+                            Err(ended)
+                        }
+                    }
+                }
+            };
+            if let Err(message) = outcome {
+                connected = Some(false);
+                emit(MonitorEvent::Connection {
+                    connected: false,
+                    retry_in_ms: Some(u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX)),
+                    message: Some(message),
+                });
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => return,
+                }
+                backoff = monitor::next_backoff(backoff);
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Follows the server's event stream for the dashboard: session changes in batches (one UI update
+//! per burst), resumed after `Last-Event-ID` when the connection drops, with backoff, so no change
+//! is lost or doubled; the connection's state for the banner; and alerts (a denied or fraud push,
+//! a walkaway, a burst of failed logins).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use iampass_proto::wire::{Event, EventData, SessionStatus, SessionSummary};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Changes are gathered this long before they are handed on together.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(100);
+/// Reconnection delays: doubling from the first to the last, then staying there.
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// A burst: this many failed, denied or timed-out logins within the window.
+pub const BURST_COUNT: usize = 5;
+pub const BURST_WINDOW_MS: i64 = 60_000;
+
+/// A session as the dashboard shows it: the server's summary plus who it is in the book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct DashboardRow {
+    pub session: SessionSummary,
+    #[ts(type = "number | null")]
+    pub employee_id: Option<i64>,
+    pub employee_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AlertKind {
+    Denied,
+    Fraud,
+    Walkaway,
+    FailureBurst,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub message: String,
+    pub session_id: Option<String>,
+    pub at: String,
+}
+
+/// What the monitor tells the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum MonitorEvent {
+    /// Changed sessions, oldest change first; a row replaces the one with the same session id.
+    Rows {
+        rows: Vec<DashboardRow>,
+    },
+    Connection {
+        connected: bool,
+        #[ts(type = "number | null")]
+        retry_in_ms: Option<u64>,
+        message: Option<String>,
+    },
+    Alert {
+        alert: Alert,
+    },
+}
+
+/// Remembers recent failures to spot a burst; pure, so it is tested without a server.
+#[derive(Debug, Default)]
+pub struct AlertDetector {
+    failures: VecDeque<i64>,
+}
+
+impl AlertDetector {
+    /// Alerts raised by one session change at `now` (ms); `who` names the employee.
+    pub fn observe(&mut self, s: &SessionSummary, who: &str, now: i64) -> Vec<Alert> {
+        let at = iampass_server::clock::rfc3339(now);
+        let alert =
+            |kind, message: String| Alert { kind, message, session_id: Some(s.session_id.clone()), at: at.clone() };
+        let mut out = Vec::new();
+        match (s.status, s.reason.as_deref()) {
+            (SessionStatus::Failed, Some("fraud")) => out
+                .push(alert(AlertKind::Fraud, format!("{who} reported a login push as fraud (\"this was not me\")."))),
+            (SessionStatus::Cancelled, Some("denied")) => {
+                out.push(alert(AlertKind::Denied, format!("{who} denied a login push.")))
+            }
+            (SessionStatus::Walkaway, _) => {
+                out.push(alert(AlertKind::Walkaway, format!("{who} walked away from a logged-in session.")))
+            }
+            _ => {}
+        }
+        if matches!(s.status, SessionStatus::Failed | SessionStatus::Cancelled | SessionStatus::Timeout) {
+            self.failures.push_back(now);
+            while self.failures.front().is_some_and(|t| now - t > BURST_WINDOW_MS) {
+                self.failures.pop_front();
+            }
+            if self.failures.len() == BURST_COUNT {
+                out.push(Alert {
+                    kind: AlertKind::FailureBurst,
+                    message: format!("{BURST_COUNT} logins failed within a minute."),
+                    session_id: None,
+                    at,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The session changes in a batch of events (user events are for other screens).
+pub fn session_changes(events: &[Event]) -> impl Iterator<Item = &SessionSummary> {
+    events.iter().filter_map(|e| match &e.data {
+        EventData::Session(s) => Some(s),
+        EventData::User(_) => None,
+    })
+}
+
+/// The next reconnection delay after `current`.
+pub fn next_backoff(current: Duration) -> Duration {
+    (current * 2).min(BACKOFF_MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iampass_proto::wire::Method;
+
+    fn summary(status: SessionStatus, reason: Option<&str>) -> SessionSummary {
+        SessionSummary {
+            session_id: "s".into(),
+            user_id: "u".into(),
+            status,
+            reason: reason.map(str::to_owned),
+            methods: vec![Method::Acceptance],
+            satisfied_methods: vec![],
+            device_id: None,
+            device_name: None,
+            created_at: "t".into(),
+            authenticated_at: None,
+            expires_at: None,
+            updated_at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn denials_fraud_and_walkaways_raise_alerts() {
+        let mut d = AlertDetector::default();
+        assert_eq!(d.observe(&summary(SessionStatus::Cancelled, Some("denied")), "Ann", 0)[0].kind, AlertKind::Denied);
+        assert_eq!(d.observe(&summary(SessionStatus::Failed, Some("fraud")), "Ann", 1)[0].kind, AlertKind::Fraud);
+        assert_eq!(
+            d.observe(&summary(SessionStatus::Walkaway, Some("phone_away")), "Ann", 2)[0].kind,
+            AlertKind::Walkaway
+        );
+        assert!(d.observe(&summary(SessionStatus::Active, None), "Ann", 3).is_empty());
+        assert!(d.observe(&summary(SessionStatus::Cancelled, Some("logout")), "Ann", 4).is_empty());
+    }
+
+    #[test]
+    fn a_burst_of_failures_is_flagged_once_per_window() {
+        let mut d = AlertDetector::default();
+        let timeout = summary(SessionStatus::Timeout, Some("no_answer"));
+        let kinds: Vec<Vec<AlertKind>> =
+            (0..6).map(|i| d.observe(&timeout, "x", i * 1000).into_iter().map(|a| a.kind).collect()).collect();
+        assert_eq!(kinds[4], vec![AlertKind::FailureBurst]);
+        assert!(kinds[5].is_empty());
+        // Failures spread over more than a minute are no burst.
+        let mut slow = AlertDetector::default();
+        assert!((0..10).all(|i| slow.observe(&timeout, "x", i * 20_000).is_empty()));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        assert_eq!(next_backoff(BACKOFF_FIRST), Duration::from_secs(1));
+        assert_eq!(next_backoff(Duration::from_secs(8)), BACKOFF_MAX);
+    }
+}

@@ -1,0 +1,48 @@
+//! The live session dashboard: pages, counts, remote logout, caller verification. Live changes
+//! reach the UI as `monitor` events (see `lib.rs`), not through these.
+
+use std::collections::BTreeMap;
+
+use iampass_desk::monitor::MonitorEvent;
+use iampass_desk::{DashboardPage, UiError, VerifyResult};
+use iampass_proto::wire::SessionStatus;
+use tauri::State;
+
+use super::ui;
+use crate::SharedDesk;
+
+#[tauri::command]
+pub async fn dashboard_page(
+    desk: State<'_, SharedDesk>,
+    status: Option<SessionStatus>,
+    employee_id: Option<i64>,
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<DashboardPage, UiError> {
+    ui(desk.dashboard_page(status, employee_id, cursor, limit).await)
+}
+
+#[tauri::command]
+pub fn monitor_state(desk: State<'_, SharedDesk>) -> MonitorEvent {
+    desk.monitor_state()
+}
+
+#[tauri::command]
+pub async fn session_counts(desk: State<'_, SharedDesk>) -> Result<BTreeMap<SessionStatus, u64>, UiError> {
+    ui(desk.session_counts().await)
+}
+
+#[tauri::command]
+pub async fn logout_session(desk: State<'_, SharedDesk>, session_id: String) -> Result<(), UiError> {
+    ui(desk.logout_session(&session_id).await)
+}
+
+#[tauri::command]
+pub async fn logout_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<u32, UiError> {
+    ui(desk.logout_employee(id).await)
+}
+
+#[tauri::command]
+pub async fn verify_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<VerifyResult, UiError> {
+    ui(desk.verify_employee(id).await)
+}

@@ -1,0 +1,117 @@
+"""Issue 5 end to end, in the real window: the official IAMPASS client logs an employee in with the
+phone (iampass-device) approving; the session appears on the dashboard by itself; a click logs it
+out and the official client's get_status reports closed. Then caller verification, approved and
+denied. A screenshot at each step."""
+
+import glob
+import importlib
+import os
+import subprocess
+import time
+
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+
+from conftest import DEVICE, device
+
+START_LOCAL = True
+
+
+def wait_row(console, status, name):
+    """The dashboard row of `name` in `status`, once it shows."""
+    def found(_):
+        for row in console.by_id("session-row", many=True):
+            if row.get_attribute("data-status") == status and name in row.text:
+                return row
+        return False
+    return console.wait.until(found)
+
+
+def test_setup_an_enrolled_employee(console):
+    console.click("add-employee")
+    console.when("employee-name").send_keys("Dana Reyes")
+    console.click("employee-save")
+    console.when("notice", "Added Dana Reyes")
+    console.click("enroll")
+    link = console.when("register-url").text
+    device("enroll", link, "--state", os.path.join(console.tmp, "dana.json"), "--name", "Dana's phone")
+    console.when("enroll-status", "Enrolled")
+    console.click("nav-settings")
+    console.app_id = console.when("application-id").text
+    console.server_url = console.when("server-url").text
+    secret_file = glob.glob(os.path.join(console.tmp, "data", "secrets", f"{console.app_id}.secret"))[0]
+    console.secret = open(secret_file).read().strip()
+    console.click("nav-employees")
+
+
+def official_client(console):
+    """The official client, pointed at the console's server before it is first imported."""
+    os.environ["IAMPASS_SERVER"] = console.server_url
+    import IAMPASS.config
+    importlib.reload(IAMPASS.config)
+    assert IAMPASS.config.IAMPASS_SERVER.startswith("http://127.0.0.1:")
+    from IAMPASS.authentication_api import AuthenticationAPI
+
+    return AuthenticationAPI(console.app_id, console.secret)
+
+
+def test_a_login_appears_live_and_one_click_logs_it_out(console):
+    console.click("nav-dashboard")
+    console.when("session-table")
+    console.wait.until(lambda _: "Live" in console.by_id("live-indicator").text)
+    import sqlite3
+    token = sqlite3.connect(os.path.join(console.tmp, "data", "book.db")).execute(
+        "SELECT token FROM iampass_tokens t JOIN employees e ON e.id = t.employee_id WHERE e.name = 'Dana Reyes'").fetchone()[0]
+    phone = subprocess.Popen([DEVICE, "approve", "--state", os.path.join(console.tmp, "dana.json"), "--timeout", "30"], stdout=subprocess.PIPE, text=True)
+    session = official_client(console).authenticate_user(token)
+    assert session is not None and session.session_token
+    changed = time.monotonic()
+    row = wait_row(console, "active", "Dana Reyes")
+    shown = time.monotonic()
+    phone.communicate(timeout=30)
+    assert session.get_status().name == "active"
+    print(f"\nsession active on the server → row shows Active: ≤ {(shown - changed) * 1000:.0f} ms from the login call")
+    console.shot("10-dashboard-active")
+    row.find_element(By.CSS_SELECTOR, '[data-testid="logout"]').click()
+    console.when("confirm-logout")
+    console.shot("11-confirm-logout")
+    console.click("confirm-logout-yes")
+    wait_row(console, "closed", "Dana Reyes")
+    assert session.get_status().name == "closed"
+    console.when("count-closed", "1 Logged out")
+    console.shot("12-dashboard-closed")
+
+
+def verify(console, answer):
+    state = os.path.join(console.tmp, "dana.json")
+    phone = subprocess.Popen([DEVICE, answer, "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
+    console.click("nav-employees")
+    console.click("verify")
+    console.when("verify-dialog")
+    def answered(_):
+        try:
+            text = console.by_id("verify-result").text
+        except WebDriverException:  # re-rendered between find and read
+            return False
+        return text if text and "Push sent" not in text else False
+
+    result = console.wait.until(answered)
+    phone.communicate(timeout=30)
+    return result
+
+
+def test_verify_a_caller_approved(console):
+    result = verify(console, "approve")
+    assert "Verified" in result
+    console.shot("13-verify-approved")
+    console.click("verify-close")
+
+
+def test_verify_a_caller_denied_raises_an_alert(console):
+    result = verify(console, "deny")
+    assert "Not verified" in result and "denied" in result
+    console.shot("14-verify-denied")
+    console.click("verify-close")
+    console.click("nav-dashboard")
+    console.when("alerts", "denied")
+    console.shot("15-dashboard-alert")
