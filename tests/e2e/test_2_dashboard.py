@@ -75,8 +75,10 @@ def test_a_login_appears_live_and_one_click_logs_it_out(console):
     row.find_element(By.CSS_SELECTOR, '[data-testid="logout"]').click()
     console.when("confirm-logout")
     console.shot("11-confirm-logout")
+    clicked = time.monotonic()
     console.click("confirm-logout-yes")
     wait_row(console, "closed", "Dana Reyes")
+    print(f"logout clicked → row shows Logged out (server change, event, batch, window): {(time.monotonic() - clicked) * 1000:.0f} ms")
     assert session.get_status().name == "closed"
     console.when("count-closed", "1 Logged out")
     console.shot("12-dashboard-closed")

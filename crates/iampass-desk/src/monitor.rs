@@ -10,7 +10,7 @@ use iampass_proto::wire::{Event, EventData, SessionStatus, SessionSummary};
 use serde::Serialize;
 use ts_rs::TS;
 
-/// Changes are gathered this long before they are handed on together.
+/// Within a burst, changes are handed on at most once per this window (the first at once).
 pub const BATCH_WINDOW: Duration = Duration::from_millis(100);
 /// Reconnection delays: doubling from the first to the last, then staying there.
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(500);

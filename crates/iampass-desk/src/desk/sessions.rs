@@ -185,6 +185,9 @@ impl Desk {
                             }
                             backoff = monitor::BACKOFF_FIRST;
                             let mut stream = Box::pin(stream.ready_chunks(1000));
+                            let mut last_emit = tokio::time::Instant::now()
+                                .checked_sub(BATCH_WINDOW)
+                                .unwrap_or_else(tokio::time::Instant::now);
                             let ended = loop {
                                 let batch = tokio::select! {
                                     b = stream.next() => b,
@@ -199,8 +202,10 @@ impl Desk {
                                         Err(e) => failed = Some(e.to_string()),
                                     }
                                 }
-                                // Gather what else arrives within the batch window: one UI update per burst.
-                                let window = tokio::time::sleep(BATCH_WINDOW);
+                                // Leading-edge throttle: a change after a quiet spell goes out at once;
+                                // within a burst, whatever arrives until a window after the previous
+                                // batch goes out together: one UI update per burst.
+                                let window = tokio::time::sleep_until(last_emit + BATCH_WINDOW);
                                 tokio::pin!(window);
                                 while failed.is_none() {
                                     tokio::select! {
@@ -211,6 +216,7 @@ impl Desk {
                                         _ = &mut window => break,
                                     }
                                 }
+                                last_emit = tokio::time::Instant::now();
                                 if let Some(e) = events.last() {
                                     last = Some((key.clone(), e.id));
                                 }

@@ -1,0 +1,125 @@
+// UI states through Chromium with the IPC mocked (see harness.mjs). Numbers are printed for
+// docs/BENCHMARKS.md, never asserted: the assertions are about what is on screen.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { launch, mockTauri, serveDist } from "./harness.mjs";
+
+const connected = { connected: true, profile: { id: 1, name: "Local server", server_url: "http://127.0.0.1:1", application_id: "a".repeat(32), embedded: true }, secret_store: "keyring", warning: null };
+
+// The mock's answers, as source run in the page. `window.__rows` holds the dashboard's rows.
+const respond = `(cmd, args) => {
+  const statuses = ["active", "walkaway", "pending", "identifying", "failed", "cancelled", "timeout", "closed"];
+  switch (cmd) {
+    case "status": return ${JSON.stringify(connected)};
+    case "monitor_state": return { type: "connection", connected: true, retry_in_ms: null, message: null };
+    case "list_employees": return [];
+    case "dashboard_page": return { rows: window.__rows ?? [], next_cursor: null };
+    case "session_counts": { const c = {}; for (const s of statuses) c[s] = (window.__rows ?? []).filter(r => r.session.status === s).length; return c; }
+    case "connect": return { __error: { code: "wrong_credentials", message: "The server refused this application's credentials.", action: "Check the application id and secret in Settings, or add the application again." } };
+    default: return null;
+  }
+}`;
+
+function rows(n, status = "active") {
+  return Array.from({ length: n }, (_, i) => ({
+    employee_id: i, employee_name: `Employee ${i}`,
+    session: { session_id: `s${String(i).padStart(6, "0")}`, user_id: `t${i}`, status, reason: null, methods: ["acceptance"], satisfied_methods: ["acceptance"],
+      device_id: "d", device_name: "Phone", created_at: new Date(1_800_000_000_000 - i * 1000).toISOString(), authenticated_at: null, expires_at: null,
+      updated_at: new Date(1_800_000_000_000 - i * 1000).toISOString() },
+  }));
+}
+
+let browser, site;
+before(async () => { site = await serveDist(); browser = await launch(); });
+after(async () => { await browser?.close(); await site?.close(); });
+
+async function open({ sessions = 0 } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.addInitScript(`window.__rows = (${rows.toString()})(${sessions});`);
+  await page.addInitScript(mockTauri(respond));
+  await page.goto(site.url);
+  return page;
+}
+
+describe("dashboard", () => {
+  test("10,000 sessions: first paint, a bounded DOM, memory", async () => {
+    const page = await open({ sessions: 10_000 });
+    await page.getByTestId("nav-dashboard").click();
+    const t0 = Date.now();
+    await page.getByTestId("session-row").first().waitFor();
+    const paintMs = Date.now() - t0;
+    const domRows = await page.getByTestId("session-row").count();
+    assert.ok(domRows < 100, `only the visible rows are in the DOM (${domRows})`);
+    assert.match(await page.getByTestId("count-active").innerText(), /^10000\b/);
+    await page.locator(".body").evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.getByText("Employee 9999", { exact: true }).waitFor();
+    const heapMb = await page.evaluate(() => performance.memory.usedJSHeapSize / 1048576);
+    console.log(`BENCH dashboard 10000 sessions: rows painted ${paintMs} ms after opening; ${domRows} DOM rows; JS heap ${heapMb.toFixed(1)} MB`);
+    await page.close();
+  });
+
+  test("a burst of 100 changes is applied in one frame, and a change reaches its row quickly", async () => {
+    const page = await open({ sessions: 200 });
+    await page.getByTestId("nav-dashboard").click();
+    await page.getByTestId("session-row").first().waitFor();
+    const result = await page.evaluate(async (changed) => {
+      let frames = 0;
+      let counting = true;
+      const tick = () => { frames++; if (counting) requestAnimationFrame(tick); };
+      await new Promise((r) => requestAnimationFrame(r));
+      const t0 = performance.now();
+      requestAnimationFrame(tick);
+      window.__mock.emit("monitor", { type: "rows", rows: changed });
+      const first = document.querySelector('[data-session="s000000"]');
+      while (document.querySelector('[data-session="s000000"]')?.getAttribute("data-status") !== "closed") {
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+      const ms = performance.now() - t0;
+      counting = false;
+      return { ms, frames, replaced: first !== null };
+    }, rows(100, "closed"));
+    assert.ok(result.frames <= 2, `the burst landed within one frame (frames counted: ${result.frames})`);
+    assert.equal(await page.locator('[data-status="closed"]').count() > 0, true);
+    console.log(`BENCH burst of 100 changes: on screen ${result.ms.toFixed(1)} ms after the event, ${result.frames} frame(s)`);
+    await page.close();
+  });
+
+  test("losing the server shows a banner with the retry, and it goes when the server is back", async () => {
+    const page = await open({ sessions: 3 });
+    await page.getByTestId("nav-dashboard").click();
+    await page.evaluate(() => window.__mock.emit("monitor", { type: "connection", connected: false, retry_in_ms: 4000, message: "Cannot reach" }));
+    const banner = page.getByTestId("connection-banner");
+    assert.match(await banner.innerText(), /unreachable[\s\S]*Reconnecting in 4 s/);
+    assert.match(await page.getByTestId("live-indicator").innerText(), /Offline/);
+    await page.evaluate(() => window.__mock.emit("monitor", { type: "connection", connected: true, retry_in_ms: null, message: null }));
+    await banner.waitFor({ state: "detached" });
+    await page.close();
+  });
+
+  test("fraud, walkaways and bursts of failures stand out", async () => {
+    const page = await open();
+    await page.getByTestId("nav-dashboard").click();
+    await page.evaluate(() => {
+      window.__mock.emit("monitor", { type: "alert", alert: { kind: "fraud", message: "Ann reported a login push as fraud.", session_id: "s", at: new Date().toISOString() } });
+      window.__mock.emit("monitor", { type: "alert", alert: { kind: "failure_burst", message: "5 logins failed within a minute.", session_id: null, at: new Date().toISOString() } });
+    });
+    const alerts = await page.getByTestId("alerts").innerText();
+    assert.match(alerts, /Fraud reported: Ann reported/);
+    assert.match(alerts, /Many failures: 5 logins failed/);
+    await page.close();
+  });
+});
+
+describe("setup", () => {
+  test("wrong credentials say what happened and what to do", async () => {
+    const page = await browser.newPage();
+    await page.addInitScript(mockTauri(respond.replace(`case "status": return ${JSON.stringify(connected)};`, `case "status": return { connected: false, profile: null, secret_store: null, warning: null };`)));
+    await page.goto(site.url);
+    await page.getByTestId("connect-app").fill("a".repeat(32));
+    await page.getByTestId("connect-secret").fill("WRONG");
+    await page.getByRole("button", { name: "Connect", exact: true }).click();
+    const err = await page.getByTestId("setup-error").innerText();
+    assert.match(err, /refused this application's credentials[\s\S]*Check the application id/);
+    await page.close();
+  });
+});
