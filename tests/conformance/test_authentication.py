@@ -23,6 +23,17 @@ def wait_for(session, done, attempts=500):
     return session.get_status()
 
 
+def logged_in(authentication, user, state):
+    """A login by the official client that the phone (iampass-device) approves."""
+    phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
+    session = authentication.authenticate_user(user)
+    remember(session.session_token, session.session_secret)
+    assert wait_for(session, lambda s: s == Status.active) == Status.active
+    out, _ = phone.communicate(timeout=30)
+    assert phone.returncode == 0 and "active" in out
+    return session
+
+
 def test_no_device_means_not_started(authentication, management, user):
     management.add_user(user)
     session = authentication.authenticate_user(user)
@@ -76,11 +87,7 @@ def test_denied_login_is_cancelled(authentication, enrolled):
 
 def test_remote_logout_through_logout_user_reaches_the_client(server, authentication, enrolled):
     user, state = enrolled
-    phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
-    session = authentication.authenticate_user(user)
-    remember(session.session_token, session.session_secret)
-    assert wait_for(session, lambda s: s == Status.active) == Status.active
-    phone.communicate(timeout=30)
+    session = logged_in(authentication, user, state)
     path = "/management/logout_user/{}/{}".format(server.app_id, urllib.parse.quote_plus(user))
     reply = json.loads(urllib.request.urlopen(signed(server, "POST", path, {})).read())
     assert reply == {"status": True, "closed": 1}
@@ -89,11 +96,7 @@ def test_remote_logout_through_logout_user_reaches_the_client(server, authentica
 
 def test_walkaway_is_seen_by_the_client(authentication, enrolled):
     user, state = enrolled
-    phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
-    session = authentication.authenticate_user(user)
-    remember(session.session_token, session.session_secret)
-    assert wait_for(session, lambda s: s == Status.active) == Status.active
-    phone.communicate(timeout=30)
+    session = logged_in(authentication, user, state)
     device("presence", "--state", state, "--away")
     assert session.get_status() == Status.walkaway
     device("presence", "--state", state, "--near")

@@ -20,23 +20,24 @@ pub struct Profile {
 }
 
 impl Book {
-    pub fn active_profile(&self) -> DeskResult<Option<Profile>> {
+    fn profile_where(&self, condition: &str) -> DeskResult<Option<Profile>> {
+        let sql = format!("SELECT id, name, server_url, application_id, embedded FROM profiles WHERE {condition}");
         Ok(self
             .conn
-            .query_row(
-                "SELECT id, name, server_url, application_id, embedded FROM profiles WHERE active = 1",
-                [],
-                |r| {
-                    Ok(Profile {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        server_url: r.get(2)?,
-                        application_id: r.get(3)?,
-                        embedded: r.get(4)?,
-                    })
-                },
-            )
+            .query_row(&sql, [], |r| {
+                Ok(Profile {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    server_url: r.get(2)?,
+                    application_id: r.get(3)?,
+                    embedded: r.get(4)?,
+                })
+            })
             .optional()?)
+    }
+
+    pub fn active_profile(&self) -> DeskResult<Option<Profile>> {
+        self.profile_where("active = 1")
     }
 
     /// Saves a profile and makes it the active one.
@@ -72,22 +73,7 @@ impl Book {
 
     /// The embedded server's profile, active or not (its application is reused across starts).
     pub fn embedded_profile(&self) -> DeskResult<Option<Profile>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id, name, server_url, application_id, embedded FROM profiles WHERE embedded = 1",
-                [],
-                |r| {
-                    Ok(Profile {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        server_url: r.get(2)?,
-                        application_id: r.get(3)?,
-                        embedded: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.profile_where("embedded = 1")
     }
 
     pub fn setting(&self, key: &str) -> DeskResult<Option<String>> {
