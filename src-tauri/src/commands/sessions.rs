@@ -33,8 +33,12 @@ pub async fn session_counts(desk: State<'_, SharedDesk>) -> Result<BTreeMap<Sess
 }
 
 #[tauri::command]
-pub async fn logout_session(desk: State<'_, SharedDesk>, session_id: String) -> Result<(), UiError> {
-    ui(desk.logout_session(&session_id).await)
+pub async fn logout_session(
+    desk: State<'_, SharedDesk>,
+    session_id: String,
+    employee_id: Option<i64>,
+) -> Result<(), UiError> {
+    ui(desk.logout_session(&session_id, employee_id).await)
 }
 
 #[tauri::command]

@@ -88,7 +88,7 @@ export const api = {
     call<DashboardPage>("dashboard_page", { status, employeeId, cursor, limit }),
   monitorState: () => call<MonitorEvent>("monitor_state"),
   sessionCounts: () => call<Partial<Record<SessionStatus, number>>>("session_counts"),
-  logoutSession: (sessionId: string) => call<void>("logout_session", { sessionId }),
+  logoutSession: (sessionId: string, employeeId: number | null) => call<void>("logout_session", { sessionId, employeeId }),
   logoutEmployee: (id: number) => call<number>("logout_employee", { id }),
   verifyEmployee: (id: number) => call<VerifyResult>("verify_employee", { id }),
   /** Live changes from the server's event stream, batched by Rust. */

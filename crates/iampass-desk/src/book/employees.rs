@@ -197,6 +197,13 @@ impl Book {
         ids.into_iter().map(|id| self.employee(id)).collect()
     }
 
+    /// Every employee number in use (empty ones excluded).
+    pub fn employee_numbers(&self) -> DeskResult<std::collections::HashSet<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT employee_number FROM employees WHERE employee_number != ''")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn update_employee(&mut self, id: i64, e: &NewEmployee, now: Millis) -> DeskResult<Employee> {
         let n = self
             .conn

@@ -39,22 +39,13 @@ impl Desk {
     async fn add_to_server_then_book(&self, list: Vec<NewEmployee>) -> DeskResult<Vec<Employee>> {
         let (client, url) = self.client()?;
         let with_tokens: Vec<(NewEmployee, String)> = list.into_iter().map(|e| (e, new_token())).collect();
-        {
-            // Refuse a duplicate number before the server is touched.
-            let book = self.book()?;
-            for (e, _) in &with_tokens {
-                if !e.employee_number.is_empty()
-                    && book
-                        .employees(&EmployeeQuery { search: e.employee_number.clone(), ..Default::default() })?
-                        .iter()
-                        .any(|x| x.employee_number == e.employee_number)
-                {
-                    return Err(DeskError::Conflict(format!(
-                        "An employee with number {:?} already exists.",
-                        e.employee_number
-                    )));
-                }
-            }
+        // Refuse a duplicate number before the server is touched.
+        let taken = self.book()?.employee_numbers()?;
+        if let Some((e, _)) = with_tokens.iter().find(|(e, _)| taken.contains(&e.employee_number)) {
+            return Err(DeskError::Conflict(format!(
+                "An employee with number {:?} already exists.",
+                e.employee_number
+            )));
         }
         let tokens: Vec<String> = with_tokens.iter().map(|(_, t)| t.clone()).collect();
         let reply = client.add_users(&tokens).await.map_err(|e| DeskError::from_client(e, &url))?;
@@ -98,14 +89,8 @@ impl Desk {
     }
 
     pub fn preview_import(&self, csv_text: &str) -> DeskResult<ImportPreview> {
-        let book = self.book()?;
-        let existing: std::collections::HashSet<String> = book
-            .employees(&EmployeeQuery::default())?
-            .into_iter()
-            .map(|e| e.employee_number)
-            .filter(|n| !n.is_empty())
-            .collect();
-        csv_io::preview(csv_text, |n| existing.contains(n))
+        let taken = self.book()?.employee_numbers()?;
+        csv_io::preview(csv_text, |n| taken.contains(n))
     }
 
     /// Imports every row, or none: any row with an error refuses the whole file.

@@ -75,15 +75,14 @@ impl Desk {
     }
 
     /// Logs one session out; the dashboard row changes when the server's event arrives.
-    pub async fn logout_session(&self, session_id: &str) -> DeskResult<()> {
-        let (client, url) = self.client()?;
-        let session = client
-            .sessions(&SessionFilter::default())
-            .await
-            .ok()
-            .and_then(|p| p.sessions.into_iter().find(|s| s.session_id == session_id));
-        let who = session.as_ref().and_then(|s| self.book().ok()?.employee_by_token(&s.user_id).ok().flatten());
-        let result = client.logout_session(session_id).await.map(|_| ()).map_err(|e| DeskError::from_client(e, &url));
+    /// `employee_id` (from the row) names the employee in the audit log.
+    pub async fn logout_session(&self, session_id: &str, employee_id: Option<i64>) -> DeskResult<()> {
+        let who = employee_id.and_then(|id| self.employee(id).ok());
+        let result = async {
+            let (client, url) = self.client()?;
+            client.logout_session(session_id).await.map(|_| ()).map_err(|e| DeskError::from_client(e, &url))
+        }
+        .await;
         self.audited("logout_session", who.as_ref().map(|e| (e.id, e.name.as_str())), session_id, result)
     }
 
