@@ -74,6 +74,13 @@ struct ServeArgs {
     /// Seconds the event log is kept for resuming streams.
     #[arg(long, env = "IAMPASS_EVENT_RETENTION", default_value_t = 604_800)]
     event_retention: u64,
+    /// Push-fatigue cap: at most this many unanswered or refused pushes per user within
+    /// --push-cap-window; past it, logins do not start (reason `too_many_pushes`). 0 turns it off.
+    #[arg(long, env = "IAMPASS_PUSH_CAP", default_value_t = 5)]
+    push_cap: u64,
+    /// Seconds the push cap looks back over.
+    #[arg(long, env = "IAMPASS_PUSH_CAP_WINDOW", default_value_t = 600)]
+    push_cap_window: u64,
     /// File holding the operator token that guards /operator/ (absent: that endpoint is off).
     #[arg(long, env = "IAMPASS_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
@@ -168,6 +175,8 @@ async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
     config.body_limit_bytes = a.body_limit;
     config.long_poll_max_secs = a.long_poll_max;
     config.event_retention_secs = a.event_retention;
+    config.push_cap = a.push_cap;
+    config.push_cap_window_secs = a.push_cap_window;
     config.admin_token_sha256 = a.admin_token_file.as_deref().map(read_admin_token).transpose()?;
     anyhow::ensure!(config.request_timeout_secs > 0, "--request-timeout must be at least 1 second");
     anyhow::ensure!(

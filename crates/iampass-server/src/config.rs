@@ -25,6 +25,10 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub long_poll_max_secs: u64,
     pub event_retention_secs: u64,
+    /// Push-fatigue defence: at most this many unanswered or refused pushes per user within
+    /// `push_cap_window_secs` (0: no cap).
+    pub push_cap: u64,
+    pub push_cap_window_secs: u64,
     /// SHA-256 of the operator token; `None` disables the operator endpoint.
     pub admin_token_sha256: Option<[u8; 32]>,
 }
@@ -48,6 +52,8 @@ impl Config {
             body_limit_bytes: 1024 * 1024,
             long_poll_max_secs: 30,
             event_retention_secs: 7 * 24 * 3600,
+            push_cap: 5,
+            push_cap_window_secs: 600,
             admin_token_sha256: None,
         }
     }

@@ -74,6 +74,13 @@ impl AppState {
         let Some(device_id) = device else {
             return Ok(not_started("no_device"));
         };
+        // Push fatigue: a user flooded with prompts may approve one just to make them stop.
+        if self.config.push_cap > 0 {
+            let since = self.now() - secs_to_ms(self.config.push_cap_window_secs);
+            if self.store.unanswered_pushes(user.row, since).await? >= self.config.push_cap {
+                return Ok(not_started("too_many_pushes"));
+            }
+        }
         let token = crypto::new_hex_id();
         let secret = Zeroizing::new(crypto::new_secret());
         let new = NewSession {

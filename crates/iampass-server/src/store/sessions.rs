@@ -388,6 +388,23 @@ impl Store {
         .await
     }
 
+    /// Pushes to the user since `since` that were not answered or were refused, counting only
+    /// those after the user's latest successful login (which resets the count).
+    pub async fn unanswered_pushes(&self, user_row: i64, since: Millis) -> Result<u64, StoreError> {
+        self.read(move |c| {
+            let n: i64 = c
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM sessions
+                     WHERE user_id = ?1 AND created_at >= ?2 AND authenticated_at IS NULL
+                       AND status IN ('pending', 'identifying', 'cancelled', 'timeout', 'failed')
+                       AND seq > COALESCE((SELECT MAX(seq) FROM sessions WHERE user_id = ?1 AND authenticated_at IS NOT NULL), 0)",
+                )?
+                .query_row(params![user_row, since], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
     /// Sessions of the app per status, by the (app, status) index.
     pub async fn session_counts(&self, app_id: &str) -> Result<Vec<(SessionStatus, u64)>, StoreError> {
         let app_id = app_id.to_owned();

@@ -92,6 +92,29 @@ fn phone_client(k: &Kit, phone: &iampass_device::Phone) -> iampass_proto::client
 }
 
 #[tokio::test]
+async fn the_push_cap_stops_a_flood_and_a_successful_login_resets_it() {
+    let k = Kit::start_with(|c| c.push_cap_window_secs = 120).await;
+    let phone = k.enroll("ann").await;
+    for _ in 0..5 {
+        k.login("ann", &[]).await;
+        phone.answer(&Answer::Deny { fraud: false }, 1, FIVE).await.unwrap();
+    }
+    let refused = k.app.authenticate_user("ann", &[], None).await.unwrap().authentication_status;
+    assert_eq!((refused.authenticated, refused.reason.as_deref()), (false, Some("too_many_pushes")));
+    // Issuing pushes never resets the count; the window passing does.
+    k.advance(121);
+    let (_, session) = k.login("ann", &[]).await;
+    phone.answer(&Answer::Approve(None), 1, FIVE).await.unwrap();
+    assert_eq!(session.status().await.unwrap().session_status, Active);
+    // After a successful login, the earlier refusals no longer count.
+    for _ in 0..4 {
+        k.login("ann", &[]).await;
+        phone.answer(&Answer::Deny { fraud: false }, 1, FIVE).await.unwrap();
+    }
+    assert!(k.app.authenticate_user("ann", &[], None).await.unwrap().authentication_status.authenticated);
+}
+
+#[tokio::test]
 async fn walkaway_and_back_then_grace_closes() {
     let k = Kit::start().await;
     let phone = k.enroll("ann").await;
