@@ -34,6 +34,11 @@ pub struct Phone {
 pub enum Answer {
     /// Approve, satisfying these methods (`None`: whatever the request asks for).
     Approve(Option<Vec<Method>>),
+    /// Approve with the number-matching code the user read off the login screen.
+    ApproveWithCode {
+        methods: Option<Vec<Method>>,
+        code: String,
+    },
     Deny {
         fraud: bool,
     },
@@ -105,8 +110,17 @@ impl Phone {
                 decision: Decision::Approve,
                 methods: methods.clone().unwrap_or_else(|| request.methods.clone()),
                 fraud: false,
+                code: None,
             },
-            Answer::Deny { fraud } => AnswerRequest { decision: Decision::Deny, methods: vec![], fraud: *fraud },
+            Answer::ApproveWithCode { methods, code } => AnswerRequest {
+                decision: Decision::Approve,
+                methods: methods.clone().unwrap_or_else(|| request.methods.clone()),
+                fraud: false,
+                code: Some(code.clone()),
+            },
+            Answer::Deny { fraud } => {
+                AnswerRequest { decision: Decision::Deny, methods: vec![], fraud: *fraud, code: None }
+            }
         };
         let reply = self.client.answer(&request.session_id, &body).await?;
         Ok(Answered { request, session: reply.session })

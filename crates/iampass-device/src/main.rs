@@ -44,6 +44,9 @@ enum Command {
         /// Methods to report as satisfied (default: whatever each request asks for).
         #[arg(long, value_delimiter = ',')]
         methods: Option<Vec<String>>,
+        /// The number-matching code shown on the login screen (applications that require it).
+        #[arg(long)]
+        code: Option<String>,
     },
     /// Deny login requests as they arrive.
     Deny {
@@ -158,8 +161,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("enrolled device {} for {} in {}", s.device_id, s.user_id, s.application_name);
             }
         }
-        Command::Approve { state, count, timeout, methods } => {
-            let answer = Answer::Approve(parse_methods(methods)?);
+        Command::Approve { state, count, timeout, methods, code } => {
+            let methods = parse_methods(methods)?;
+            let answer = match code {
+                Some(code) => Answer::ApproveWithCode { methods, code },
+                None => Answer::Approve(methods),
+            };
             for a in load(&state)?.answer(&answer, count, Duration::from_secs(timeout)).await? {
                 print_answered(json, &a);
             }

@@ -85,6 +85,23 @@ async fn enroll_then_run_approves_logins_until_stopped() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn approve_sends_the_number_matching_code() {
+    let e = env().await;
+    let state = e.dir.path().join("phone.json");
+    let s = &e.server.state;
+    let app = iampass_server::service::apps::create(&s.store, &s.sealer, "Matching", true, s.now()).await.unwrap();
+    let client = ManagementClient::new(e.server.public_url(), &app.id, &app.secret).unwrap();
+    client.add_users(&["dee".to_owned()]).await.unwrap();
+    let link = client.registration_link("dee", None).await.unwrap().register_url;
+    assert!(run(&["enroll", &link, "--state", state.to_str().unwrap()]).await.status.success());
+    let started = client.authenticate_user("dee", &[], None).await.unwrap().authentication_status;
+    let code = started.verification_code.clone().unwrap();
+    let out = run(&["approve", "--state", state.to_str().unwrap(), "--code", &code, "--timeout", "10", "--json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"active\""), "{}", text(&out.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn approve_times_out_with_a_message_and_exit_1() {
     let e = env().await;
     let state = e.dir.path().join("phone.json");

@@ -95,9 +95,20 @@ enum AppCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// Require number matching: the login screen shows a code the user types on the phone
+        /// (the official client cannot show it, so this is off by default).
+        #[arg(long)]
+        number_matching: bool,
         /// Print one JSON object instead of `key: value` lines.
         #[arg(long)]
         json: bool,
+    },
+    /// Change an application's settings.
+    Update {
+        application_id: String,
+        /// Turn number matching on or off.
+        #[arg(long, value_enum)]
+        number_matching: OnOff,
     },
     /// List applications (never their secrets).
     List {
@@ -117,6 +128,12 @@ enum AppCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
 }
 
 pub fn main() -> ExitCode {
@@ -239,9 +256,17 @@ async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
     let now = SystemClock.now_ms();
     let api = |e: iampass_server::error::ApiError| anyhow::anyhow!("{e}");
     match cmd {
-        AppCommand::Create { name, json } => {
-            let app = apps::create(&store, &sealer, &name, now).await.map_err(api)?;
+        AppCommand::Create { name, number_matching, json } => {
+            let app = apps::create(&store, &sealer, &name, number_matching, now).await.map_err(api)?;
             print_created(&app, json);
+        }
+        AppCommand::Update { application_id, number_matching } => {
+            let on = matches!(number_matching, OnOff::On);
+            anyhow::ensure!(
+                store.set_number_matching(&application_id, on).await?,
+                "no application has the id {application_id}"
+            );
+            println!("number matching is {} for {application_id}", if on { "on" } else { "off" });
         }
         AppCommand::RotateSecret { application_id, json } => {
             let app = apps::rotate_secret(&store, &sealer, &application_id, now).await.map_err(api)?;
@@ -254,7 +279,8 @@ async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
                     .iter()
                     .map(|(a, users)| {
                         serde_json::json!({"application_id": a.id, "name": a.name, "created_at": rfc3339(a.created_at),
-                                           "secret_rotated_at": rfc3339(a.secret_rotated_at), "users": users})
+                                           "secret_rotated_at": rfc3339(a.secret_rotated_at), "users": users,
+                                           "number_matching": a.number_matching})
                     })
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
@@ -262,7 +288,8 @@ async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
                 println!("no applications; create one with `iampass-server app create --name NAME`");
             } else {
                 for (a, users) in apps {
-                    println!("{}  {:<24}  {} users  created {}", a.id, a.name, users, rfc3339(a.created_at));
+                    let matching = if a.number_matching { "  number matching" } else { "" };
+                    println!("{}  {:<24}  {} users  created {}{matching}", a.id, a.name, users, rfc3339(a.created_at));
                 }
             }
         }

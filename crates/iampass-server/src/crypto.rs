@@ -134,6 +134,11 @@ pub fn new_link_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
+/// A number-matching code: two digits, shown on the login screen and typed on the phone.
+pub fn new_match_code() -> String {
+    format!("{:02}", rand::thread_rng().gen_range(0..100))
+}
+
 /// Tokens are stored hashed: a copy of the database cannot be used to bind a phone.
 pub fn hash_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()

@@ -19,6 +19,9 @@ pub struct AuthenticationStatus {
     /// Ours: the session's public id, as the console and the phone name it.
     #[serde(default)]
     pub session_id: Option<String>,
+    /// Number matching: the login screen shows this; the user types it on the phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

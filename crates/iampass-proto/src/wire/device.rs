@@ -42,6 +42,9 @@ pub struct LoginRequest {
     pub created_at: String,
     /// After this the login times out.
     pub answer_by: String,
+    /// The user must type the code the login screen shows (number matching).
+    #[serde(default)]
+    pub code_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +68,9 @@ pub struct AnswerRequest {
     /// "This was not me": the login fails with reason `fraud`.
     #[serde(default)]
     pub fraud: bool,
+    /// The number-matching code the user typed (approve only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

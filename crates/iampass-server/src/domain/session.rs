@@ -60,6 +60,8 @@ pub enum Trigger {
     Approve {
         satisfied: Vec<Method>,
     },
+    /// The phone approved with a number-matching code that is not the login screen's.
+    WrongCode,
     Deny {
         fraud: bool,
     },
@@ -134,7 +136,7 @@ pub fn apply(f: &Facts, trigger: &Trigger, now: Millis, p: &Policy) -> Result<Op
         };
         return match trigger {
             Trigger::Tick | Trigger::End(_) | Trigger::Presence { .. } => Ok(Some(change)),
-            Trigger::Fetched | Trigger::Approve { .. } | Trigger::Deny { .. } => {
+            Trigger::Fetched | Trigger::Approve { .. } | Trigger::WrongCode | Trigger::Deny { .. } => {
                 Err(Refused::NotWaiting(change.status))
             }
         };
@@ -156,6 +158,7 @@ pub fn apply(f: &Facts, trigger: &Trigger, now: Millis, p: &Policy) -> Result<Op
                 Ok(Some(Change { satisfied: Some(satisfied.clone()), ..to(Failed, "method_not_satisfied", f) }))
             }
         }
+        (Pending | Identifying, Trigger::WrongCode) => Ok(Some(to(Failed, "wrong_code", f))),
         (Pending | Identifying, Trigger::Deny { fraud: true }) => Ok(Some(to(Failed, "fraud", f))),
         (Pending | Identifying, Trigger::Deny { fraud: false }) => Ok(Some(to(Cancelled, "denied", f))),
         (Pending | Identifying, Trigger::End(by)) => Ok(Some(to(Cancelled, by.reason(), f))),
@@ -168,7 +171,7 @@ pub fn apply(f: &Facts, trigger: &Trigger, now: Millis, p: &Policy) -> Result<Op
             Ok(Some(Change { reason: None, walkaway_since: None, ..to(Active, "", f) }))
         }
         (Active, Trigger::Presence { nearby: true }) | (Walkaway, Trigger::Presence { nearby: false }) => Ok(None),
-        (Active | Walkaway, Trigger::Fetched | Trigger::Approve { .. } | Trigger::Deny { .. }) => {
+        (Active | Walkaway, Trigger::Fetched | Trigger::Approve { .. } | Trigger::WrongCode | Trigger::Deny { .. }) => {
             Err(Refused::NotWaiting(f.status))
         }
         (s, Trigger::End(_)) if s.is_terminal() => Ok(None),
@@ -216,6 +219,13 @@ mod tests {
         f.methods = vec![Method::Acceptance, Method::Device];
         let c = apply(&f, &Trigger::Approve { satisfied: vec![Method::Acceptance] }, 5, &P).ok().flatten().expect("c");
         assert_eq!((c.status, c.reason.as_deref()), (Failed, Some("method_not_satisfied")));
+    }
+
+    #[test]
+    fn a_wrong_number_matching_code_fails_the_login() {
+        let c = apply(&facts(Identifying), &Trigger::WrongCode, 5, &P).ok().flatten().expect("change");
+        assert_eq!((c.status, c.reason.as_deref()), (Failed, Some("wrong_code")));
+        assert_eq!(status_after(Active, Trigger::WrongCode, 5), Err(Refused::NotWaiting(Active)));
     }
 
     #[test]

@@ -27,7 +27,7 @@ async fn authenticate_user(
     q: QueryMap,
 ) -> Result<(StatusCode, Json<AuthenticateResponse>), ApiError> {
     let (methods, duration) = s.login_options(q.get("methods"), q.get("duration_seconds"))?;
-    let out = s.authenticate_user(&auth.app.id, &user, methods, duration).await?;
+    let out = s.authenticate_user(&auth.app, &user, methods, duration).await?;
     Ok((if out.started { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(out.response)))
 }
 

@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 struct CreateApp {
     name: String,
+    #[serde(default)]
+    number_matching: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,7 +47,7 @@ async fn create(
     _: Operator,
     JsonBody(req): JsonBody<CreateApp>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let app = s.create_app(&req.name).await?;
+    let app = crate::service::apps::create(&s.store, &s.sealer, &req.name, req.number_matching, s.now()).await?;
     tracing::info!(application = %app.id, "application created through the operator API");
     let body = Created { application_id: app.id, application_secret: app.secret.to_string(), name: app.name };
     Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(body)))

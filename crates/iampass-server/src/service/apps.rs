@@ -39,7 +39,13 @@ pub fn secret_context(app_id: &str) -> String {
 }
 
 /// Creates an application; used by the CLI (no running server needed) and the operator endpoint.
-pub async fn create(store: &Store, sealer: &Sealer, name: &str, now: i64) -> Result<CreatedApp, ApiError> {
+pub async fn create(
+    store: &Store,
+    sealer: &Sealer,
+    name: &str,
+    number_matching: bool,
+    now: i64,
+) -> Result<CreatedApp, ApiError> {
     let name = validate_name(name)?;
     let id = crypto::new_hex_id();
     let secret = Zeroizing::new(crypto::new_secret());
@@ -51,6 +57,7 @@ pub async fn create(store: &Store, sealer: &Sealer, name: &str, now: i64) -> Res
             secret_sealed: sealed,
             created_at: now,
             secret_rotated_at: now,
+            number_matching,
         })
         .await?;
     Ok(CreatedApp { id, name, secret })
@@ -68,7 +75,7 @@ pub async fn rotate_secret(store: &Store, sealer: &Sealer, id: &str, now: i64) -
 
 impl AppState {
     pub async fn create_app(&self, name: &str) -> Result<CreatedApp, ApiError> {
-        create(&self.store, &self.sealer, name, self.now()).await
+        create(&self.store, &self.sealer, name, false, self.now()).await
     }
 
     /// The application's secret, opened for one signature check.

@@ -38,6 +38,7 @@ fn not_started(reason: &str) -> LoginStarted {
                 session_token: None,
                 session_secret: None,
                 session_id: None,
+                verification_code: None,
             },
         },
     }
@@ -65,12 +66,12 @@ impl AppState {
 
     pub async fn authenticate_user(
         &self,
-        app_id: &str,
+        app: &crate::store::AppRecord,
         user: &str,
         methods: Vec<Method>,
         duration_secs: u64,
     ) -> Result<LoginStarted, ApiError> {
-        let (user, device) = self.require_user_with_device(app_id, user).await?;
+        let (user, device) = self.require_user_with_device(&app.id, user).await?;
         let Some(device_id) = device else {
             return Ok(not_started("no_device"));
         };
@@ -83,6 +84,7 @@ impl AppState {
         }
         let token = crypto::new_hex_id();
         let secret = Zeroizing::new(crypto::new_secret());
+        let code = app.number_matching.then(crypto::new_match_code);
         let new = NewSession {
             id: crypto::new_hex_id(),
             secret_sealed: self.sealer.seal(&session_secret_context(&token), &secret),
@@ -91,6 +93,7 @@ impl AppState {
             device_id,
             methods,
             duration_ms: secs_to_ms(duration_secs),
+            code: code.clone(),
         };
         let row = self.store.create_session(new, self.now(), self.config.policy()).await?;
         Ok(LoginStarted {
@@ -105,6 +108,7 @@ impl AppState {
                     session_token: Some(token),
                     session_secret: Some(secret.to_string()),
                     session_id: Some(row.id),
+                    verification_code: code,
                 },
             },
         })

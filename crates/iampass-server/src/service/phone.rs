@@ -15,7 +15,8 @@ use crate::domain::Invalid;
 use crate::domain::session::{EndedBy, Trigger};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{BindOutcome, DeviceRecord, NewDevice};
+use crate::store::{BindOutcome, DeviceRecord, NewDevice, SessionRow};
+use subtle::ConstantTimeEq as _;
 
 const MAX_DEVICE_NAME_CHARS: usize = 64;
 const MAX_PLATFORM_CHARS: usize = 32;
@@ -192,6 +193,7 @@ impl AppState {
                 session_id: r.id,
                 application_name: device.app_name.clone(),
                 user_id: r.user_id,
+                code_required: r.code.is_some(),
                 methods: r.methods,
                 created_at: rfc3339(r.created_at),
             })
@@ -200,11 +202,16 @@ impl AppState {
     }
 
     /// The phone's own session (its device's for answering, its user's for logout), or 404.
-    async fn phone_session(&self, device: &DeviceRecord, session_id: &str, answering: bool) -> Result<(), ApiError> {
+    async fn phone_session(
+        &self,
+        device: &DeviceRecord,
+        session_id: &str,
+        answering: bool,
+    ) -> Result<SessionRow, ApiError> {
         let s = self.store.session(session_id).await?.ok_or_else(ApiError::unknown_session)?;
         let mine =
             if answering { s.device_id.as_deref() == Some(device.id.as_str()) } else { s.user_row == device.user.row };
-        if mine { Ok(()) } else { Err(ApiError::unknown_session()) }
+        if mine { Ok(s) } else { Err(ApiError::unknown_session()) }
     }
 
     pub async fn answer_request(
@@ -213,11 +220,20 @@ impl AppState {
         session_id: &str,
         answer: AnswerRequest,
     ) -> Result<SessionReply, ApiError> {
-        self.phone_session(device, session_id, true).await?;
+        let session = self.phone_session(device, session_id, true).await?;
+        // Number matching: an approval without the login screen's code fails the login.
+        let code_ok = match &session.code {
+            None => true,
+            Some(expected) => answer
+                .code
+                .as_deref()
+                .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes()))),
+        };
         let trigger = match answer.decision {
             Decision::Approve if answer.fraud => {
                 return Err(Invalid::new("invalid_answer", "an approval cannot also report fraud").into());
             }
+            Decision::Approve if !code_ok => Trigger::WrongCode,
             Decision::Approve => Trigger::Approve { satisfied: answer.methods },
             Decision::Deny => Trigger::Deny { fraud: answer.fraud },
         };

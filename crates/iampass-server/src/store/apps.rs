@@ -12,6 +12,8 @@ pub struct AppRecord {
     pub secret_sealed: Vec<u8>,
     pub created_at: Millis,
     pub secret_rotated_at: Millis,
+    /// Logins must be confirmed on the phone with the code the login screen shows.
+    pub number_matching: bool,
 }
 
 impl std::fmt::Debug for AppRecord {
@@ -20,7 +22,7 @@ impl std::fmt::Debug for AppRecord {
     }
 }
 
-const COLUMNS: &str = "id, name, secret_sealed, created_at, secret_rotated_at";
+const COLUMNS: &str = "id, name, secret_sealed, created_at, secret_rotated_at, number_matching";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
     Ok(AppRecord {
@@ -29,6 +31,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
         secret_sealed: r.get(2)?,
         created_at: r.get(3)?,
         secret_rotated_at: r.get(4)?,
+        number_matching: r.get(5)?,
     })
 }
 
@@ -36,8 +39,15 @@ impl Store {
     pub async fn create_app(&self, app: AppRecord) -> Result<(), StoreError> {
         self.write(move |w| {
             w.tx.execute(
-                &format!("INSERT INTO applications ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
-                params![app.id, app.name, app.secret_sealed, app.created_at, app.secret_rotated_at],
+                &format!("INSERT INTO applications ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![
+                    app.id,
+                    app.name,
+                    app.secret_sealed,
+                    app.created_at,
+                    app.secret_rotated_at,
+                    app.number_matching
+                ],
             )?;
             Ok(())
         })
@@ -61,7 +71,7 @@ impl Store {
                 "SELECT {COLUMNS}, (SELECT COUNT(*) FROM users u WHERE u.app_id = a.id AND u.deleted_at IS NULL)
                  FROM applications a ORDER BY created_at, id"
             ))?;
-            let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get::<_, i64>(5)? as u64)))?;
+            let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get::<_, i64>(6)? as u64)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -76,6 +86,15 @@ impl Store {
                 params![id, sealed, now],
             )?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    /// Turns number matching on or off; `false` if there is no such application.
+    pub async fn set_number_matching(&self, id: &str, on: bool) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |w| {
+            Ok(w.tx.execute("UPDATE applications SET number_matching = ?2 WHERE id = ?1", params![id, on])? == 1)
         })
         .await
     }

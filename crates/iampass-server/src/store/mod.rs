@@ -27,7 +27,8 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::clock::Millis;
 use crate::hub::Hub;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_number_matching.sql")];
 const POOL_SIZE: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]

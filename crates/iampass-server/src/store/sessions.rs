@@ -27,6 +27,8 @@ pub struct SessionRow {
     pub authenticated_at: Option<Millis>,
     pub walkaway_since: Option<Millis>,
     pub updated_at: Millis,
+    /// The number-matching code the phone must send back, if the application requires one.
+    pub code: Option<String>,
 }
 
 /// What signing with a session's token needs.
@@ -52,6 +54,8 @@ pub struct NewSession {
     pub device_id: String,
     pub methods: Vec<Method>,
     pub duration_ms: Millis,
+    /// The number-matching code, when the application requires one.
+    pub code: Option<String>,
 }
 
 impl std::fmt::Debug for NewSession {
@@ -91,7 +95,7 @@ impl SessionRow {
 }
 
 const SELECT: &str = "SELECT s.seq, s.id, s.app_id, s.user_id, u.external_id, s.device_id, d.name, s.status, s.reason,
-        s.methods, s.satisfied, s.duration_ms, s.created_at, s.authenticated_at, s.walkaway_since, s.updated_at
+        s.methods, s.satisfied, s.duration_ms, s.created_at, s.authenticated_at, s.walkaway_since, s.updated_at, s.code
      FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN devices d ON d.id = s.device_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRow, StoreError>> {
@@ -122,6 +126,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRow, StoreE
         authenticated_at: r.get(13)?,
         walkaway_since: r.get(14)?,
         updated_at: r.get(15)?,
+        code: r.get(16)?,
     }))
 }
 
@@ -248,8 +253,8 @@ impl Store {
             };
             w.tx.prepare_cached(
                 "INSERT INTO sessions (id, token, secret_sealed, app_id, user_id, device_id, status, methods, duration_ms,
-                                       created_at, updated_at, deadline_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10)",
+                                       created_at, updated_at, deadline_at, code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10, ?11)",
             )?
             .execute(params![
                 new.id,
@@ -261,7 +266,8 @@ impl Store {
                 Method::join(&new.methods),
                 new.duration_ms,
                 now,
-                session::deadline(&facts, &policy)
+                session::deadline(&facts, &policy),
+                new.code
             ])?;
             let row = by_id(w.tx, &new.id)?.ok_or_else(|| StoreError::Corrupt("inserted session vanished".into()))?;
             w.emit(&row.app_id, now, EventData::Session(row.summary()))?;

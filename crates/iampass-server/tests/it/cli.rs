@@ -34,6 +34,12 @@ fn app_commands_show_the_secret_once_and_store_it_sealed() {
         assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
+    assert!(run(&db, &["app", "update", &id, "--number-matching", "on"]).0);
+    let (_, list, _) = run(&db, &["app", "list", "--json"]);
+    assert!(list.contains("\"number_matching\":true"), "{list}");
+    let (ok, _, err) = run(&db, &["app", "update", &id, "--number-matching", "maybe"]);
+    assert!(!ok && err.contains("possible values"), "{err}");
+
     let (ok, json, _) = run(&db, &["app", "rotate-secret", &id, "--json"]);
     assert!(ok);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();

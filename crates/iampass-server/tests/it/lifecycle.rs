@@ -83,12 +83,49 @@ fn approve() -> iampass_proto::wire::AnswerRequest {
         decision: iampass_proto::wire::Decision::Approve,
         methods: vec![Method::Acceptance],
         fraud: false,
+        code: None,
     }
 }
 
 fn phone_client(k: &Kit, phone: &iampass_device::Phone) -> iampass_proto::client::DeviceClient {
     let s = phone.state();
     iampass_proto::client::DeviceClient::new(k.http.clone(), &s.server, &s.device_id, s.signing_key().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn number_matching_needs_the_code_from_the_login_screen() {
+    let k = Kit::start().await;
+    let state = &k.server.state;
+    let app = iampass_server::service::apps::create(&state.store, &state.sealer, "Matching", true, state.now())
+        .await
+        .unwrap();
+    let client = iampass_proto::client::ManagementClient::new(k.server.public_url(), &app.id, &app.secret).unwrap();
+    client.add_users(&["ann".into()]).await.unwrap();
+    let link = client.registration_link("ann", None).await.unwrap();
+    let phone = iampass_device::Phone::enroll(&link.register_url, "p", "t").await.unwrap();
+    let start = || async {
+        let s = client.authenticate_user("ann", &[], None).await.unwrap().authentication_status;
+        let code = s.verification_code.clone().expect("a code for the login screen");
+        assert!(code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit()));
+        (iampass_proto::client::SessionClient::from_status(k.http.clone(), &s).unwrap(), code)
+    };
+    let (s1, _) = start().await;
+    let answered = phone.answer(&Answer::Approve(None), 1, FIVE).await.unwrap();
+    assert!(answered[0].request.code_required);
+    let st = s1.status().await.unwrap();
+    assert_eq!((st.session_status, st.reason.as_deref()), (Failed, Some("wrong_code")), "approve-only is refused");
+    let (s2, code) = start().await;
+    let wrong = format!("{:02}", (code.parse::<u32>().unwrap() + 1) % 100);
+    phone.answer(&Answer::ApproveWithCode { methods: None, code: wrong }, 1, FIVE).await.unwrap();
+    assert_eq!(s2.status().await.unwrap().reason.as_deref(), Some("wrong_code"));
+    let (s3, code) = start().await;
+    phone.answer(&Answer::ApproveWithCode { methods: None, code }, 1, FIVE).await.unwrap();
+    assert_eq!(s3.status().await.unwrap().session_status, Active);
+    // Applications without number matching hand out no code and ask for none.
+    let phone2 = k.enroll("bob").await;
+    let plain = k.app.authenticate_user("bob", &[], None).await.unwrap().authentication_status;
+    assert_eq!(plain.verification_code, None);
+    assert!(!phone2.answer(&Answer::Approve(None), 1, FIVE).await.unwrap()[0].request.code_required);
 }
 
 #[tokio::test]
