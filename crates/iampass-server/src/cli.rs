@@ -74,6 +74,12 @@ struct ServeArgs {
     /// Seconds the event log is kept for resuming streams.
     #[arg(long, env = "IAMPASS_EVENT_RETENTION", default_value_t = 604_800)]
     event_retention: u64,
+    /// Requests per second each application may make (0: no limit); past it, 429 with Retry-After.
+    #[arg(long, env = "IAMPASS_RATE_LIMIT", default_value_t = 1000)]
+    rate_limit: u32,
+    /// Requests an application may save up for a burst.
+    #[arg(long, env = "IAMPASS_RATE_BURST", default_value_t = 2000)]
+    rate_burst: u32,
     /// Push-fatigue cap: at most this many unanswered or refused pushes per user within
     /// --push-cap-window; past it, logins do not start (reason `too_many_pushes`). 0 turns it off.
     #[arg(long, env = "IAMPASS_PUSH_CAP", default_value_t = 5)]
@@ -192,6 +198,8 @@ async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
     config.body_limit_bytes = a.body_limit;
     config.long_poll_max_secs = a.long_poll_max;
     config.event_retention_secs = a.event_retention;
+    config.rate_limit_per_sec = a.rate_limit;
+    config.rate_limit_burst = a.rate_burst;
     config.push_cap = a.push_cap;
     config.push_cap_window_secs = a.push_cap_window;
     config.admin_token_sha256 = a.admin_token_file.as_deref().map(read_admin_token).transpose()?;

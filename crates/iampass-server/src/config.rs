@@ -27,6 +27,9 @@ pub struct Config {
     pub event_retention_secs: u64,
     /// Push-fatigue defence: at most this many unanswered or refused pushes per user within
     /// `push_cap_window_secs` (0: no cap).
+    /// Requests per second each application may make (0: no limit), and the burst it may save up.
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
     pub push_cap: u64,
     pub push_cap_window_secs: u64,
     /// SHA-256 of the operator token; `None` disables the operator endpoint.
@@ -52,6 +55,8 @@ impl Config {
             body_limit_bytes: 1024 * 1024,
             long_poll_max_secs: 30,
             event_retention_secs: 7 * 24 * 3600,
+            rate_limit_per_sec: 1000,
+            rate_limit_burst: 2000,
             push_cap: 5,
             push_cap_window_secs: 600,
             admin_token_sha256: None,

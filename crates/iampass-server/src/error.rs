@@ -25,6 +25,8 @@ pub enum ApiError {
     Conflict { code: &'static str, reason: String },
     #[error("{reason}")]
     Gone { code: &'static str, reason: String },
+    #[error("too many requests from this application; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("the request body is larger than the server accepts ({limit} bytes)")]
     PayloadTooLarge { limit: usize },
     #[error("internal error")]
@@ -58,6 +60,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,6 +74,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::Gone { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -94,6 +98,10 @@ impl IntoResponse for ApiError {
             tracing::error!(%cause, "request failed");
         }
         let body = ErrorBody { status: false, reason: self.to_string(), error: self.code().to_owned() };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::TooManyRequests { retry_after } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
+        }
+        response
     }
 }

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod ratelimit;
 pub mod replay;
 pub mod server;
 pub mod service;

@@ -105,6 +105,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         sealer: Arc::new(sealer),
         clock,
         replay: Arc::new(ReplayCache::new(REPLAY_CAPACITY)),
+        rate_limit: Arc::new(crate::ratelimit::RateLimiter::new(config.rate_limit_per_sec, config.rate_limit_burst)),
         config: Arc::new(config),
         public_url: public_url.into(),
         metrics: metrics_handle(),

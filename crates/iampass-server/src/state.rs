@@ -17,6 +17,7 @@ pub struct AppState {
     pub sealer: Arc<Sealer>,
     pub clock: SharedClock,
     pub replay: Arc<ReplayCache>,
+    pub rate_limit: Arc<crate::ratelimit::RateLimiter>,
     pub config: Arc<Config>,
     /// Resolved public base URL, without a trailing slash.
     pub public_url: Arc<str>,

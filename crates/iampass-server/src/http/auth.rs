@@ -121,6 +121,10 @@ impl FromRequestParts<AppState> for AppAuth {
         }
         let secret = state.app_secret(&app)?;
         signed.verify(state, &secret)?;
+        state
+            .rate_limit
+            .check(&app.id, state.now())
+            .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
         Ok(AppAuth { app })
     }
 }

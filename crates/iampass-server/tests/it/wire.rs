@@ -219,6 +219,42 @@ async fn unknown_routes_and_sessions_are_json_404() {
 }
 
 #[tokio::test]
+async fn an_application_over_its_rate_gets_429_with_retry_after() {
+    let k = Kit::start_with(|c| {
+        c.rate_limit_per_sec = 2;
+        c.rate_limit_burst = 3;
+    })
+    .await;
+    k.app.add_users(&["u".to_string()]).await.unwrap();
+    for _ in 0..2 {
+        k.app.has_registered_mobile_device("u").await.unwrap();
+    }
+    let r = k
+        .signed(Method::GET, &format!("/management/has_registered_mobile_device/{}/u", k.app_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert_eq!(
+        error_of(r).await,
+        (
+            429,
+            iampass_proto::wire::ErrorBody {
+                status: false,
+                reason: "too many requests from this application; retry in 1 s".into(),
+                error: "rate_limited".into(),
+            }
+        )
+    );
+    // Another application is not affected, and time refills the bucket.
+    let other = k.server.state.create_app("other").await.unwrap();
+    let c = iampass_proto::client::ManagementClient::new(k.server.public_url(), &other.id, &other.secret).unwrap();
+    c.add_users(&["v".to_string()]).await.unwrap();
+    k.advance(1);
+    assert!(k.app.has_registered_mobile_device("u").await.is_ok());
+}
+
+#[tokio::test]
 async fn health_and_metrics_answer() {
     let k = Kit::start().await;
     k.app.add_users(&["u".to_string()]).await.unwrap();
