@@ -4,6 +4,7 @@
 
 mod cli;
 mod console;
+mod crash;
 mod kit;
 mod lifecycle;
 mod management;
