@@ -25,7 +25,7 @@ pub enum ApiError {
     Conflict { code: &'static str, reason: String },
     #[error("{reason}")]
     Gone { code: &'static str, reason: String },
-    #[error("too many requests from this application; retry in {retry_after} s")]
+    #[error("too many requests; retry in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
     #[error("the request body is larger than the server accepts ({limit} bytes)")]
     PayloadTooLarge { limit: usize },

@@ -21,6 +21,8 @@ use subtle::ConstantTimeEq as _;
 const MAX_DEVICE_NAME_CHARS: usize = 64;
 const MAX_PLATFORM_CHARS: usize = 32;
 const SESSIONS_SHOWN_TO_PHONE: u32 = 50;
+/// Long-polls one phone may hold open at once (one, plus one overlapping a reconnect).
+const MAX_POLLS_PER_DEVICE: usize = 2;
 
 /// An authenticated phone call: who called, and the body it signed.
 #[derive(Debug)]
@@ -165,6 +167,11 @@ impl AppState {
         self.store.touch_device(&device.id, self.now()).await?;
         let hub = self.store.hub().clone();
         let waiter = hub.device_waiter(&device.id);
+        // The hub's map holds one reference, each open poll another.
+        if std::sync::Arc::strong_count(&waiter) > MAX_POLLS_PER_DEVICE + 1 {
+            hub.release_device_waiter(&device.id, waiter);
+            return Err(ApiError::TooManyRequests { retry_after: 1 });
+        }
         let result = async {
             loop {
                 let notified = waiter.notified();

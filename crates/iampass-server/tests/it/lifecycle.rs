@@ -227,6 +227,26 @@ async fn a_long_poll_returns_as_soon_as_a_login_arrives() {
 }
 
 #[tokio::test]
+async fn a_phone_may_hold_two_long_polls_and_no_more() {
+    let k = Kit::start().await;
+    let phone = k.enroll("ann").await;
+    let client = phone_client(&k, &phone);
+    let polls: Vec<_> = (0..2)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.pending(Duration::from_secs(3)).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let third = client.pending(Duration::from_secs(3)).await.unwrap_err();
+    assert_eq!((third.http_status(), third.code()), (Some(429), Some("rate_limited")));
+    for p in polls {
+        assert!(p.await.unwrap().unwrap().requests.is_empty());
+    }
+    assert!(client.pending(Duration::from_secs(0)).await.is_ok(), "a poll ended frees its place");
+}
+
+#[tokio::test]
 async fn a_link_binds_once_and_replaces_the_previous_phone() {
     let k = Kit::start().await;
     let old = k.enroll("ann").await;

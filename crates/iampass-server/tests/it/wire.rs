@@ -241,7 +241,7 @@ async fn an_application_over_its_rate_gets_429_with_retry_after() {
             429,
             iampass_proto::wire::ErrorBody {
                 status: false,
-                reason: "too many requests from this application; retry in 1 s".into(),
+                reason: "too many requests; retry in 1 s".into(),
                 error: "rate_limited".into(),
             }
         )
