@@ -29,6 +29,11 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         count: usize,
     },
+    /// N concurrent logins with auto-approving phones, status polls throughout; counts lost events.
+    Logins {
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+    },
     /// Holds N pending logins; reports server memory per login.
     Pending {
         #[arg(long, default_value_t = 10_000)]
@@ -59,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Http { concurrency, seconds } => scenarios::http(concurrency, seconds).await,
         Command::Login { count } => scenarios::login(count).await,
         Command::Pending { count } => scenarios::pending(count).await,
+        Command::Logins { count } => scenarios::logins(count).await,
         Command::Pages { sizes } => scenarios::pages(&sizes).await,
         Command::Startup { console, baseline, runs } => scenarios::startup(&console, &baseline, runs).await,
         Command::BareServer => harness::bare_server().await,

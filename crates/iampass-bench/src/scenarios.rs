@@ -354,3 +354,106 @@ pub async fn startup(console: &std::path::Path, baseline: &std::path::Path, runs
     }
     Ok(())
 }
+
+/// Issue 6's load run: `count` users with phones, all logging in at once.
+pub async fn logins(count: usize) -> anyhow::Result<()> {
+    use futures_util::StreamExt as _;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let (id, secret) = create_app(&db)?;
+    let server = start_server(&db, &["--request-timeout", "120", "--push-cap", "0"])?;
+    let client = Arc::new(ManagementClient::new(&server.url, &id, &secret)?);
+    let users: Vec<String> = (0..count).map(|i| format!("user-{i}")).collect();
+    client.add_users(&users).await?;
+    let mut phones = Vec::with_capacity(count);
+    for chunk in users.chunks(32) {
+        for p in join_all(chunk.iter().map(|u| enroll(&client, u))).await {
+            phones.push(p?);
+        }
+    }
+    // Every session change, as the console would see it.
+    let mut stream = Box::pin(client.events(None).await?);
+    let counter = tokio::spawn(async move {
+        let mut per_session: std::collections::HashMap<String, Vec<SessionStatus>> = std::collections::HashMap::new();
+        while let Ok(Some(Ok(ev))) = tokio::time::timeout(Duration::from_secs(5), stream.next()).await {
+            if let iampass_proto::wire::EventData::Session(s) = ev.data {
+                per_session.entry(s.session_id).or_default().push(s.status);
+            }
+        }
+        per_session
+    });
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = {
+        let (peak, pid) = (peak.clone(), server.child.id());
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(harness::tree_rss_kib(pid), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let answering: Vec<_> = phones
+        .into_iter()
+        .map(|p| tokio::spawn(async move { p.answer(&Answer::Approve(None), 1, Duration::from_secs(120)).await }))
+        .collect();
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let start = Instant::now();
+    let logins = users.iter().map(|u| {
+        let (client, errors, u) = (client.clone(), errors.clone(), u.clone());
+        tokio::spawn(async move {
+            let t0 = Instant::now();
+            let fail = || {
+                errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                None
+            };
+            let Ok(r) = client.authenticate_user(&u, &[], None).await else { return fail() };
+            let Some(session) =
+                iampass_proto::client::SessionClient::from_status(default_http(), &r.authentication_status)
+            else {
+                return fail();
+            };
+            for _ in 0..1200 {
+                match session.status().await {
+                    Ok(s) if s.session_status == SessionStatus::Active => return Some(t0.elapsed()),
+                    Ok(s) if s.session_status.is_terminal() => return fail(),
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    Err(_) => return fail(),
+                }
+            }
+            fail()
+        })
+    });
+    let mut hist = histogram();
+    for r in join_all(logins).await {
+        if let Ok(Some(d)) = r {
+            let _ = hist.record(micros(d));
+        }
+    }
+    let elapsed = start.elapsed();
+    for a in join_all(answering).await {
+        if !matches!(a, Ok(Ok(_))) {
+            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    sampling.abort();
+    let per_session = counter.await?;
+    let expected = [SessionStatus::Pending, SessionStatus::Identifying, SessionStatus::Active];
+    let complete = per_session.values().filter(|v| v.as_slice() == expected).count();
+    let lost = count * expected.len() - per_session.values().map(|v| v.len().min(expected.len())).sum::<usize>();
+    println!("{count} concurrent logins, auto-approving phones long-polling, status polled every 100 ms");
+    println!(
+        "all active after {:.2} s: {:.0} logins/s; login → app sees active: {}",
+        elapsed.as_secs_f64(),
+        hist.len() as f64 / elapsed.as_secs_f64(),
+        summary(&hist)
+    );
+    println!(
+        "errors: {}; event stream: {complete} of {count} sessions seen exactly pending → identifying → active, {lost} events lost",
+        errors.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    println!(
+        "server peak RSS during the run: {:.1} MiB",
+        peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0
+    );
+    Ok(())
+}
