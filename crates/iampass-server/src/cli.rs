@@ -33,6 +33,17 @@ enum Command {
     /// Manage applications (the integrating apps and their credentials).
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage the key that seals secrets at rest.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Replace the key: a new key is added to the key file, every application and session secret is
+    /// re-sealed with it in one transaction, then the old key is removed. Stop the server first (or
+    /// restart it right after). Safe to re-run if interrupted.
+    Rotate,
 }
 
 #[derive(Debug, Args)]
@@ -171,10 +182,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let key_file = cli.key_file.clone().unwrap_or_else(|| default_key_file(&cli.db));
     let mut config = Config::with_db(cli.db.clone());
     config.key_file = key_file;
+    // Only from the environment, never a flag: a flag would show in the process list.
+    config.key_hex =
+        std::env::var("IAMPASS_KEY").ok().filter(|k| !k.is_empty()).map(|k| iampass_server::config::Redacted(k.into()));
     match cli.command {
         Command::Serve(args) => serve(config, args).await,
         Command::App(cmd) => app(config, cmd).await,
+        Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
     }
+}
+
+async fn rotate_key(config: Config) -> anyhow::Result<()> {
+    use iampass_server::service::{apps, login};
+    use iampass_server::store::SealedSecret;
+    anyhow::ensure!(
+        config.key_hex.is_none(),
+        "the key comes from IAMPASS_KEY: rotation works on a key file (--key-file)"
+    );
+    // Fail before touching anything if the current key does not open this database.
+    let (store, current) = iampass_server::server::open(&config)?;
+    if let Some((app, _)) = store.apps().await?.first() {
+        current.open(&apps::secret_context(&app.id), &app.secret_sealed).map_err(|_| {
+            anyhow::anyhow!(
+                "the key file {} does not open this database's secrets; nothing was changed",
+                config.key_file.display()
+            )
+        })?;
+    }
+    drop(current);
+    let sealer = std::sync::Arc::new(iampass_server::crypto::add_key(&config.key_file)?);
+    let new_id = sealer.current_key_id();
+    let (apps_n, sessions_n) = store
+        .reseal_secrets(move |kind, id, sealed| {
+            let context = match kind {
+                SealedSecret::Application => apps::secret_context(id),
+                SealedSecret::Session => login::session_secret_context(id),
+            };
+            let secret = sealer.open(&context, sealed).map_err(|e| e.to_string())?;
+            Ok(sealer.seal(&context, &secret))
+        })
+        .await?;
+    iampass_server::crypto::keep_only_key(&config.key_file, new_id)?;
+    println!(
+        "re-sealed {apps_n} application and {sessions_n} session secrets with key {new_id}; the old key is removed"
+    );
+    Ok(())
 }
 
 fn read_admin_token(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {

@@ -15,6 +15,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub db: PathBuf,
     pub key_file: PathBuf,
+    /// The sealing key itself (`IAMPASS_KEY`), used instead of the key file when set.
+    pub key_hex: Option<Redacted>,
     pub request_timeout_secs: u64,
     pub session_duration_secs: u64,
     pub max_session_duration_secs: u64,
@@ -45,6 +47,7 @@ impl Config {
             public_url: None,
             db,
             key_file,
+            key_hex: None,
             request_timeout_secs: 60,
             session_duration_secs: 3600,
             max_session_duration_secs: 30 * 24 * 3600,
@@ -68,6 +71,16 @@ impl Config {
             request_timeout_ms: secs_to_ms(self.request_timeout_secs),
             walkaway_grace_ms: secs_to_ms(self.walkaway_grace_secs),
         }
+    }
+}
+
+/// A secret value that never shows in `Debug` output (configuration is logged at start-up).
+#[derive(Clone)]
+pub struct Redacted(pub zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 

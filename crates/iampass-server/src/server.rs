@@ -43,7 +43,10 @@ fn metrics_handle() -> Option<PrometheusHandle> {
 
 /// Opens the store and key file: what both `serve` and the `app` commands need.
 pub fn open(config: &Config) -> Result<(Store, Sealer), StartError> {
-    let sealer = Sealer::load_or_create(&config.key_file)?;
+    let sealer = match &config.key_hex {
+        Some(key) => Sealer::from_hex(&key.0)?,
+        None => Sealer::load_or_create(&config.key_file)?,
+    };
     let store = Store::open(&config.db, Arc::new(Hub::new(0)))?;
     Ok((store, sealer))
 }

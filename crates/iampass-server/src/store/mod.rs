@@ -45,6 +45,13 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Which kind of sealed secret a row holds (the caller knows how each is sealed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedSecret {
+    Application,
+    Session,
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: r2d2::Pool<SqliteConnectionManager>,
@@ -150,6 +157,43 @@ impl Store {
         })
         .await
         .map_err(|e| E::from(StoreError::Join(e.to_string())))?
+    }
+
+    /// Re-seals every application and session secret through `f` (given which kind, the record's
+    /// id or token, and the sealed bytes), in one transaction: all or none.
+    pub async fn reseal_secrets<F>(&self, f: F) -> Result<(usize, usize), StoreError>
+    where
+        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
+    {
+        self.write(move |w| {
+            let mut count = [0usize; 2];
+            for (i, (kind, select, update)) in [
+                (
+                    SealedSecret::Application,
+                    "SELECT id, secret_sealed FROM applications",
+                    "UPDATE applications SET secret_sealed = ?2 WHERE id = ?1",
+                ),
+                (
+                    SealedSecret::Session,
+                    "SELECT token, secret_sealed FROM sessions",
+                    "UPDATE sessions SET secret_sealed = ?2 WHERE token = ?1",
+                ),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let rows: Vec<(String, Vec<u8>)> =
+                    w.tx.prepare(select)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+                let mut stmt = w.tx.prepare(update)?;
+                for (id, sealed) in rows {
+                    let resealed = f(kind, &id, &sealed).map_err(StoreError::Corrupt)?;
+                    stmt.execute(rusqlite::params![id, resealed])?;
+                    count[i] += 1;
+                }
+            }
+            Ok((count[0], count[1]))
+        })
+        .await
     }
 
     /// `PRAGMA integrity_check`, for operators and the crash tests.

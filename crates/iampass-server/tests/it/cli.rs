@@ -55,6 +55,49 @@ fn app_commands_show_the_secret_once_and_store_it_sealed() {
     assert!(ok && list.trim() == "[]");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn rotating_the_key_keeps_every_secret_working() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ops.db");
+    let key = dir.path().join("ops.db.key");
+    let (_, out, _) = run(&db, &["app", "create", "--name", "A", "--json"]);
+    let app: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let before = std::fs::read_to_string(&key).unwrap();
+    let (ok, out, err) = run(&db, &["key", "rotate"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("re-sealed 1 application and 0 session secrets with key 2"), "{out}");
+    let after = std::fs::read_to_string(&key).unwrap();
+    assert!(after.starts_with("2:") && after.lines().count() == 1 && !after.contains(before.trim()));
+
+    // The application's secret, shown before the rotation, still signs.
+    let mut child = bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let client = iampass_proto::client::ManagementClient::new(
+        &url,
+        app["application_id"].as_str().unwrap(),
+        app["application_secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert!(client.add_users(&["u".into()]).await.is_ok());
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A key that does not open the database is refused before anything changes.
+    std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let (ok, _, err) = run(&db, &["key", "rotate"]);
+    assert!(!ok && err.contains("does not open"), "{err}");
+    assert_eq!(std::fs::read_to_string(&key).unwrap().lines().count(), 1);
+}
+
 #[test]
 fn bad_names_and_unknown_ids_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
