@@ -166,6 +166,21 @@ impl ManagementClient {
         self.get(&with_query(self.url("management/sessions", None), query)).await
     }
 
+    /// The server's audit log of this application's management actions, newest first.
+    pub async fn audit(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<AuditPage, ClientError> {
+        let query = {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            if let Some(c) = cursor {
+                q.append_pair("cursor", c);
+            }
+            if let Some(l) = limit {
+                q.append_pair("limit", &l.to_string());
+            }
+            q.finish()
+        };
+        self.get(&with_query(self.url("management/audit", None), query)).await
+    }
+
     pub async fn session_counts(&self) -> Result<SessionCounts, ClientError> {
         self.get(&self.url("management/session_counts", None)).await
     }

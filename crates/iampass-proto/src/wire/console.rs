@@ -64,6 +64,27 @@ pub struct SessionCounts {
     pub counts: std::collections::BTreeMap<SessionStatus, u64>,
 }
 
+/// One management action in the server's audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub at: String,
+    /// What was done: the route's name (`add_users`, `lost_user_mobile_device`, ...).
+    pub action: String,
+    /// The user or session it was done to, when the route names one.
+    pub subject: Option<String>,
+    /// The caller's network address.
+    pub source: Option<String>,
+    /// The HTTP status the action got.
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub status: bool,
+    pub records: Vec<AuditRecord>,
+    pub next_cursor: Option<String>,
+}
+
 /// Answer of the log-out endpoints: how many sessions this call ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogoutReply {

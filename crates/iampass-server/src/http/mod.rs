@@ -1,6 +1,7 @@
 //! The HTTP surface: one file per API area, each a `Router`; here they are joined with the
 //! cross-cutting layers (body limit, access log, metrics) and a JSON 404 for unknown routes.
 
+mod audit;
 mod auth;
 mod authentication;
 mod console;
@@ -27,10 +28,12 @@ use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit_bytes;
+    let audited = middleware::from_fn_with_state(state.clone(), audit::record);
     Router::new()
-        .merge(management::routes())
+        .merge(management::routes().route_layer(audited.clone()))
         .merge(authentication::routes())
-        .merge(console::routes())
+        .merge(console::routes().route_layer(audited))
+        .merge(audit::routes())
         .merge(events::routes())
         .merge(register::routes())
         .merge(device::routes())

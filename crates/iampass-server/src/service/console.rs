@@ -68,6 +68,16 @@ impl AppState {
         })
     }
 
+    pub async fn audit_page(
+        &self,
+        app_id: &str,
+        before: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<AuditPage, ApiError> {
+        let (records, next) = self.store.audit_page(app_id, cursor(before)?, page_size(limit)?).await?;
+        Ok(AuditPage { status: true, records, next_cursor: next.map(|n| n.to_string()) })
+    }
+
     pub async fn session_counts(&self, app_id: &str) -> Result<SessionCounts, ApiError> {
         let mut counts: std::collections::BTreeMap<SessionStatus, u64> =
             SessionStatus::ALL.iter().map(|s| (*s, 0)).collect();

@@ -4,6 +4,7 @@
 //! A second backend (PostgreSQL, several nodes) would implement these same methods.
 
 mod apps;
+mod audit;
 pub mod devices;
 mod events;
 pub mod links;
@@ -11,6 +12,7 @@ mod sessions;
 mod users;
 
 pub use apps::AppRecord;
+pub use audit::NewAuditRecord;
 pub use devices::{DeviceRecord, NewDevice};
 pub use links::{BindOutcome, LinkInfo};
 pub use sessions::{NewSession, SessionAuth, SessionRow};
@@ -27,8 +29,11 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::clock::Millis;
 use crate::hub::Hub;
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_number_matching.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_number_matching.sql"),
+    include_str!("migrations/0003_audit.sql"),
+];
 const POOL_SIZE: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]

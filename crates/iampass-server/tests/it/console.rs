@@ -134,3 +134,44 @@ async fn the_event_stream_sees_every_change_in_order_and_resumes_without_loss() 
     assert_eq!(&ids[..2], &[seen[5].id, seen[6].id]);
     assert!(ids[2] > seen[6].id);
 }
+
+#[tokio::test]
+async fn management_actions_are_in_the_servers_audit_log() {
+    let k = Kit::start().await;
+    k.app.add_users(&["a b".into()]).await.unwrap();
+    k.app.registration_link("a b", None).await.unwrap();
+    k.app.has_registered_mobile_device("a b").await.unwrap();
+    k.app.logout_user("a b").await.unwrap();
+    assert!(k.app.lost_user_mobile_device("ghost").await.is_err());
+    let unsigned = k
+        .http
+        .post(k.url(&format!("/management/delete_users/{}", k.app_id)))
+        .json(&serde_json::json!({"users": ["a b"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+
+    let page = k.app.audit(None, None).await.unwrap();
+    let got: Vec<(&str, Option<&str>, u16)> =
+        page.records.iter().map(|r| (r.action.as_str(), r.subject.as_deref(), r.status)).collect();
+    assert_eq!(
+        got,
+        [
+            ("lost_user_mobile_device", Some("ghost"), 404),
+            ("logout_user", Some("a b"), 200),
+            ("device_registration_link", Some("a b"), 200),
+            ("add_users", None, 201)
+        ],
+        "reads and unauthenticated requests are not recorded; newest first"
+    );
+    assert!(page.records.iter().all(|r| r.source.as_deref() == Some("127.0.0.1")));
+
+    let first = k.app.audit(None, Some(3)).await.unwrap();
+    let rest = k.app.audit(first.next_cursor.as_deref(), Some(3)).await.unwrap();
+    assert_eq!((first.records.len(), rest.records.len(), rest.next_cursor), (3, 1, None));
+
+    let other = k.server.state.create_app("other").await.unwrap();
+    let other = iampass_proto::client::ManagementClient::new(k.server.public_url(), &other.id, &other.secret).unwrap();
+    assert!(other.audit(None, None).await.unwrap().records.is_empty(), "an application sees only its own log");
+}
