@@ -79,6 +79,16 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "IAMPASS_BODY_LIMIT", default_value_t = 1_048_576)]
     body_limit: usize,
+    /// Seconds a client has to send a request's headers; also the longest a kept-alive
+    /// connection may sit idle. Guards against clients that open connections and dawdle.
+    #[arg(long, env = "IAMPASS_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    header_read_timeout: u64,
+    /// Seconds a client has to send a whole request body (past it: 408).
+    #[arg(long, env = "IAMPASS_BODY_READ_TIMEOUT", default_value_t = 30)]
+    body_read_timeout: u64,
+    /// Largest request line plus headers accepted, in bytes (past it: 431). At least 8192.
+    #[arg(long, env = "IAMPASS_MAX_HEADER_BYTES", default_value_t = 65_536)]
+    max_header_bytes: usize,
     /// Longest a phone's request poll may wait, in seconds.
     #[arg(long, env = "IAMPASS_LONG_POLL_MAX", default_value_t = 30)]
     long_poll_max: u64,
@@ -249,6 +259,9 @@ async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
     config.trust_forwarded = a.trust_forwarded;
     config.body_limit_bytes = a.body_limit;
     config.long_poll_max_secs = a.long_poll_max;
+    config.header_read_timeout_secs = a.header_read_timeout;
+    config.body_read_timeout_secs = a.body_read_timeout;
+    config.max_header_bytes = a.max_header_bytes;
     config.event_retention_secs = a.event_retention;
     config.rate_limit_per_sec = a.rate_limit;
     config.rate_limit_burst = a.rate_burst;
@@ -256,6 +269,11 @@ async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
     config.push_cap_window_secs = a.push_cap_window;
     config.admin_token_sha256 = a.admin_token_file.as_deref().map(read_admin_token).transpose()?;
     anyhow::ensure!(config.request_timeout_secs > 0, "--request-timeout must be at least 1 second");
+    anyhow::ensure!(
+        config.header_read_timeout_secs > 0 && config.body_read_timeout_secs > 0,
+        "--header-read-timeout and --body-read-timeout must be at least 1 second"
+    );
+    anyhow::ensure!(config.max_header_bytes >= 8192, "--max-header-bytes must be at least 8192");
     anyhow::ensure!(
         (1..=config.max_session_duration_secs).contains(&config.session_duration_secs),
         "--session-duration must be from 1 to --max-session-duration"

@@ -25,13 +25,19 @@ pub struct Config {
     pub timestamp_window_secs: u64,
     pub trust_forwarded: bool,
     pub body_limit_bytes: usize,
+    /// Seconds a client has to send a request's headers (and longest idle keep-alive).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body.
+    pub body_read_timeout_secs: u64,
+    /// Largest request head (request line and headers), in bytes.
+    pub max_header_bytes: usize,
     pub long_poll_max_secs: u64,
     pub event_retention_secs: u64,
-    /// Push-fatigue defence: at most this many unanswered or refused pushes per user within
-    /// `push_cap_window_secs` (0: no cap).
     /// Requests per second each application may make (0: no limit), and the burst it may save up.
     pub rate_limit_per_sec: u32,
     pub rate_limit_burst: u32,
+    /// Push-fatigue defence: at most this many unanswered or refused pushes per user within
+    /// `push_cap_window_secs` (0: no cap).
     pub push_cap: u64,
     pub push_cap_window_secs: u64,
     /// SHA-256 of the operator token; `None` disables the operator endpoint.
@@ -56,6 +62,9 @@ impl Config {
             timestamp_window_secs: 300,
             trust_forwarded: false,
             body_limit_bytes: 1024 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            max_header_bytes: 64 * 1024,
             long_poll_max_secs: 30,
             event_retention_secs: 7 * 24 * 3600,
             rate_limit_per_sec: 1000,

@@ -29,6 +29,10 @@ pub enum ApiError {
     TooManyRequests { retry_after: u64 },
     #[error("the request body is larger than the server accepts ({limit} bytes)")]
     PayloadTooLarge { limit: usize },
+    #[error("the request's headers are larger than the server accepts ({limit} bytes)")]
+    HeadersTooLarge { limit: usize },
+    #[error("the request body did not arrive within {secs} s")]
+    BodyTimeout { secs: u64 },
     #[error("internal error")]
     Internal(String),
 }
@@ -60,6 +64,8 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +80,8 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::Gone { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::BodyTimeout { .. } => "body_timeout",
+            ApiError::HeadersTooLarge { .. } => "headers_too_large",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Internal(_) => "internal_error",
         }

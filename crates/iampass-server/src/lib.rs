@@ -12,6 +12,7 @@ pub mod http;
 pub mod hub;
 pub mod ratelimit;
 pub mod replay;
+pub mod serve;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::sync::watch;
@@ -13,6 +14,7 @@ use crate::config::Config;
 use crate::crypto::{CryptoError, Sealer};
 use crate::hub::Hub;
 use crate::replay::ReplayCache;
+use crate::serve::ConnLimits;
 use crate::service::sweeper;
 use crate::state::{AppState, REPLAY_CAPACITY};
 use crate::store::{Store, StoreError};
@@ -114,15 +116,15 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         metrics: metrics_handle(),
         shutdown: rx.clone(),
     };
-    let app = crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = crate::http::router(state.clone());
+    let limits = ConnLimits {
+        header_read_timeout: Duration::from_secs(state.config.header_read_timeout_secs),
+        max_header_bytes: state.config.max_header_bytes,
+    };
     let sweeper = tokio::spawn(sweeper::run(state.clone(), rx.clone()));
-    let mut stop = rx;
+    let stop = rx;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await;
+        let served = crate::serve::serve(listener, app, limits, stop).await;
         sweeper.abort();
         served
     });

@@ -1,20 +1,30 @@
 //! Input extractors whose failures are our JSON errors, not axum's plain-text ones: JSON bodies
-//! (400 with serde's reason, 413 over the limit), user ids from paths (decoded as the official
+//! (400 with serde's reason, 413 over the limit, 408 past the body deadline), user ids from paths (decoded as the official
 //! client encodes them), query strings.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use std::time::Duration;
 
 use crate::domain::{Invalid, user_id};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The whole body, within the size limit and the body deadline: a client that trickles its body
+/// would otherwise hold a connection and a task for as long as it likes.
 pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit: state.config.body_limit_bytes })
+    let secs = state.config.body_read_timeout_secs;
+    match tokio::time::timeout(Duration::from_secs(secs), Bytes::from_request(req, state)).await {
+        Err(_) => Err(ApiError::BodyTimeout { secs }),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::PayloadTooLarge { limit: state.config.body_limit_bytes })
+        }
+        Ok(Err(_)) => Err(Invalid::new("unreadable_body", "the request body could not be read").into()),
+    }
 }
 
 /// A JSON request body.

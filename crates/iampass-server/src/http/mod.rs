@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), header_limit))
         .layer(middleware::from_fn(access_log))
         .with_state(state)
 }
@@ -60,6 +61,19 @@ async fn metrics(State(s): State<AppState>) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("unknown_route", "no such route")
+}
+
+/// Refuses a request whose head is over the limit. The connection's read buffer is capped too
+/// (`serve`), but only coarsely: hyper accepts a head that fits in one read of its buffer.
+async fn header_limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = s.config.max_header_bytes;
+    let head = req.method().as_str().len()
+        + req.uri().to_string().len()
+        + req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>();
+    if head > limit {
+        return ApiError::HeadersTooLarge { limit }.into_response();
+    }
+    next.run(req).await
 }
 
 /// One line per request: method, route template (never the raw path: it holds tokens), status,

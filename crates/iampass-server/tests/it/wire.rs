@@ -262,3 +262,66 @@ async fn health_and_metrics_answer() {
     let m = k.http.get(k.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(m.contains("iampass_http_requests_total"), "{m}");
 }
+
+/// Reads until the server closes the connection, within a bounded wait (so a server that never
+/// closes fails the test instead of hanging it).
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the server kept a dawdling connection open; it sent {:?}", String::from_utf8_lossy(&got));
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_dawdles_over_its_headers_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let k = Kit::start_with(|c| c.header_read_timeout_secs = 1).await;
+    let mut slow = tokio::net::TcpStream::connect(k.server.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").await.unwrap();
+    let answer = read_until_closed(&mut slow).await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // A kept-alive connection that goes quiet after a request is closed the same way.
+    let mut idle = tokio::net::TcpStream::connect(k.server.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    let answer = read_until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // Everyone else is served as usual.
+    let r = k.http.get(k.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_past_its_deadline_gets_408_and_changes_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let k = Kit::start_with(|c| c.body_read_timeout_secs = 1).await;
+    let path = add_path(&k);
+    let (auth, ts) = k.sign(&path);
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthentication: {auth}\r\nX-IAMPASS-Authentication-Timestamp: {ts}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"users\": [\"trickle\"",
+        k.server.addr
+    );
+    let mut slow = tokio::net::TcpStream::connect(k.server.addr).await.unwrap();
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut slow).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"error\":\"body_timeout\""), "{answer}");
+    assert!(!exists(&k, "trickle").await);
+}
+
+#[tokio::test]
+async fn oversized_headers_get_431() {
+    let k = Kit::start().await;
+    // Just over the limit (one read of the connection's buffer): our JSON refusal.
+    let r = k.http.get(k.url("/healthz")).header("X-Padding", "a".repeat(70 * 1024)).send().await.unwrap();
+    let (status, e) = error_of(r).await;
+    assert_eq!((status, e.error.as_str()), (431, "headers_too_large"));
+    // Far over it: the connection's read buffer refuses it before any parsing.
+    let r = k.http.get(k.url("/healthz")).header("X-Padding", "a".repeat(1024 * 1024)).send().await.unwrap();
+    assert_eq!(r.status(), 431);
+    let r = k.http.get(k.url("/healthz")).header("X-Padding", "a".repeat(8 * 1024)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
