@@ -5,6 +5,7 @@
 pub mod device_v1;
 pub mod error;
 pub mod hmac_v1;
+pub mod webhook;
 pub mod wire;
 
 #[cfg(feature = "client")]

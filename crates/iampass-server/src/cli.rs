@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use iampass_server::clock::{Clock as _, SystemClock, rfc3339};
-use iampass_server::config::{Config, default_key_file};
+use iampass_server::config::{Config, Redacted, WebhookConfig, default_key_file};
 use iampass_server::service::{CreatedApp, apps};
 use sha2::Digest as _;
 
@@ -29,7 +29,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage applications (the integrating apps and their credentials).
     #[command(subcommand)]
     App(AppCommand),
@@ -111,6 +111,13 @@ struct ServeArgs {
     /// File holding the operator token that guards /operator/ (absent: that endpoint is off).
     #[arg(long, env = "IAMPASS_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
+    /// Also POST every event (logins, answers, fraud reports, logouts, user changes) to this
+    /// http(s) URL, signed with the secret in --webhook-secret-file (see docs/PROTOCOL.md).
+    #[arg(long, env = "IAMPASS_WEBHOOK_URL", requires = "webhook_secret_file")]
+    webhook_url: Option<url::Url>,
+    /// File holding the webhook signing secret (at least 16 characters).
+    #[arg(long, env = "IAMPASS_WEBHOOK_SECRET_FILE", requires = "webhook_url")]
+    webhook_secret_file: Option<PathBuf>,
     /// Create an application named "demo" at start and print its credentials (for trying it out).
     #[arg(long)]
     demo: bool,
@@ -196,7 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     config.key_hex =
         std::env::var("IAMPASS_KEY").ok().filter(|k| !k.is_empty()).map(|k| iampass_server::config::Redacted(k.into()));
     match cli.command {
-        Command::Serve(args) => serve(config, args).await,
+        Command::Serve(args) => serve(config, *args).await,
         Command::App(cmd) => app(config, cmd).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
     }
@@ -239,12 +246,31 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A secret kept in a file (so it is not in the process list or environment), trimmed.
+fn read_secret_file(path: &std::path::Path, what: &str) -> anyhow::Result<Redacted> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file {}", path.display()))?,
+    );
+    let secret = text.trim();
+    anyhow::ensure!(secret.len() >= 16, "the {what} in {} must be at least 16 characters", path.display());
+    Ok(Redacted(zeroize::Zeroizing::new(secret.to_owned())))
+}
+
 fn read_admin_token(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
-    let token = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the admin token file {}", path.display()))?;
-    let token = token.trim();
-    anyhow::ensure!(token.len() >= 16, "the admin token in {} must be at least 16 characters", path.display());
-    Ok(sha2::Sha256::digest(token.as_bytes()).into())
+    let token = read_secret_file(path, "admin token")?;
+    Ok(sha2::Sha256::digest(token.0.as_bytes()).into())
+}
+
+fn webhook_config(
+    url: Option<url::Url>,
+    secret_file: Option<&std::path::Path>,
+) -> anyhow::Result<Option<WebhookConfig>> {
+    let (Some(url), Some(secret_file)) = (url, secret_file) else { return Ok(None) };
+    anyhow::ensure!(
+        matches!(url.scheme(), "http" | "https") && url.host().is_some(),
+        "--webhook-url must be an absolute http(s) URL"
+    );
+    Ok(Some(WebhookConfig { url, secret: read_secret_file(secret_file, "webhook secret")? }))
 }
 
 async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
@@ -268,6 +294,7 @@ async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
     config.push_cap = a.push_cap;
     config.push_cap_window_secs = a.push_cap_window;
     config.admin_token_sha256 = a.admin_token_file.as_deref().map(read_admin_token).transpose()?;
+    config.webhook = webhook_config(a.webhook_url, a.webhook_secret_file.as_deref())?;
     anyhow::ensure!(config.request_timeout_secs > 0, "--request-timeout must be at least 1 second");
     anyhow::ensure!(
         config.header_read_timeout_secs > 0 && config.body_read_timeout_secs > 0,

@@ -42,6 +42,15 @@ pub struct Config {
     pub push_cap_window_secs: u64,
     /// SHA-256 of the operator token; `None` disables the operator endpoint.
     pub admin_token_sha256: Option<[u8; 32]>,
+    /// Where every event is also POSTed, signed; `None`: no webhook.
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// The outgoing webhook's receiver and the secret its deliveries are signed with.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: url::Url,
+    pub secret: Redacted,
 }
 
 impl Config {
@@ -72,6 +81,7 @@ impl Config {
             push_cap: 5,
             push_cap_window_secs: 600,
             admin_token_sha256: None,
+            webhook: None,
         }
     }
 

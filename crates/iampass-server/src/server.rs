@@ -15,7 +15,7 @@ use crate::crypto::{CryptoError, Sealer};
 use crate::hub::Hub;
 use crate::replay::ReplayCache;
 use crate::serve::ConnLimits;
-use crate::service::sweeper;
+use crate::service::{sweeper, webhook};
 use crate::state::{AppState, REPLAY_CAPACITY};
 use crate::store::{Store, StoreError};
 
@@ -122,10 +122,15 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         max_header_bytes: state.config.max_header_bytes,
     };
     let sweeper = tokio::spawn(sweeper::run(state.clone(), rx.clone()));
+    let webhook = state.config.webhook.clone().map(|hook| tokio::spawn(webhook::run(state.clone(), hook, rx.clone())));
     let stop = rx;
     let task = tokio::spawn(async move {
         let served = crate::serve::serve(listener, app, limits, stop).await;
         sweeper.abort();
+        if let Some(webhook) = webhook {
+            // It stops by itself on the shutdown signal, saving its position first.
+            let _ = webhook.await;
+        }
         served
     });
     Ok(Running { addr, state, shutdown, task })

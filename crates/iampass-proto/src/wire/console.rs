@@ -121,6 +121,14 @@ pub struct Event {
     pub data: EventData,
 }
 
+/// The body of one outgoing webhook delivery: an event and its application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub application_id: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventData {

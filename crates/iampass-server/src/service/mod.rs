@@ -7,6 +7,7 @@ pub mod login;
 mod management;
 mod phone;
 pub mod sweeper;
+pub mod webhook;
 
 pub use apps::CreatedApp;
 pub use phone::{BindRequest, DeviceCall};

@@ -1,7 +1,7 @@
-//! The change log behind each application's event stream.
+//! The change log behind each application's event stream and the outgoing webhook.
 
 use iampass_proto::wire::{Event, EventData};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, Params, Transaction, params};
 
 use super::{Store, StoreError};
 use crate::clock::{Millis, rfc3339};
@@ -17,23 +17,70 @@ pub(super) fn latest_id(c: &Connection) -> Result<u64, StoreError> {
     Ok(c.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
 }
 
+/// Runs a query selecting `app_id, id, at, data` and decodes each row.
+fn select_events(c: &Connection, sql: &str, params: impl Params) -> Result<Vec<(String, Event)>, StoreError> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (app_id, id, at, data) = row?;
+        let data: EventData = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.push((app_id, Event { id: id as u64, at: rfc3339(at), data }));
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Up to `limit` events of `app_id` after `after`, oldest first.
     pub async fn events_after(&self, app_id: &str, after: u64, limit: u32) -> Result<Vec<Event>, StoreError> {
         let app_id = app_id.to_owned();
         self.read(move |c| {
-            let mut stmt =
-                c.prepare_cached("SELECT id, at, data FROM events WHERE app_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
-            let rows = stmt.query_map(params![app_id, after as i64, limit], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, at, data) = row?;
-                let data: EventData = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                out.push(Event { id: id as u64, at: rfc3339(at), data });
+            let sql = "SELECT app_id, id, at, data FROM events WHERE app_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+            Ok(select_events(c, sql, params![app_id, after as i64, limit])?.into_iter().map(|(_, e)| e).collect())
+        })
+        .await
+    }
+
+    /// Up to `limit` events of every application after `after`, oldest first, with their
+    /// application: what the webhook delivers.
+    pub async fn all_events_after(&self, after: u64, limit: u32) -> Result<Vec<(String, Event)>, StoreError> {
+        self.read(move |c| {
+            let sql = "SELECT app_id, id, at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2";
+            select_events(c, sql, params![after as i64, limit])
+        })
+        .await
+    }
+
+    /// The newest event id of all (0 if none).
+    pub async fn newest_event_id(&self) -> Result<u64, StoreError> {
+        self.read(latest_id).await
+    }
+
+    /// The last event id the webhook delivered; `None` before its first start.
+    pub async fn webhook_cursor(&self) -> Result<Option<u64>, StoreError> {
+        self.read(|c| {
+            let row = c
+                .prepare_cached("SELECT delivered_through FROM webhook_cursor WHERE id = 1")?
+                .query_row([], |r| r.get::<_, i64>(0));
+            match row {
+                Ok(id) => Ok(Some(id as u64)),
+                Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+                Err(e) => Err(e.into()),
             }
-            Ok(out)
+        })
+        .await
+    }
+
+    pub async fn set_webhook_cursor(&self, delivered_through: u64) -> Result<(), StoreError> {
+        self.write(move |w| {
+            w.tx.prepare_cached(
+                "INSERT INTO webhook_cursor (id, delivered_through) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET delivered_through = excluded.delivered_through",
+            )?
+            .execute([delivered_through as i64])?;
+            Ok(())
         })
         .await
     }

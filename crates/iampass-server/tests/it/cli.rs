@@ -107,3 +107,75 @@ fn bad_names_and_unknown_ids_are_clear_errors() {
     let (ok, _, err) = run(&db, &["app", "rotate-secret", "nope"]);
     assert!(!ok && err.contains("no application"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_secret_and_the_receivers_url_stay_out_of_the_logs() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hook.db");
+    let secret_file = dir.path().join("webhook.secret");
+    let secret = "whsec-do-not-log-this-0123456789";
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let (_, out, _) = run(&db, &["app", "create", "--name", "A", "--json"]);
+    let app: serde_json::Value = serde_json::from_str(&out).unwrap();
+
+    // Bad settings are refused before the server starts.
+    let short = dir.path().join("short.secret");
+    std::fs::write(&short, "tiny").unwrap();
+    let s = short.to_str().unwrap();
+    for (args, expected) in [
+        (vec!["--webhook-url", "ftp://127.0.0.1/hook", "--webhook-secret-file", s], "http(s)"),
+        (vec!["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-secret-file", s], "at least 16"),
+        (vec!["--webhook-url", "http://127.0.0.1:9/hook"], "--webhook-secret-file"),
+    ] {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend(args);
+        let (ok, _, err) = run(&db, &all);
+        assert!(!ok && err.contains(expected), "{err}");
+    }
+
+    // Nothing listens on port 9 of loopback: every delivery fails and is logged.
+    let receiver = "http://127.0.0.1:9/hook?token=receiver-own-token-xyz";
+    let mut child = bin()
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "127.0.0.1:0", "--webhook-url", receiver, "--webhook-secret-file"])
+        .arg(&secret_file)
+        .env("IAMPASS_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let client = iampass_proto::client::ManagementClient::new(
+        &url,
+        app["application_id"].as_str().unwrap(),
+        app["application_secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    client.add_users(&["u".into()]).await.unwrap();
+    let mut log = Vec::new();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(20)) {
+        let failed = line.contains("webhook delivery failed");
+        log.push(line);
+        if failed {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = log.join("\n");
+    assert!(log.contains("webhook delivery failed"), "{log}");
+    for secret in [secret, "receiver-own-token-xyz", app["application_secret"].as_str().unwrap()] {
+        assert!(!log.contains(secret), "a secret is in the log:\n{log}");
+    }
+}

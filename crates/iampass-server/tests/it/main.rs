@@ -8,4 +8,5 @@ mod crash;
 mod kit;
 mod lifecycle;
 mod management;
+mod webhook;
 mod wire;
