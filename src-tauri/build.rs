@@ -33,7 +33,9 @@ const COMMANDS: &[&str] = &[
     "monitor_state",
     "logout_session",
     "logout_employee",
-    "verify_employee",
+    "start_verification",
+    "finish_verification",
+    "server_audit",
 ];
 
 fn npm(ui: &Path, args: &[&str]) {

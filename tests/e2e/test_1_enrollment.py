@@ -79,6 +79,11 @@ def test_the_audit_log_records_every_action(console):
     for action in ("start local server", "add employee", "import employees", "issue link", "enrolled"):
         assert action in table.text, action
     console.shot("07-audit")
+    # The server's own log: the registration link it issued for Ann, named from the book.
+    console.click("audit-tab-server")
+    server = console.when("server-audit-table", "Ann Lee")
+    assert "device registration link" in server.text and "127.0.0.1" in server.text
+    console.shot("16-server-audit")
 
 
 def test_kiosk_needs_a_pin_then_shows_the_queue_and_leaves_with_it(console):

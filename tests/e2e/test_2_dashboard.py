@@ -95,7 +95,8 @@ def verify(console, answer):
             text = console.by_id("verify-result").text
         except WebDriverException:  # re-rendered between find and read
             return False
-        return text if text and "Push sent" not in text else False
+        waiting = ("Sending a push", "Push sent")
+        return text if text and not any(w in text for w in waiting) else False
 
     result = console.wait.until(answered)
     phone.communicate(timeout=30)

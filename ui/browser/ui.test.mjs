@@ -12,7 +12,11 @@ const respond = `(cmd, args) => {
   switch (cmd) {
     case "status": return ${JSON.stringify(connected)};
     case "monitor_state": return { type: "connection", connected: true, retry_in_ms: null, message: null };
-    case "list_employees": return [];
+    case "list_employees": return window.__employees ?? [];
+    case "start_verification": return window.__verifyStart;
+    case "finish_verification": return new Promise((ok) => { window.__finishVerification = ok; });
+    case "server_audit": return window.__serverAudit ?? { rows: [], next_cursor: null };
+    case "audit_entries": return [];
     case "dashboard_page": return { rows: window.__rows ?? [], next_cursor: null };
     case "session_counts": { const c = {}; for (const s of statuses) c[s] = (window.__rows ?? []).filter(r => r.session.status === s).length; return c; }
     case "connect": return { __error: { code: "wrong_credentials", message: "The server refused this application's credentials.", action: "Check the application id and secret in Settings, or add the application again." } };
@@ -102,10 +106,12 @@ describe("dashboard", () => {
     await page.evaluate(() => {
       window.__mock.emit("monitor", { type: "alert", alert: { kind: "fraud", message: "Ann reported a login push as fraud.", session_id: "s", at: new Date().toISOString() } });
       window.__mock.emit("monitor", { type: "alert", alert: { kind: "failure_burst", message: "5 logins failed within a minute.", session_id: null, at: new Date().toISOString() } });
+      window.__mock.emit("monitor", { type: "alert", alert: { kind: "push_cap", message: "New pushes to Bo are paused.", session_id: null, at: new Date().toISOString() } });
     });
     const alerts = await page.getByTestId("alerts").innerText();
     assert.match(alerts, /Fraud reported: Ann reported/);
     assert.match(alerts, /Many failures: 5 logins failed/);
+    assert.match(alerts, /Pushes paused: New pushes to Bo are paused/);
     await page.close();
   });
 });
@@ -120,6 +126,63 @@ describe("setup", () => {
     await page.getByRole("button", { name: "Connect", exact: true }).click();
     const err = await page.getByTestId("setup-error").innerText();
     assert.match(err, /refused this application's credentials[\s\S]*Check the application id/);
+    await page.close();
+  });
+});
+
+const ann = { id: 1, name: "Ann Example", email: "", employee_number: "E-1", department: "Ops", notes: "", token: "t1", state: "enrolled",
+  link_expires_at: null, enrolled_at: "2026-11-29T08:00:00Z", created_at: "2026-11-29T08:00:00Z", updated_at: "2026-11-29T08:00:00Z" };
+
+async function openWithAnn(extra) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.addInitScript(`window.__employees = ${JSON.stringify([ann])}; ${extra}`);
+  await page.addInitScript(mockTauri(respond));
+  await page.goto(site.url);
+  await page.getByTestId("nav-employees").click();
+  return page;
+}
+
+describe("verify a caller", () => {
+  test("with number matching, the code to read out shows before the phone answers", async () => {
+    const page = await openWithAnn(`window.__verifyStart = { verification_id: "v1", verification_code: "47", result: null };`);
+    await page.getByTestId("verify").click();
+    const code = page.getByTestId("verify-code");
+    await code.waitFor();
+    assert.match(await code.innerText(), /Read this number to the caller:\s*47\s*They type it on their phone/);
+    assert.match(await page.getByTestId("verify-result").innerText(), /Push sent/);
+    await page.evaluate(() => window.__finishVerification({ status: "active", reason: null, verified: true }));
+    await page.getByText("✓ Verified: Ann Example approved on their phone.").waitFor();
+    assert.equal(await page.getByTestId("verify-code").count(), 0, "the code goes once answered");
+    await page.close();
+  });
+
+  test("the push cap says pushes are paused and why, in words", async () => {
+    const page = await openWithAnn(`window.__verifyStart = { verification_id: null, verification_code: null, result: { status: "failed", reason: "too_many_pushes", verified: false } };`);
+    await page.getByTestId("verify").click();
+    const result = page.getByTestId("verify-result");
+    await page.getByText(/✗ Not verified/).waitFor();
+    assert.match(await result.innerText(), /pushes to this employee are paused.*push-fatigue.*Do not help this caller/s);
+    await page.close();
+  });
+});
+
+describe("audit", () => {
+  test("the server's log shows every management action, named, with where it came from", async () => {
+    const page = await openWithAnn(`window.__serverAudit = { rows: [
+      { at: "2026-11-29T08:01:00Z", action: "logout_user", subject: "t1", employee_name: "Ann Example", source: "10.0.0.7", status: 200 },
+      { at: "2026-11-29T08:00:00Z", action: "add_users", subject: null, employee_name: null, source: "10.0.0.9", status: 401 }],
+      next_cursor: null };`);
+    await page.getByTestId("nav-audit").click();
+    await page.getByTestId("audit-tab-server").click();
+    const table = page.getByTestId("server-audit-table");
+    await table.getByText("Ann Example").waitFor();
+    const text = await table.innerText();
+    assert.match(text, /logout user\s+Ann Example\s+10\.0\.0\.7\s+Done/);
+    assert.match(text, /add users\s+—\s+10\.0\.0\.9\s+Refused \(401\)/);
+    // The tabs work from the keyboard too.
+    await page.getByTestId("audit-tab-server").press("ArrowLeft");
+    await page.getByTestId("audit-table").waitFor();
+    assert.equal(await page.getByTestId("audit-tab-console").getAttribute("aria-selected"), "true");
     await page.close();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countdown, enrollmentLabel, secondsUntil } from "../src/lib/format";
+import { auditOutcome, countdown, enrollmentLabel, secondsUntil, verifyReason } from "../src/lib/format";
 
 describe("format", () => {
   it("counts down in minutes and seconds, never below zero", () => {
@@ -19,5 +19,19 @@ describe("format", () => {
     expect(enrollmentLabel("link_issued").text).toBe("Link issued");
     expect(enrollmentLabel("lost")).toEqual({ text: "Phone lost", tone: "warn" });
     expect(enrollmentLabel("not_enrolled").tone).toBe("idle");
+  });
+
+  it("says why a verification failed in words, the push cap included", () => {
+    expect(verifyReason("wrong_code", "failed")).toBe("the code typed on the phone was wrong");
+    expect(verifyReason("too_many_pushes", "failed")).toMatch(/paused.*push-fatigue/);
+    expect(verifyReason(null, "timeout")).toBe("timeout");
+    expect(verifyReason("something_new", "failed")).toBe("something new");
+  });
+
+  it("labels server audit statuses with words and a tone", () => {
+    expect(auditOutcome(200)).toEqual({ text: "Done", tone: "ok" });
+    expect(auditOutcome(401)).toEqual({ text: "Refused (401)", tone: "warn" });
+    expect(auditOutcome(429)).toEqual({ text: "Rate limited", tone: "warn" });
+    expect(auditOutcome(404)).toEqual({ text: "Failed (404)", tone: "warn" });
   });
 });

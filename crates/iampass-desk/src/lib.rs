@@ -12,5 +12,8 @@ pub mod monitor;
 pub mod qr;
 pub mod secrets;
 
-pub use desk::{AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, VerifyResult};
+pub use desk::{
+    AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, ServerAuditPage, ServerAuditRow, VerifyResult,
+    VerifyStarted,
+};
 pub use error::{DeskError, DeskResult, UiError};

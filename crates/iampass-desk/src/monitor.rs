@@ -1,12 +1,12 @@
 //! Follows the server's event stream for the dashboard: session changes in batches (one UI update
 //! per burst), resumed after `Last-Event-ID` when the connection drops, with backoff, so no change
 //! is lost or doubled; the connection's state for the banner; and alerts (a denied or fraud push,
-//! a walkaway, a burst of failed logins).
+//! a walkaway, a burst of failed logins, an employee whose pushes the push cap paused).
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use iampass_proto::wire::{Event, EventData, SessionStatus, SessionSummary};
+use iampass_proto::wire::{Event, EventData, SessionStatus, SessionSummary, UserChange};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -37,6 +37,8 @@ pub enum AlertKind {
     Fraud,
     Walkaway,
     FailureBurst,
+    /// The server stopped sending an employee pushes: too many went unanswered or were refused.
+    PushCap,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -107,6 +109,28 @@ impl AlertDetector {
             }
         }
         out
+    }
+}
+
+/// Employees (by token) whose logins the push cap now refuses, with the server's reason.
+pub fn push_caps(events: &[Event]) -> impl Iterator<Item = (&str, Option<&str>)> {
+    events.iter().filter_map(|e| match &e.data {
+        EventData::User(u) if u.change == UserChange::PushCapped => Some((u.user_id.as_str(), u.reason.as_deref())),
+        _ => None,
+    })
+}
+
+/// The alert for a push cap reached by `who`.
+pub fn push_cap_alert(who: &str, reason: Option<&str>, now: i64) -> Alert {
+    let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    Alert {
+        kind: AlertKind::PushCap,
+        message: format!(
+            "New pushes to {who} are paused: too many went unanswered or were refused{why}. \
+             Someone may be trying to tire them into approving one; call them on a number you know."
+        ),
+        session_id: None,
+        at: iampass_server::clock::rfc3339(now),
     }
 }
 

@@ -292,6 +292,13 @@ mod dashboard {
         (e.id, phone)
     }
 
+    /// A caller verification without number matching: the push goes out, the answer comes back.
+    async fn verify(d: &Desk, id: i64) -> iampass_desk::VerifyResult {
+        let started = d.start_verification(id).await.unwrap();
+        assert_eq!(started.verification_code, None);
+        d.finish_verification(&started.verification_id.expect("a push went out")).await.unwrap()
+    }
+
     fn statuses_of(seen: &[(String, SessionStatus, Option<String>)], id: &str) -> Vec<SessionStatus> {
         seen.iter().filter(|(s, _, _)| s == id).map(|(_, st, _)| *st).collect()
     }
@@ -308,7 +315,7 @@ mod dashboard {
             let phone = phone.clone();
             async move { phone.answer(&Answer::Approve(None), 1, Duration::from_secs(10)).await }
         });
-        let r = d.verify_employee(ann).await.unwrap();
+        let r = verify(&d, ann).await;
         assert!(r.verified && r.status == Active, "{r:?}");
         approving.await.unwrap().unwrap();
         let (mut seen, mut alerts) = (Vec::new(), Vec::new());
@@ -321,7 +328,7 @@ mod dashboard {
             let phone = phone.clone();
             async move { phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(10)).await }
         });
-        let r = d.verify_employee(ann).await.unwrap();
+        let r = verify(&d, ann).await;
         assert_eq!((r.verified, r.status, r.reason.as_deref()), (false, Cancelled, Some("denied")));
         denying.await.unwrap().unwrap();
         rows_until(&mut rx, &mut seen, &mut alerts, |s| s.iter().any(|(_, st, _)| *st == Cancelled)).await;
@@ -348,6 +355,85 @@ mod dashboard {
         stop.send(true).unwrap();
         task.await.unwrap();
         d.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn number_matching_codes_the_push_cap_and_the_servers_audit_reach_the_console() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = iampass_server::Config::with_db(dir.path().join("server.db"));
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        config.push_cap = 2;
+        let server = iampass_server::start(config, Arc::new(iampass_server::clock::SystemClock)).await.unwrap();
+        let s = &server.state;
+        let created = iampass_server::service::apps::create(&s.store, &s.sealer, "Desk", true, s.now()).await.unwrap();
+        let d = Arc::new(
+            Desk::open(DeskOptions {
+                data_dir: dir.path().join("desk"),
+                operator: "t".into(),
+                secrets_in_file: true,
+                save_dir: dir.path().join("saved"),
+            })
+            .await
+            .unwrap(),
+        );
+        d.connect(server.public_url(), &created.id, &created.secret).await.unwrap();
+        let (ann, phone) = enrolled(&d, "Ann").await;
+        let (stop, mut rx, task) = monitor(&d);
+        wait_connected(&mut rx, true).await;
+
+        // The code to read to the caller comes back before the phone answers; typed right, verified.
+        let started = d.start_verification(ann).await.unwrap();
+        let code = started.verification_code.clone().expect("number matching is on");
+        assert!(code.len() == 2 && code.chars().all(|c| c.is_ascii_digit()), "{code}");
+        let answer = Answer::ApproveWithCode { methods: None, code: code.clone() };
+        phone.answer(&answer, 1, Duration::from_secs(10)).await.unwrap();
+        let r = d.finish_verification(started.verification_id.as_deref().unwrap()).await.unwrap();
+        assert!(r.verified, "{r:?}");
+        assert!(d.finish_verification(started.verification_id.as_deref().unwrap()).await.is_err(), "read once");
+
+        // A wrong code fails it; a denial too; then the push cap pauses pushes to Ann.
+        let started = d.start_verification(ann).await.unwrap();
+        let wrong = if started.verification_code.as_deref() == Some("00") { "01" } else { "00" };
+        let answer = Answer::ApproveWithCode { methods: None, code: wrong.into() };
+        phone.answer(&answer, 1, Duration::from_secs(10)).await.unwrap();
+        let r = d.finish_verification(started.verification_id.as_deref().unwrap()).await.unwrap();
+        assert_eq!((r.verified, r.reason.as_deref()), (false, Some("wrong_code")));
+        let started = d.start_verification(ann).await.unwrap();
+        phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(10)).await.unwrap();
+        d.finish_verification(started.verification_id.as_deref().unwrap()).await.unwrap();
+        let capped = d.start_verification(ann).await.unwrap();
+        assert_eq!((capped.verification_id, capped.verification_code), (None, None));
+        let r = capped.result.expect("decided at once");
+        assert_eq!((r.verified, r.reason.as_deref()), (false, Some("too_many_pushes")));
+        let (mut seen, mut alerts) = (Vec::new(), Vec::new());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !alerts.contains(&AlertKind::PushCap) {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(MonitorEvent::Alert { alert })) => {
+                    if alert.kind == AlertKind::PushCap {
+                        assert!(alert.message.contains("Ann"), "{}", alert.message);
+                    }
+                    alerts.push(alert.kind);
+                }
+                Ok(Some(MonitorEvent::Rows { rows })) => seen.extend(rows),
+                Ok(Some(_)) => {}
+                _ => panic!("no push-cap alert; alerts so far: {alerts:?}"),
+            }
+        }
+        let audit: Vec<String> = d.audit_entries(50).unwrap().into_iter().map(|a| a.detail).collect();
+        assert!(audit.iter().any(|x| x.contains("too_many_pushes")), "{audit:?}");
+
+        // The server's own audit log, with Ann named from the book.
+        let page = d.server_audit(None, 100).await.unwrap();
+        let named: Vec<&str> =
+            page.rows.iter().filter(|r| r.employee_name.as_deref() == Some("Ann")).map(|r| r.action.as_str()).collect();
+        assert!(named.contains(&"device_registration_link"), "{:?}", page.rows);
+        assert!(page.rows.iter().all(|r| r.source.as_deref() == Some("127.0.0.1")));
+
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        d.shutdown().await;
+        server.stop().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -35,12 +35,14 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         kiosk::check_kiosk_pin,
         audit::audit_entries,
         audit::export_audit,
+        audit::server_audit,
         sessions::dashboard_page,
         sessions::session_counts,
         sessions::monitor_state,
         sessions::logout_session,
         sessions::logout_employee,
-        sessions::verify_employee,
+        sessions::start_verification,
+        sessions::finish_verification,
     ]
 }
 

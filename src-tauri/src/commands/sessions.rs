@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use iampass_desk::monitor::MonitorEvent;
-use iampass_desk::{DashboardPage, UiError, VerifyResult};
+use iampass_desk::{DashboardPage, UiError, VerifyResult, VerifyStarted};
 use iampass_proto::wire::SessionStatus;
 use tauri::State;
 
@@ -47,6 +47,14 @@ pub async fn logout_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<u32
 }
 
 #[tauri::command]
-pub async fn verify_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<VerifyResult, UiError> {
-    ui(desk.verify_employee(id).await)
+pub async fn start_verification(desk: State<'_, SharedDesk>, id: i64) -> Result<VerifyStarted, UiError> {
+    ui(desk.start_verification(id).await)
+}
+
+#[tauri::command]
+pub async fn finish_verification(
+    desk: State<'_, SharedDesk>,
+    verification_id: String,
+) -> Result<VerifyResult, UiError> {
+    ui(desk.finish_verification(&verification_id).await)
 }

@@ -10,6 +10,9 @@ import type { DashboardRow } from "./types/DashboardRow";
 import type { MonitorEvent } from "./types/MonitorEvent";
 import type { SessionStatus } from "./types/SessionStatus";
 import type { VerifyResult } from "./types/VerifyResult";
+import type { VerifyStarted } from "./types/VerifyStarted";
+import type { ServerAuditPage } from "./types/ServerAuditPage";
+import type { ServerAuditRow } from "./types/ServerAuditRow";
 import type { Alert } from "./types/Alert";
 import type { ConnectionStatus } from "./types/ConnectionStatus";
 import type { Employee } from "./types/Employee";
@@ -27,6 +30,9 @@ export type {
   MonitorEvent,
   SessionStatus,
   VerifyResult,
+  VerifyStarted,
+  ServerAuditPage,
+  ServerAuditRow,
   AppCreated,
   AuditEntry,
   ConnectionStatus,
@@ -83,6 +89,8 @@ export const api = {
 
   auditEntries: (limit: number) => call<AuditEntry[]>("audit_entries", { limit }),
   exportAudit: () => call<string>("export_audit"),
+  /** The server's own log of management actions, newest first. */
+  serverAudit: (cursor: string | null, limit: number) => call<ServerAuditPage>("server_audit", { cursor, limit }),
 
   dashboardPage: (status: SessionStatus | null, employeeId: number | null, cursor: string | null, limit: number) =>
     call<DashboardPage>("dashboard_page", { status, employeeId, cursor, limit }),
@@ -90,7 +98,10 @@ export const api = {
   sessionCounts: () => call<Partial<Record<SessionStatus, number>>>("session_counts"),
   logoutSession: (sessionId: string, employeeId: number | null) => call<void>("logout_session", { sessionId, employeeId }),
   logoutEmployee: (id: number) => call<number>("logout_employee", { id }),
-  verifyEmployee: (id: number) => call<VerifyResult>("verify_employee", { id }),
+  /** Sends the verification push; with number matching, returns the code to read to the caller. */
+  startVerification: (id: number) => call<VerifyStarted>("start_verification", { id }),
+  /** Waits for the phone's answer to a verification push. */
+  finishVerification: (verificationId: string) => call<VerifyResult>("finish_verification", { verificationId }),
   /** Live changes from the server's event stream, batched by Rust. */
   onMonitor: (handler: (e: MonitorEvent) => void): Promise<UnlistenFn> => listen<MonitorEvent>("monitor", (e) => handler(e.payload)),
 

@@ -1,4 +1,5 @@
 // Small pure helpers the screens share (tested in tests/format.test.ts).
+import type { AlertKind } from "./types/AlertKind";
 import type { EnrollmentState } from "./types/EnrollmentState";
 import type { SessionStatus } from "./types/SessionStatus";
 
@@ -59,3 +60,47 @@ export function sessionLabel(status: SessionStatus): { text: string; tone: Tone 
 }
 
 export const SESSION_STATUSES: SessionStatus[] = ["active", "walkaway", "pending", "identifying", "failed", "cancelled", "timeout", "closed"];
+
+/** An alert's kind as a short heading. */
+export function alertLabel(kind: AlertKind): string {
+  switch (kind) {
+    case "fraud":
+      return "Fraud reported";
+    case "failure_burst":
+      return "Many failures";
+    case "walkaway":
+      return "Walkaway";
+    case "push_cap":
+      return "Pushes paused";
+    default:
+      return "Denied";
+  }
+}
+
+/** Why a caller verification did not verify, in words a help-desk can repeat. */
+export function verifyReason(reason: string | null, status: SessionStatus): string {
+  switch (reason) {
+    case "denied":
+      return "denied on the phone";
+    case "fraud":
+      return "reported on the phone as \"this was not me\"";
+    case "no_answer":
+      return "no answer in time";
+    case "wrong_code":
+      return "the code typed on the phone was wrong";
+    case "no_device":
+      return "no phone is enrolled for this employee";
+    case "too_many_pushes":
+      return "pushes to this employee are paused: too many went unanswered or were refused recently (a possible push-fatigue attack); call them back on a number you know";
+    default:
+      return (reason ?? status).replaceAll("_", " ");
+  }
+}
+
+/** A server audit record's HTTP status in words and a colour class. */
+export function auditOutcome(status: number): { text: string; tone: Tone } {
+  if (status >= 200 && status < 300) return { text: "Done", tone: "ok" };
+  if (status === 401 || status === 403) return { text: `Refused (${status})`, tone: "warn" };
+  if (status === 429) return { text: "Rate limited", tone: "warn" };
+  return { text: `Failed (${status})`, tone: "warn" };
+}

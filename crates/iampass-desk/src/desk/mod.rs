@@ -5,10 +5,12 @@ mod connection;
 mod employees;
 mod enrollment;
 mod kiosk;
+mod server_audit;
 mod sessions;
 
 pub use connection::{AppCreated, ConnectionStatus};
-pub use sessions::{DashboardPage, VerifyResult};
+pub use server_audit::{ServerAuditPage, ServerAuditRow};
+pub use sessions::{DashboardPage, VerifyResult, VerifyStarted};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -50,6 +52,8 @@ pub struct Desk {
     active: RwLock<Option<Active>>,
     local: tokio::sync::Mutex<Option<iampass_server::Running>>,
     waits: Mutex<HashMap<i64, Arc<Notify>>>,
+    /// Caller verifications whose push is out, by verification id, until their answer is read.
+    verifications: Mutex<HashMap<String, sessions::PendingVerification>>,
     /// The monitor's last connection event, for a window that subscribes after it was sent.
     monitor_state: Mutex<Option<crate::monitor::MonitorEvent>>,
 }
@@ -69,6 +73,7 @@ impl Desk {
             active: RwLock::new(None),
             local: tokio::sync::Mutex::new(None),
             waits: Mutex::new(HashMap::new()),
+            verifications: Mutex::new(HashMap::new()),
             monitor_state: Mutex::new(None),
         };
         let profile = desk.book()?.active_profile()?;

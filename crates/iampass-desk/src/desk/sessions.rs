@@ -32,6 +32,34 @@ pub struct VerifyResult {
     pub verified: bool,
 }
 
+/// A caller verification whose push went out (or could not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct VerifyStarted {
+    /// Pass to `finish_verification` for the answer; `None` when no push went out.
+    pub verification_id: Option<String>,
+    /// Number matching: the code to read to the caller, who types it on their phone.
+    pub verification_code: Option<String>,
+    /// Already decided when no push went out (no phone, push cap reached, ...).
+    pub result: Option<VerifyResult>,
+}
+
+/// A verification push waiting for its answer.
+#[derive(Debug)]
+pub(super) struct PendingVerification {
+    employee_id: i64,
+    employee_name: String,
+    session: SessionClient,
+}
+
+fn verification_detail(r: &VerifyResult) -> String {
+    if r.verified {
+        "approved on the phone".to_owned()
+    } else {
+        format!("not verified: {}{}", r.status, r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default())
+    }
+}
+
 /// A verification push lasts this long at most; the session is logged out as soon as it is active.
 const VERIFY_DURATION_SECS: u64 = 60;
 const VERIFY_POLL: Duration = Duration::from_millis(100);
@@ -98,28 +126,54 @@ impl Desk {
         self.audited("logout_everywhere", Some((id, &employee.name)), &detail, result)
     }
 
-    /// Sends a push to the employee's phone and waits for the answer; an approved verification
-    /// session is logged out at once. The caller is who they say only if `verified`.
-    pub async fn verify_employee(&self, id: i64) -> DeskResult<VerifyResult> {
+    /// Sends a push to the employee's phone. With number matching on, the answer carries the
+    /// code to read to the caller; [`Desk::finish_verification`] then waits for the phone.
+    pub async fn start_verification(&self, id: i64) -> DeskResult<VerifyStarted> {
         let employee = self.employee(id)?;
-        let result = async {
+        let who = Some((id, employee.name.as_str()));
+        let started = async {
             let (client, url) = self.client()?;
-            let http = |e| DeskError::from_client(e, &url);
-            let started = client
+            client
                 .authenticate_user(&employee.token, &[Method::Acceptance], Some(VERIFY_DURATION_SECS))
                 .await
-                .map_err(http)?;
-            let status = started.authentication_status;
-            let Some(session) = SessionClient::from_status(default_http(), &status) else {
-                return Ok(VerifyResult { status: status.session_status, reason: status.reason, verified: false });
-            };
+                .map_err(|e| DeskError::from_client(e, &url))
+        }
+        .await;
+        let status = match started {
+            Ok(started) => started.authentication_status,
+            Err(e) => return self.audited("verify_caller", who, "", Err(e)),
+        };
+        let (Some(session), Some(verification_id)) =
+            (SessionClient::from_status(default_http(), &status), status.session_id.clone())
+        else {
+            let result = VerifyResult { status: status.session_status, reason: status.reason, verified: false };
+            let result = self.audited("verify_caller", who, &verification_detail(&result), Ok(result))?;
+            return Ok(VerifyStarted { verification_id: None, verification_code: None, result: Some(result) });
+        };
+        let pending = PendingVerification { employee_id: id, employee_name: employee.name.clone(), session };
+        self.pending_verifications()?.insert(verification_id.clone(), pending);
+        Ok(VerifyStarted {
+            verification_id: Some(verification_id),
+            verification_code: status.verification_code,
+            result: None,
+        })
+    }
+
+    /// Waits for the phone's answer to a verification push; an approved verification session is
+    /// logged out at once. The caller is who they say only if `verified`.
+    pub async fn finish_verification(&self, verification_id: &str) -> DeskResult<VerifyResult> {
+        let pending =
+            self.pending_verifications()?.remove(verification_id).ok_or(DeskError::NotFound("This verification"))?;
+        let result = async {
+            let (_, url) = self.client()?;
+            let http = |e| DeskError::from_client(e, &url);
             let give_up = tokio::time::Instant::now() + VERIFY_GIVE_UP;
             loop {
-                let s = session.status().await.map_err(http)?;
+                let s = pending.session.status().await.map_err(http)?;
                 if !s.session_status.is_in_progress() || tokio::time::Instant::now() >= give_up {
                     let verified = s.session_status == SessionStatus::Active;
                     if verified {
-                        session.logout().await.map_err(http)?;
+                        pending.session.logout().await.map_err(http)?;
                     }
                     return Ok(VerifyResult { status: s.session_status, reason: s.reason, verified });
                 }
@@ -127,16 +181,14 @@ impl Desk {
             }
         }
         .await;
-        let detail = match &result {
-            Ok(r) if r.verified => "approved on the phone".to_owned(),
-            Ok(r) => format!(
-                "not verified: {}{}",
-                r.status,
-                r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default()
-            ),
-            Err(_) => String::new(),
-        };
-        self.audited("verify_caller", Some((id, &employee.name)), &detail, result)
+        let detail = result.as_ref().map(verification_detail).unwrap_or_default();
+        self.audited("verify_caller", Some((pending.employee_id, &pending.employee_name)), &detail, result)
+    }
+
+    fn pending_verifications(
+        &self,
+    ) -> DeskResult<std::sync::MutexGuard<'_, std::collections::HashMap<String, PendingVerification>>> {
+        self.verifications.lock().map_err(|_| DeskError::Storage("the verification list is unavailable".into()))
     }
 
     /// Follows the event stream until `stop` turns true, calling `emit` with batches of changed
@@ -236,6 +288,15 @@ impl Desk {
                                         }
                                         Err(e) => tracing::error!(error = %e, "naming dashboard rows failed"),
                                     }
+                                }
+                                for (token, reason) in monitor::push_caps(&events) {
+                                    let who = self
+                                        .book()
+                                        .and_then(|b| b.employee_by_token(token))
+                                        .ok()
+                                        .flatten()
+                                        .map_or_else(|| "an unknown user".to_owned(), |e| e.name);
+                                    emit(MonitorEvent::Alert { alert: monitor::push_cap_alert(&who, reason, now()) });
                                 }
                                 if let Some(e) = failed {
                                     break e;

@@ -102,6 +102,8 @@ pub enum UserChange {
     DeviceBound,
     DeviceDisabled,
     PresenceChanged,
+    /// Logins for the user are refused by the push cap (raised once per cap window).
+    PushCapped,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -78,7 +78,11 @@ impl AppState {
         // Push fatigue: a user flooded with prompts may approve one just to make them stop.
         if self.config.push_cap > 0 {
             let since = self.now() - secs_to_ms(self.config.push_cap_window_secs);
-            if self.store.unanswered_pushes(user.row, since).await? >= self.config.push_cap {
+            let unanswered = self.store.unanswered_pushes(user.row, since).await?;
+            if unanswered >= self.config.push_cap {
+                let reason =
+                    format!("{unanswered} pushes unanswered or refused within {} s", self.config.push_cap_window_secs);
+                self.store.note_push_capped(&user, self.now(), since, reason).await?;
                 return Ok(not_started("too_many_pushes"));
             }
         }

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_number_matching.sql"),
     include_str!("migrations/0003_audit.sql"),
     include_str!("migrations/0004_webhook.sql"),
+    include_str!("migrations/0005_push_capped.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 

@@ -52,6 +52,32 @@ pub(super) fn user_event(
 }
 
 impl Store {
+    /// Marks `user` as refused by the push cap and raises a `push_capped` event, unless that was
+    /// already done since `since` (the start of the cap window): one alert per window, however
+    /// many attempts are refused. Returns whether the event was raised.
+    pub async fn note_push_capped(
+        &self,
+        user: &UserRow,
+        now: Millis,
+        since: Millis,
+        reason: String,
+    ) -> Result<bool, StoreError> {
+        let user = user.clone();
+        self.write(move |w| {
+            let marked =
+                w.tx.prepare_cached(
+                    "UPDATE users SET push_capped_at = ?2
+                     WHERE id = ?1 AND (push_capped_at IS NULL OR push_capped_at < ?3)",
+                )?
+                .execute(params![user.row, now, since])?;
+            if marked == 1 {
+                w.emit(&user.app_id, now, user_event(&user.external_id, UserChange::PushCapped, None, Some(&reason)))?;
+            }
+            Ok(marked == 1)
+        })
+        .await
+    }
+
     pub async fn user(&self, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
         let (app_id, external_id) = (app_id.to_owned(), external_id.to_owned());
         self.read(move |c| find(c, &app_id, &external_id)).await

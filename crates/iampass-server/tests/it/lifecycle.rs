@@ -138,6 +138,18 @@ async fn the_push_cap_stops_a_flood_and_a_successful_login_resets_it() {
     }
     let refused = k.app.authenticate_user("ann", &[], None).await.unwrap().authentication_status;
     assert_eq!((refused.authenticated, refused.reason.as_deref()), (false, Some("too_many_pushes")));
+    k.app.authenticate_user("ann", &[], None).await.unwrap();
+    // One `push_capped` event (the console's alert) for the window, however many refusals.
+    let capped = |events: Vec<(String, iampass_proto::wire::Event)>| {
+        events
+            .into_iter()
+            .filter(|(_, e)| {
+                matches!(&e.data, iampass_proto::wire::EventData::User(u)
+                    if u.user_id == "ann" && u.change == iampass_proto::wire::UserChange::PushCapped)
+            })
+            .count()
+    };
+    assert_eq!(capped(k.server.state.store.all_events_after(0, 1000).await.unwrap()), 1);
     // Issuing pushes never resets the count; the window passing does.
     k.advance(121);
     let (_, session) = k.login("ann", &[]).await;
