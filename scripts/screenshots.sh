@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs the real console under Xvfb through the end-to-end suite and saves a screenshot of each
-# screen to docs/screenshots/ (the README shows them).
+# Saves a screenshot of each screen to docs/screenshots/ (the README shows them): the real console
+# under Xvfb through the end-to-end suite, plus the states only the browser tests reach (the
+# number-matching code), from the built UI in Chromium with the IPC mocked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-IAMPASS_SCREENSHOTS="$PWD/docs/screenshots" exec tests/e2e/run "$@"
+export IAMPASS_SCREENSHOTS="$PWD/docs/screenshots"
+(cd ui && npm run build && npm run test:browser)
+exec tests/e2e/run "$@"

@@ -2,7 +2,12 @@
 // docs/BENCHMARKS.md, never asserted: the assertions are about what is on screen.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
 import { launch, mockTauri, serveDist } from "./harness.mjs";
+
+// Screenshots of states the real window does not reach in the end-to-end run (number matching is
+// off for the console's own local server); scripts/screenshots.sh copies them into docs/.
+const SHOTS = process.env.IAMPASS_SCREENSHOTS ?? new URL("./.screenshots", import.meta.url).pathname;
 
 const connected = { connected: true, profile: { id: 1, name: "Local server", server_url: "http://127.0.0.1:1", application_id: "a".repeat(32), embedded: true }, secret_store: "keyring", warning: null };
 
@@ -150,6 +155,8 @@ describe("verify a caller", () => {
     await code.waitFor();
     assert.match(await code.innerText(), /Read this number to the caller:\s*47\s*They type it on their phone/);
     assert.match(await page.getByTestId("verify-result").innerText(), /Push sent/);
+    await mkdir(SHOTS, { recursive: true });
+    await page.screenshot({ path: `${SHOTS}/17-verify-code.png` });
     await page.evaluate(() => window.__finishVerification({ status: "active", reason: null, verified: true }));
     await page.getByText("✓ Verified: Ann Example approved on their phone.").waitFor();
     assert.equal(await page.getByTestId("verify-code").count(), 0, "the code goes once answered");

@@ -131,7 +131,12 @@ async fn deliver_until_accepted(
     };
     let mut wait = FIRST_RETRY;
     loop {
-        match deliver(http, hook, state, delivery, &body).await {
+        // A receiver that is slow to answer must not hold up the server's shutdown.
+        let attempt = tokio::select! {
+            attempt = deliver(http, hook, state, delivery, &body) => attempt,
+            _ = stop.wait_for(|s| *s) => return false,
+        };
+        match attempt {
             Ok(()) => {
                 metrics::counter!("iampass_webhook_deliveries_total", "outcome" => "delivered").increment(1);
                 return true;
