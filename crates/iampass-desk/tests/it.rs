@@ -366,16 +366,7 @@ mod dashboard {
         let server = iampass_server::start(config, Arc::new(iampass_server::clock::SystemClock)).await.unwrap();
         let s = &server.state;
         let created = iampass_server::service::apps::create(&s.store, &s.sealer, "Desk", true, s.now()).await.unwrap();
-        let d = Arc::new(
-            Desk::open(DeskOptions {
-                data_dir: dir.path().join("desk"),
-                operator: "t".into(),
-                secrets_in_file: true,
-                save_dir: dir.path().join("saved"),
-            })
-            .await
-            .unwrap(),
-        );
+        let d = Arc::new(super::desk(dir.path()).await);
         d.connect(server.public_url(), &created.id, &created.secret).await.unwrap();
         let (ann, phone) = enrolled(&d, "Ann").await;
         let (stop, mut rx, task) = monitor(&d);

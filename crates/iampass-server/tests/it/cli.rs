@@ -11,6 +11,22 @@ fn run(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
+/// Starts `iampass-server serve` on port 0 with `args`, and returns it with its URL (from the
+/// line it prints once listening).
+fn serve(db: &std::path::Path, args: &[&str], log: bool) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut cmd = bin();
+    cmd.arg("--db").arg(db).args(["serve", "--listen", "127.0.0.1:0"]).args(args).stdout(std::process::Stdio::piped());
+    if log {
+        cmd.env("IAMPASS_LOG", "debug").stderr(std::process::Stdio::piped());
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    (child, url)
+}
+
 #[test]
 fn app_commands_show_the_secret_once_and_store_it_sealed() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +73,6 @@ fn app_commands_show_the_secret_once_and_store_it_sealed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rotating_the_key_keeps_every_secret_working() {
-    use std::io::BufRead as _;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ops.db");
     let key = dir.path().join("ops.db.key");
@@ -71,16 +86,7 @@ async fn rotating_the_key_keeps_every_secret_working() {
     assert!(after.starts_with("2:") && after.lines().count() == 1 && !after.contains(before.trim()));
 
     // The application's secret, shown before the rotation, still signs.
-    let mut child = bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let (mut child, url) = serve(&db, &[], false);
     let client = iampass_proto::client::ManagementClient::new(
         &url,
         app["application_id"].as_str().unwrap(),
@@ -136,19 +142,8 @@ async fn the_webhook_secret_and_the_receivers_url_stay_out_of_the_logs() {
 
     // Nothing listens on port 9 of loopback: every delivery fails and is logged.
     let receiver = "http://127.0.0.1:9/hook?token=receiver-own-token-xyz";
-    let mut child = bin()
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--listen", "127.0.0.1:0", "--webhook-url", receiver, "--webhook-secret-file"])
-        .arg(&secret_file)
-        .env("IAMPASS_LOG", "debug")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let secret_path = secret_file.to_str().unwrap();
+    let (mut child, url) = serve(&db, &["--webhook-url", receiver, "--webhook-secret-file", secret_path], true);
     let (tx, rx) = std::sync::mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
