@@ -6,6 +6,11 @@
 mod harness;
 mod scenarios;
 
+/// The same allocator as the server, so the bare baseline (which runs from this binary) is
+/// compared like for like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]

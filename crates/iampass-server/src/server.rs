@@ -16,7 +16,7 @@ use crate::hub::Hub;
 use crate::replay::ReplayCache;
 use crate::serve::ConnLimits;
 use crate::service::{sweeper, webhook};
-use crate::state::{AppState, REPLAY_CAPACITY};
+use crate::state::{AppState, REPLAY_CAPACITY, Shared};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +105,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let public_url = resolve_public_url(&config, addr)?;
     let (shutdown, rx) = watch::channel(false);
-    let state = AppState {
+    let state = AppState::new(Shared {
         store,
         sealer: Arc::new(sealer),
         clock,
@@ -115,7 +115,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         public_url: public_url.into(),
         metrics: metrics_handle(),
         shutdown: rx.clone(),
-    };
+    });
     let app = crate::http::router(state.clone());
     let limits = ConnLimits {
         header_read_timeout: Duration::from_secs(state.config.header_read_timeout_secs),

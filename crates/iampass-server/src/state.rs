@@ -1,4 +1,6 @@
-//! The shared state every handler gets: `Arc`s only, cheap to clone.
+//! The shared state every handler gets. axum clones it for every extractor and middleware of
+//! every request, so it is one `Arc`: a profile under load showed cloning and dropping the
+//! fields one by one (each an atomic count shared by both cores) at 5 % of the server's time.
 
 use std::sync::Arc;
 
@@ -12,7 +14,24 @@ use crate::store::Store;
 pub const REPLAY_CAPACITY: usize = 2_000_000;
 
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Shared {
     pub store: Store,
     pub sealer: Arc<Sealer>,
     pub clock: SharedClock,

@@ -1,10 +1,20 @@
 //! The server's audit log of management actions.
 
 use iampass_proto::wire::AuditRecord;
+use std::sync::Mutex;
+
 use rusqlite::params;
+use tokio::sync::oneshot;
 
 use super::{Store, StoreError};
 use crate::clock::{Millis, rfc3339};
+
+/// Audit records waiting for the next grouped write, and the turn to write one.
+#[derive(Debug, Default)]
+pub(super) struct AuditQueue {
+    pending: Mutex<Vec<(NewAuditRecord, oneshot::Sender<Result<(), String>>)>>,
+    flushing: tokio::sync::Mutex<()>,
+}
 
 /// One action to record.
 #[derive(Debug, Clone)]
@@ -18,15 +28,41 @@ pub struct NewAuditRecord {
 }
 
 impl Store {
+    /// Records one action and returns once it is committed (so an answered action is always in
+    /// the log). Records that arrive while a batch is being written go into the next one, one
+    /// transaction for all: under load every management call would otherwise queue a transaction
+    /// of its own behind the single writer.
     pub async fn record_audit(&self, r: NewAuditRecord) -> Result<(), StoreError> {
-        self.write(move |w| {
-            w.tx.prepare_cached(
-                "INSERT INTO audit (app_id, at, action, subject, source, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![r.app_id, r.at, r.action, r.subject, r.source, r.status])?;
-            Ok(())
-        })
-        .await
+        let (ack, mut acked) = oneshot::channel();
+        self.audit.pending.lock().unwrap_or_else(|p| p.into_inner()).push((r, ack));
+        let _turn = self.audit.flushing.lock().await;
+        if let Ok(result) = acked.try_recv() {
+            // The previous holder's batch carried this record.
+            return result.map_err(StoreError::Grouped);
+        }
+        let batch = std::mem::take(&mut *self.audit.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if batch.is_empty() {
+            // Our record went with a batch whose writer was cancelled after handing it to the
+            // database, which finishes the write regardless.
+            return Ok(());
+        }
+        let (records, acks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let result = self
+            .write(move |w| {
+                let mut insert = w.tx.prepare_cached(
+                    "INSERT INTO audit (app_id, at, action, subject, source, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for r in records {
+                    insert.execute(params![r.app_id, r.at, r.action, r.subject, r.source, r.status])?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .map_err(|e| e.to_string());
+        for ack in acks {
+            let _ = ack.send(result.clone());
+        }
+        result.map_err(StoreError::Grouped)
     }
 
     /// A page of the app's audit records, newest first; `before` is the previous page's last id.

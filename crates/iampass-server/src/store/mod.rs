@@ -50,6 +50,9 @@ pub enum StoreError {
     SchemaTooNew { found: usize, known: usize },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A write made together with others (see `audit`) failed; the cause is in the log once.
+    #[error("a grouped write failed: {0}")]
+    Grouped(String),
 }
 
 /// Which kind of sealed secret a row holds (the caller knows how each is sealed).
@@ -66,6 +69,7 @@ pub struct Store {
     /// SQLite has one writer at a time; queueing writers here, not on the database lock, keeps at
     /// most one pooled connection busy writing, so inline reads always find a free one.
     writer: Arc<tokio::sync::Mutex<()>>,
+    audit: Arc<audit::AuditQueue>,
 }
 
 /// A write transaction plus the events it emits; events become visible with the commit.
@@ -119,7 +123,12 @@ impl Store {
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
             .build(manager)?;
-        let store = Self { pool, hub, writer: Arc::new(tokio::sync::Mutex::new(())) };
+        let store = Self {
+            pool,
+            hub,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+            audit: Arc::new(audit::AuditQueue::default()),
+        };
         let latest = events::latest_id(&*store.pool.get()?)?;
         store.hub.events_written(latest);
         Ok(store)

@@ -175,3 +175,29 @@ async fn management_actions_are_in_the_servers_audit_log() {
     let other = iampass_proto::client::ManagementClient::new(k.server.public_url(), &other.id, &other.secret).unwrap();
     assert!(other.audit(None, None).await.unwrap().records.is_empty(), "an application sees only its own log");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_actions_are_each_recorded_once_when_grouped_into_one_write() {
+    let k = Kit::start().await;
+    let calls = (0..60).map(|i| {
+        let app = k.app.clone();
+        tokio::spawn(async move { app.registration_link(&format!("u{i}"), None).await })
+    });
+    k.app.add_users(&(0..60).map(|i| format!("u{i}")).collect::<Vec<_>>()).await.unwrap();
+    // Each link call races the add (200 or 404); answered either way, each is in the log.
+    for answered in futures_util::future::join_all(calls).await {
+        let _ = answered.unwrap();
+    }
+    let mut expected: Vec<String> = (0..60).map(|i| format!("u{i}")).collect();
+    let page = k.app.audit(None, Some(500)).await.unwrap();
+    let mut subjects: Vec<String> = page
+        .records
+        .iter()
+        .filter(|r| r.action == "device_registration_link")
+        .filter_map(|r| r.subject.clone())
+        .collect();
+    subjects.sort();
+    expected.sort();
+    assert_eq!(subjects, expected, "60 answered calls, 60 records");
+    assert_eq!(page.records.iter().filter(|r| r.action == "add_users").count(), 1);
+}
