@@ -9,10 +9,13 @@ use tokio::sync::oneshot;
 use super::{Store, StoreError};
 use crate::clock::{Millis, rfc3339};
 
+/// Told once the record's group is committed, or why it was not.
+type Ack = oneshot::Sender<Result<(), String>>;
+
 /// Audit records waiting for the next grouped write, and the turn to write one.
 #[derive(Debug, Default)]
 pub(super) struct AuditQueue {
-    pending: Mutex<Vec<(NewAuditRecord, oneshot::Sender<Result<(), String>>)>>,
+    pending: Mutex<Vec<(NewAuditRecord, Ack)>>,
     flushing: tokio::sync::Mutex<()>,
 }
 
