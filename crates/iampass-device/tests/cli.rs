@@ -78,9 +78,25 @@ async fn enroll_then_run_approves_logins_until_stopped() {
         }
         assert_eq!(status, SessionStatus::Active);
     }
+    // The server commits the answer before the phone has read the reply and printed its line, so
+    // wait (bounded) for both lines before stopping it.
+    let stdout = runner.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = 0;
+    while printed < 2 {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => printed += usize::from(line.contains("\"active\"")),
+            Err(e) => panic!("the phone printed {printed} approvals, then {e}"),
+        }
+    }
     runner.kill().unwrap();
-    let out = runner.wait_with_output().unwrap();
-    assert_eq!(text(&out.stdout).lines().filter(|l| l.contains("\"active\"")).count(), 2);
+    runner.wait().unwrap();
     drop(e.server);
 }
 
