@@ -19,7 +19,7 @@ use iampass_device::Phone;
 use iampass_proto::client::ManagementClient;
 use iampass_proto::wire::{AuthenticateResponse, RegistrationLinkResponse};
 use iampass_proto::{device_v1, hmac_v1};
-use iampass_server::clock::{Clock, SystemClock};
+use iampass_proto::clock::{Clock, SystemClock};
 use iampass_server::{Config, Running};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;

@@ -79,7 +79,7 @@ pub struct AlertDetector {
 impl AlertDetector {
     /// Alerts raised by one session change at `now` (ms); `who` names the employee.
     pub fn observe(&mut self, s: &SessionSummary, who: &str, now: i64) -> Vec<Alert> {
-        let at = iampass_server::clock::rfc3339(now);
+        let at = iampass_proto::clock::rfc3339(now);
         let alert =
             |kind, message: String| Alert { kind, message, session_id: Some(s.session_id.clone()), at: at.clone() };
         let mut out = Vec::new();
@@ -130,7 +130,7 @@ pub fn push_cap_alert(who: &str, reason: Option<&str>, now: i64) -> Alert {
              Someone may be trying to tire them into approving one; call them on a number you know."
         ),
         session_id: None,
-        at: iampass_server::clock::rfc3339(now),
+        at: iampass_proto::clock::rfc3339(now),
     }
 }
 

@@ -203,7 +203,7 @@ async fn add_application_shows_the_credentials_once_and_connects() {
     let mut config = iampass_server::Config::with_db(dir.path().join("srv.db"));
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.admin_token_sha256 = Some(sha2::Sha256::digest(token).into());
-    let server = iampass_server::start(config, Arc::new(iampass_server::clock::SystemClock)).await.unwrap();
+    let server = iampass_server::start(config, Arc::new(iampass_proto::clock::SystemClock)).await.unwrap();
     let d = desk(dir.path()).await;
     assert_eq!(
         d.add_application(server.public_url(), "wrong-token-wrong", "Desk").await.unwrap_err().to_ui().code,
@@ -363,7 +363,7 @@ mod dashboard {
         let mut config = iampass_server::Config::with_db(dir.path().join("server.db"));
         config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         config.push_cap = 2;
-        let server = iampass_server::start(config, Arc::new(iampass_server::clock::SystemClock)).await.unwrap();
+        let server = iampass_server::start(config, Arc::new(iampass_proto::clock::SystemClock)).await.unwrap();
         let s = &server.state;
         let created = iampass_server::service::apps::create(&s.store, &s.sealer, "Desk", true, s.now()).await.unwrap();
         let d = Arc::new(super::desk(dir.path()).await);
@@ -436,7 +436,7 @@ mod dashboard {
             c.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
             c
         };
-        let clock = Arc::new(iampass_server::clock::SystemClock);
+        let clock = Arc::new(iampass_proto::clock::SystemClock);
         let server = iampass_server::start(config(), clock.clone()).await.unwrap();
         let created = server.state.create_app("Desk").await.unwrap();
         let d = Arc::new(

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use iampass_proto::client::{ManagementClient, SessionClient, default_http};
+use iampass_proto::clock::SystemClock;
 use iampass_proto::wire::SessionStatus;
-use iampass_server::clock::SystemClock;
 
 struct Env {
     server: iampass_server::Running,

@@ -2,6 +2,7 @@
 //! cannot drift: wire types, Authentication protocol 1 (HMAC), device request signing, and (feature
 //! `client`) an async client for every route.
 
+pub mod clock;
 pub mod device_v1;
 pub mod error;
 pub mod hmac_v1;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use iampass_server::clock::{Clock as _, SystemClock, rfc3339};
+use iampass_proto::clock::{Clock as _, SystemClock, rfc3339};
 use iampass_server::config::{Config, Redacted, WebhookConfig, default_key_file};
 use iampass_server::service::{CreatedApp, apps};
+use iampass_server::store::prelude::*;
 use sha2::Digest as _;
 
 #[derive(Debug, Parser)]
@@ -359,7 +360,7 @@ fn print_created(app: &CreatedApp, json: bool) {
 async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
     let (store, sealer) = iampass_server::server::open(&config)?;
     let now = SystemClock.now_ms();
-    let api = |e: iampass_server::error::ApiError| anyhow::anyhow!("{e}");
+    let api = |e: iampass_server::error::ServiceError| anyhow::anyhow!("{e}");
     match cmd {
         AppCommand::Create { name, number_matching, json } => {
             let app = apps::create(&store, &sealer, &name, number_matching, now).await.map_err(api)?;

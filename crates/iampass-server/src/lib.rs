@@ -3,7 +3,6 @@
 //! extensions. `main.rs` is only the CLI; everything here is usable in-process (the tests and the
 //! console's embedded server start it this way).
 
-pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
@@ -19,4 +18,7 @@ pub mod state;
 pub mod store;
 
 pub use config::Config;
+/// Time as every crate sees it (the trait, the clocks, `Millis`, RFC 3339): one definition, in the
+/// protocol crate.
+pub use iampass_proto::clock;
 pub use server::{Running, StartError, start};

@@ -17,7 +17,7 @@ use crate::replay::ReplayCache;
 use crate::serve::ConnLimits;
 use crate::service::{sweeper, webhook};
 use crate::state::{AppState, REPLAY_CAPACITY, Shared};
-use crate::store::{Store, StoreError};
+use crate::store::{Db, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -44,12 +44,12 @@ fn metrics_handle() -> Option<PrometheusHandle> {
 }
 
 /// Opens the store and key file: what both `serve` and the `app` commands need.
-pub fn open(config: &Config) -> Result<(Store, Sealer), StartError> {
+pub fn open(config: &Config) -> Result<(Db, Sealer), StartError> {
     let sealer = match &config.key_hex {
         Some(key) => Sealer::from_hex(&key.0)?,
         None => Sealer::load_or_create(&config.key_file)?,
     };
-    let store = Store::open(&config.db, Arc::new(Hub::new(0)))?;
+    let store = Db::open(&config.db, Arc::new(Hub::new(0)))?;
     Ok((store, sealer))
 }
 

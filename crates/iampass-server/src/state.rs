@@ -8,7 +8,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::Sealer;
 use crate::replay::ReplayCache;
-use crate::store::Store;
+use crate::store::Db;
 
 /// Nonces remembered at most; past it signed requests are refused (503), not forgotten.
 pub const REPLAY_CAPACITY: usize = 2_000_000;
@@ -32,7 +32,7 @@ impl std::ops::Deref for AppState {
 
 #[derive(Debug)]
 pub struct Shared {
-    pub store: Store,
+    pub store: Db,
     pub sealer: Arc<Sealer>,
     pub clock: SharedClock,
     pub replay: Arc<ReplayCache>,

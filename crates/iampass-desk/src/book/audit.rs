@@ -6,7 +6,7 @@ use ts_rs::TS;
 
 use super::{Book, Millis};
 use crate::error::DeskResult;
-use iampass_server::clock::rfc3339;
+use iampass_proto::clock::rfc3339;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]

@@ -6,7 +6,7 @@ use ts_rs::TS;
 
 use super::{Book, Millis};
 use crate::error::{DeskError, DeskResult};
-use iampass_server::clock::rfc3339;
+use iampass_proto::clock::rfc3339;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

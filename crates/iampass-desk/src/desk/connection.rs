@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use iampass_proto::client::{ManagementClient, default_http};
-use iampass_server::clock::SystemClock;
+use iampass_proto::clock::SystemClock;
 use serde::Serialize;
 use ts_rs::TS;
 

@@ -56,7 +56,7 @@ impl Desk {
             name: e.name.clone(),
             qr_png: qr::data_url(&png),
             register_url: link.register_url,
-            expires_at: link.expires_at.unwrap_or_else(|| iampass_server::clock::rfc3339(expires_ms)),
+            expires_at: link.expires_at.unwrap_or_else(|| iampass_proto::clock::rfc3339(expires_ms)),
             expires_in_seconds: lifetime,
         })
     }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use iampass_proto::client::ManagementClient;
-use iampass_server::clock::{Clock as _, SystemClock};
+use iampass_proto::clock::{Clock as _, SystemClock};
 use tokio::sync::Notify;
 
 use crate::book::{Book, NewAudit, Profile};

@@ -68,6 +68,12 @@ pub struct SessionCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
     pub at: String,
+    /// Who acted: `application` (signed with the application's credentials).
+    #[serde(default = "application_actor")]
+    pub actor: String,
+    /// The acting staff member's or application's id.
+    #[serde(default)]
+    pub actor_id: Option<String>,
     /// What was done: the route's name (`add_users`, `lost_user_mobile_device`, ...).
     pub action: String,
     /// The user or session it was done to, when the route names one.
@@ -76,6 +82,11 @@ pub struct AuditRecord {
     pub source: Option<String>,
     /// The HTTP status the action got.
     pub status: u16,
+}
+
+/// Records from servers that did not name the actor were all made by the application.
+fn application_actor() -> String {
+    "application".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

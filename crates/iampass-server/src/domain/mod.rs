@@ -1,6 +1,9 @@
 //! Pure rules of the service: what a valid user id is, how a login session moves between states
 //! and when. No axum, no SQL, no clock reads: time comes in as an argument.
 
+pub mod actor;
+pub mod device;
+pub mod link;
 pub mod session;
 pub mod user_id;
 

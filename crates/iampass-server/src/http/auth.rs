@@ -13,15 +13,48 @@ use iampass_proto::hmac_v1::{self, AuthHeader};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
+use crate::domain::actor::Actor;
+use crate::error::ServiceError;
 use crate::service::DeviceCall;
 use crate::service::login::session_secret_context;
 use crate::state::AppState;
 use crate::store::AppRecord;
+use crate::store::prelude::*;
 
-/// Filled in by the authenticating extractor so the access log can name the application.
+/// What the extractors learn about a request for the layers around it: who acted (the access
+/// log names the application, the audit log the actor) and to whom (the user or session named in
+/// the path, as the route's extractor decoded it).
 #[derive(Debug, Default, Clone)]
-pub struct RequestContext(pub Arc<OnceLock<String>>);
+pub struct RequestContext(Arc<ContextCells>);
+
+#[derive(Debug, Default)]
+struct ContextCells {
+    actor: OnceLock<Actor>,
+    subject: OnceLock<String>,
+}
+
+impl RequestContext {
+    pub fn actor(&self) -> Option<&Actor> {
+        self.0.actor.get()
+    }
+
+    pub fn subject(&self) -> Option<&str> {
+        self.0.subject.get().map(String::as_str)
+    }
+
+    /// Records the request's subject, if the request carries a context (the router adds one).
+    pub fn note_subject(parts: &Parts, subject: &str) {
+        if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+            let _ = ctx.0.subject.set(subject.to_owned());
+        }
+    }
+
+    fn note_actor(parts: &Parts, actor: &Actor) {
+        if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+            let _ = ctx.0.actor.set(actor.clone());
+        }
+    }
+}
 
 fn header<'a>(headers: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
     names.iter().find_map(|n| headers.get(*n)).and_then(|v| v.to_str().ok())
@@ -94,28 +127,25 @@ impl Protocol1 {
     }
 }
 
-fn note_app(parts: &Parts, app_id: &str) {
-    if let Some(ctx) = parts.extensions.get::<RequestContext>() {
-        let _ = ctx.0.set(app_id.to_owned());
-    }
-}
-
-/// A request signed with the credentials of the application named in the path (`{app}`).
+/// A request signed with the credentials of the application named in the path (`{app}`): the
+/// application acts.
 #[derive(Debug)]
 pub struct AppAuth {
     pub app: AppRecord,
+    pub actor: Actor,
 }
 
 impl FromRequestParts<AppState> for AppAuth {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
         let params =
-            RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::unknown_application())?;
-        let app_id = raw_param(&params, "app").ok_or_else(ApiError::unknown_application)?;
+            RawPathParams::from_request_parts(parts, state).await.map_err(|_| ServiceError::unknown_application())?;
+        let app_id = raw_param(&params, "app").ok_or_else(ServiceError::unknown_application)?;
         let signed = read_protocol1(state, parts)?;
-        let app = state.store.app(&app_id).await?.ok_or_else(ApiError::unknown_application)?;
-        note_app(parts, &app.id);
+        let app = state.store.app(&app_id).await?.ok_or_else(ServiceError::unknown_application)?;
+        let actor = Actor::Application { app_id: app.id.clone() };
+        RequestContext::note_actor(parts, &actor);
         if signed.header.client_id != app.id {
             return Err(AuthError::ClientMismatch.into());
         }
@@ -124,8 +154,8 @@ impl FromRequestParts<AppState> for AppAuth {
         state
             .rate_limit
             .check(&app.id, state.now())
-            .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
-        Ok(AppAuth { app })
+            .map_err(|retry_after| ServiceError::TooManyRequests { retry_after })?;
+        Ok(AppAuth { app, actor })
     }
 }
 
@@ -136,16 +166,17 @@ pub struct SessionAuthed {
 }
 
 impl FromRequestParts<AppState> for SessionAuthed {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::unknown_session())?;
-        let token = raw_param(&params, "token").ok_or_else(ApiError::unknown_session)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let params =
+            RawPathParams::from_request_parts(parts, state).await.map_err(|_| ServiceError::unknown_session())?;
+        let token = raw_param(&params, "token").ok_or_else(ServiceError::unknown_session)?;
         let signed = read_protocol1(state, parts)?;
         if signed.header.client_id != token {
             return Err(AuthError::ClientMismatch.into());
         }
-        let session = state.store.session_auth(&token).await?.ok_or_else(ApiError::unknown_session)?;
+        let session = state.store.session_auth(&token).await?.ok_or_else(ServiceError::unknown_session)?;
         let secret = state.sealer.open(&session_secret_context(&session.token), &session.secret_sealed)?;
         signed.verify(state, &secret)?;
         Ok(SessionAuthed { session_id: session.id })
@@ -157,9 +188,9 @@ impl FromRequestParts<AppState> for SessionAuthed {
 pub struct Device(pub DeviceCall);
 
 impl FromRequest<AppState> for Device {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ServiceError> {
         let (parts, body) = req.into_parts();
         let (_, pq) = target(&parts);
         let authorization = header(&parts.headers, &["authorization"]).map(str::to_owned);
@@ -175,11 +206,11 @@ impl FromRequest<AppState> for Device {
 pub struct Operator;
 
 impl FromRequestParts<AppState> for Operator {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
         let Some(expected) = state.config.admin_token_sha256 else {
-            return Err(ApiError::Forbidden {
+            return Err(ServiceError::Forbidden {
                 code: "operator_api_disabled",
                 reason: "the operator API is disabled; start the server with --admin-token-file".into(),
             });

@@ -9,7 +9,7 @@ use iampass_proto::wire::*;
 
 use super::auth::{AppAuth, SessionAuthed};
 use super::extract::{QueryMap, UserPath};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -25,16 +25,16 @@ async fn authenticate_user(
     auth: AppAuth,
     UserPath(user): UserPath,
     q: QueryMap,
-) -> Result<(StatusCode, Json<AuthenticateResponse>), ApiError> {
+) -> Result<(StatusCode, Json<AuthenticateResponse>), ServiceError> {
     let (methods, duration) = s.login_options(q.get("methods"), q.get("duration_seconds"))?;
     let out = s.authenticate_user(&auth.app, &user, methods, duration).await?;
     Ok((if out.started { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(out.response)))
 }
 
-async fn session_status(s: State<AppState>, auth: SessionAuthed) -> Result<Json<SessionStatusResponse>, ApiError> {
+async fn session_status(s: State<AppState>, auth: SessionAuthed) -> Result<Json<SessionStatusResponse>, ServiceError> {
     Ok(Json(s.session_status(&auth.session_id).await?))
 }
 
-async fn logout(s: State<AppState>, auth: SessionAuthed) -> Result<Json<StatusReply>, ApiError> {
+async fn logout(s: State<AppState>, auth: SessionAuthed) -> Result<Json<StatusReply>, ServiceError> {
     Ok(Json(s.logout_session_by_app(&auth.session_id).await?))
 }

@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{RawPathParams, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
 use super::auth::AppAuth;
-use super::extract::{QueryMap, UserPath};
-use crate::error::ApiError;
+use super::extract::{QueryMap, SessionPath, UserPath};
+use crate::error::ServiceError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -20,31 +20,30 @@ pub fn routes() -> Router<AppState> {
         .route("/management/logout_user/{app}/{user}", post(logout_user))
 }
 
-async fn users(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<UsersPage>, ApiError> {
-    Ok(Json(s.list_users(&auth.app.id, q.get("cursor"), q.u32("limit")?).await?))
+async fn users(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<UsersPage>, ServiceError> {
+    Ok(Json(s.list_users(&auth.actor, q.get("cursor"), q.u32("limit")?).await?))
 }
 
-async fn sessions(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<SessionsPage>, ApiError> {
-    Ok(Json(s.list_sessions(&auth.app.id, q.get("status"), q.get("user"), q.get("cursor"), q.u32("limit")?).await?))
+async fn sessions(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<SessionsPage>, ServiceError> {
+    Ok(Json(s.list_sessions(&auth.actor, q.get("status"), q.get("user"), q.get("cursor"), q.u32("limit")?).await?))
 }
 
-async fn session_counts(s: State<AppState>, auth: AppAuth) -> Result<Json<SessionCounts>, ApiError> {
-    Ok(Json(s.session_counts(&auth.app.id).await?))
+async fn session_counts(s: State<AppState>, auth: AppAuth) -> Result<Json<SessionCounts>, ServiceError> {
+    Ok(Json(s.session_counts(&auth.actor).await?))
 }
 
 async fn logout_session(
     s: State<AppState>,
     auth: AppAuth,
-    params: RawPathParams,
-) -> Result<Json<LogoutReply>, ApiError> {
-    let id = params.iter().find(|(k, _)| *k == "session").map(|(_, v)| v.to_owned()).unwrap_or_default();
-    Ok(Json(s.console_logout_session(&auth.app.id, &id).await?))
+    SessionPath(id): SessionPath,
+) -> Result<Json<LogoutReply>, ServiceError> {
+    Ok(Json(s.console_logout_session(&auth.actor, &id).await?))
 }
 
 async fn logout_user(
     s: State<AppState>,
     auth: AppAuth,
     UserPath(user): UserPath,
-) -> Result<Json<LogoutReply>, ApiError> {
-    Ok(Json(s.console_logout_user(&auth.app.id, &user).await?))
+) -> Result<Json<LogoutReply>, ServiceError> {
+    Ok(Json(s.console_logout_user(&auth.actor, &user).await?))
 }

@@ -8,7 +8,7 @@ use iampass_proto::wire::*;
 
 use super::auth::Device;
 use super::extract::QueryMap;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -25,7 +25,7 @@ async fn requests(
     State(s): State<AppState>,
     q: QueryMap,
     Device(call): Device,
-) -> Result<Json<PendingRequests>, ApiError> {
+) -> Result<Json<PendingRequests>, ServiceError> {
     let wait = q.u32("wait")?.unwrap_or(0);
     Ok(Json(s.pending_requests(&call.device, u64::from(wait)).await?))
 }
@@ -34,17 +34,17 @@ async fn answer(
     State(s): State<AppState>,
     Path(session): Path<String>,
     Device(call): Device,
-) -> Result<Json<SessionReply>, ApiError> {
+) -> Result<Json<SessionReply>, ServiceError> {
     let body: AnswerRequest = call.json()?;
     Ok(Json(s.answer_request(&call.device, &session, body).await?))
 }
 
-async fn presence(State(s): State<AppState>, Device(call): Device) -> Result<Json<PresenceReply>, ApiError> {
+async fn presence(State(s): State<AppState>, Device(call): Device) -> Result<Json<PresenceReply>, ServiceError> {
     let body: PresenceRequest = call.json()?;
     Ok(Json(s.report_presence(&call.device, body.nearby).await?))
 }
 
-async fn sessions(State(s): State<AppState>, Device(call): Device) -> Result<Json<DeviceSessions>, ApiError> {
+async fn sessions(State(s): State<AppState>, Device(call): Device) -> Result<Json<DeviceSessions>, ServiceError> {
     Ok(Json(s.phone_sessions(&call.device).await?))
 }
 
@@ -52,10 +52,10 @@ async fn logout(
     State(s): State<AppState>,
     Path(session): Path<String>,
     Device(call): Device,
-) -> Result<Json<SessionReply>, ApiError> {
+) -> Result<Json<SessionReply>, ServiceError> {
     Ok(Json(s.phone_logout(&call.device, &session).await?))
 }
 
-async fn forget(State(s): State<AppState>, Device(call): Device) -> Result<Json<StatusReply>, ApiError> {
+async fn forget(State(s): State<AppState>, Device(call): Device) -> Result<Json<StatusReply>, ServiceError> {
     Ok(Json(s.forget_device(&call.device).await?))
 }

@@ -13,8 +13,9 @@ use axum::routing::get;
 use futures_util::Stream;
 
 use super::auth::AppAuth;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::store::prelude::*;
 
 const BATCH: u32 = 500;
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -27,7 +28,7 @@ async fn events(
     State(s): State<AppState>,
     auth: AppAuth,
     headers: HeaderMap,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ServiceError> {
     let app_id = auth.app.id;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let start = match resume {

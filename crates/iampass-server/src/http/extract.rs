@@ -3,25 +3,26 @@
 //! client encodes them), query strings.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
+use super::auth::RequestContext;
 use crate::domain::{Invalid, user_id};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 
 /// The whole body, within the size limit and the body deadline: a client that trickles its body
 /// would otherwise hold a connection and a task for as long as it likes.
-pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ServiceError> {
     let secs = state.config.body_read_timeout_secs;
     match tokio::time::timeout(Duration::from_secs(secs), Bytes::from_request(req, state)).await {
-        Err(_) => Err(ApiError::BodyTimeout { secs }),
+        Err(_) => Err(ServiceError::BodyTimeout { secs }),
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ApiError::PayloadTooLarge { limit: state.config.body_limit_bytes })
+            Err(ServiceError::PayloadTooLarge { limit: state.config.body_limit_bytes })
         }
         Ok(Err(_)) => Err(Invalid::new("unreadable_body", "the request body could not be read").into()),
     }
@@ -32,9 +33,9 @@ pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ServiceError> {
         let bytes = read_body(req, state).await?;
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
             Invalid::new("malformed_json", format!("the request body is not valid JSON for this call: {e}")).into()
@@ -49,12 +50,30 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 pub struct UserPath(pub String);
 
 impl FromRequestParts<AppState> for UserPath {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ServiceError> {
         let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |o| &o.0);
         let raw = uri.path().rsplit('/').next().unwrap_or_default();
-        Ok(UserPath(user_id::from_path_segment(raw)?))
+        let user = user_id::from_path_segment(raw);
+        RequestContext::note_subject(parts, user.as_deref().unwrap_or(raw));
+        Ok(UserPath(user?))
+    }
+}
+
+/// The `{session}` path segment: a session id.
+#[derive(Debug)]
+pub struct SessionPath(pub String);
+
+impl FromRequestParts<AppState> for SessionPath {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let params =
+            RawPathParams::from_request_parts(parts, state).await.map_err(|_| ServiceError::unknown_session())?;
+        let id = params.iter().find(|(k, _)| *k == "session").map(|(_, v)| v.to_owned()).unwrap_or_default();
+        RequestContext::note_subject(parts, &id);
+        Ok(SessionPath(id))
     }
 }
 
@@ -77,9 +96,9 @@ impl QueryMap {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
-    type Rejection = ApiError;
+    type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
         let q = parts.uri.query().unwrap_or("");
         Ok(QueryMap(form_urlencoded::parse(q.as_bytes()).into_owned().collect()))
     }

@@ -8,7 +8,7 @@ use iampass_proto::wire::*;
 
 use super::auth::AppAuth;
 use super::extract::{JsonBody, QueryMap, UserPath};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -25,16 +25,16 @@ async fn add_users(
     s: axum::extract::State<AppState>,
     auth: AppAuth,
     JsonBody(req): JsonBody<UsersRequest>,
-) -> Result<(StatusCode, Json<AddUsersResponse>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.add_users(&auth.app.id, &req.users).await?)))
+) -> Result<(StatusCode, Json<AddUsersResponse>), ServiceError> {
+    Ok((StatusCode::CREATED, Json(s.add_users(&auth.actor, &req.users).await?)))
 }
 
 async fn delete_users(
     s: axum::extract::State<AppState>,
     auth: AppAuth,
     JsonBody(req): JsonBody<UsersRequest>,
-) -> Result<Json<DeleteUsersResponse>, ApiError> {
-    Ok(Json(s.delete_users(&auth.app.id, &req.users).await?))
+) -> Result<Json<DeleteUsersResponse>, ServiceError> {
+    Ok(Json(s.delete_users(&auth.actor, &req.users).await?))
 }
 
 async fn registration_link(
@@ -42,24 +42,24 @@ async fn registration_link(
     auth: AppAuth,
     UserPath(user): UserPath,
     q: QueryMap,
-) -> Result<Json<RegistrationLinkResponse>, ApiError> {
-    Ok(Json(s.registration_link(&auth.app.id, &user, q.get("display_name").map(str::to_owned)).await?))
+) -> Result<Json<RegistrationLinkResponse>, ServiceError> {
+    Ok(Json(s.registration_link(&auth.actor, &user, q.get("display_name").map(str::to_owned)).await?))
 }
 
 async fn has_device(
     s: axum::extract::State<AppState>,
     auth: AppAuth,
     UserPath(user): UserPath,
-) -> Result<Json<DeviceRegisteredResponse>, ApiError> {
-    Ok(Json(s.has_registered_mobile_device(&auth.app.id, &user).await?))
+) -> Result<Json<DeviceRegisteredResponse>, ServiceError> {
+    Ok(Json(s.has_registered_mobile_device(&auth.actor, &user).await?))
 }
 
 async fn lost_device(
     s: axum::extract::State<AppState>,
     auth: AppAuth,
     UserPath(user): UserPath,
-) -> Result<Json<RegistrationLinkResponse>, ApiError> {
-    Ok(Json(s.lost_user_mobile_device(&auth.app.id, &user).await?))
+) -> Result<Json<RegistrationLinkResponse>, ServiceError> {
+    Ok(Json(s.lost_user_mobile_device(&auth.actor, &user).await?))
 }
 
 async fn send_sms(
@@ -67,6 +67,6 @@ async fn send_sms(
     auth: AppAuth,
     UserPath(user): UserPath,
     JsonBody(req): JsonBody<SendSmsRequest>,
-) -> Result<Json<StatusReply>, ApiError> {
-    Ok(Json(s.send_registration_sms(&auth.app.id, &user, &req).await?))
+) -> Result<Json<StatusReply>, ServiceError> {
+    Ok(Json(s.send_registration_sms(&auth.actor, &user, &req).await?))
 }

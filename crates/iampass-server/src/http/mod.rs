@@ -6,10 +6,12 @@ mod auth;
 mod authentication;
 mod console;
 mod device;
+mod error;
 mod events;
 mod extract;
 mod management;
 mod operator;
+mod permissions;
 mod register;
 
 use std::time::Instant;
@@ -23,8 +25,9 @@ use axum::routing::get;
 
 pub use auth::RequestContext;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::store::prelude::*;
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit_bytes;
@@ -47,7 +50,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
+async fn healthz(State(s): State<AppState>) -> Result<&'static str, ServiceError> {
     s.store.next_deadline().await?;
     Ok("ok")
 }
@@ -59,8 +62,8 @@ async fn metrics(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("unknown_route", "no such route")
+async fn not_found() -> ServiceError {
+    ServiceError::not_found("unknown_route", "no such route")
 }
 
 /// Refuses a request whose head is over the limit. The connection's read buffer is capped too
@@ -71,7 +74,7 @@ async fn header_limit(State(s): State<AppState>, req: Request, next: Next) -> Re
         + req.uri().to_string().len()
         + req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>();
     if head > limit {
-        return ApiError::HeadersTooLarge { limit }.into_response();
+        return ServiceError::HeadersTooLarge { limit }.into_response();
     }
     next.run(req).await
 }
@@ -87,7 +90,7 @@ async fn access_log(mut req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let latency = start.elapsed();
     let status = response.status().as_u16();
-    let app = ctx.0.get().map_or("-", String::as_str);
+    let app = ctx.actor().map_or("-", |a| a.app_id());
     tracing::info!(target: "iampass::access", %method, route = %route, status, latency_ms = latency.as_secs_f64() * 1e3, app, "request");
     let labels = [("route", route), ("status", status.to_string())];
     metrics::counter!("iampass_http_requests_total", &labels).increment(1);

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::auth::Operator;
 use super::extract::JsonBody;
 use crate::clock::rfc3339;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::store::prelude::*;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/operator/applications", get(list).post(create))
@@ -46,14 +47,14 @@ async fn create(
     State(s): State<AppState>,
     _: Operator,
     JsonBody(req): JsonBody<CreateApp>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, ServiceError> {
     let app = crate::service::apps::create(&s.store, &s.sealer, &req.name, req.number_matching, s.now()).await?;
     tracing::info!(application = %app.id, "application created through the operator API");
     let body = Created { application_id: app.id, application_secret: app.secret.to_string(), name: app.name };
     Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], Json(body)))
 }
 
-async fn list(State(s): State<AppState>, _: Operator) -> Result<Json<Vec<Listed>>, ApiError> {
+async fn list(State(s): State<AppState>, _: Operator) -> Result<Json<Vec<Listed>>, ServiceError> {
     let apps = s.store.apps().await?;
     Ok(Json(
         apps.into_iter()

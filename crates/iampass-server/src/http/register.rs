@@ -12,8 +12,9 @@ use axum::routing::get;
 use iampass_proto::wire::{RegisterDeviceRequest, RegisterDeviceResponse};
 
 use super::extract::JsonBody;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::service::BindRequest;
+use crate::service::authenticators::Enrollment;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -48,7 +49,9 @@ async fn show(State(s): State<AppState>, Path(token): Path<String>, headers: Hea
                 ),
             )
         }
-        Err(e) => (e.status(), format!("<h1>This link cannot be used</h1><p>{}</p>", escape(&e.to_string()))),
+        Err(e) => {
+            (super::error::status(&e), format!("<h1>This link cannot be used</h1><p>{}</p>", escape(&e.to_string())))
+        }
     };
     let page = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
@@ -65,9 +68,9 @@ async fn bind(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<RegisterDeviceRequest>,
-) -> Result<(StatusCode, Json<RegisterDeviceResponse>), ApiError> {
+) -> Result<(StatusCode, Json<RegisterDeviceResponse>), ServiceError> {
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let req = BindRequest { body, source: Some(peer.ip().to_string()), user_agent };
+    let req = BindRequest { enrollment: Enrollment::App(body), source: Some(peer.ip().to_string()), user_agent };
     Ok((StatusCode::CREATED, Json(s.bind_device(&token, req).await?)))
 }
 

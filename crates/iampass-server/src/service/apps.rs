@@ -3,7 +3,7 @@
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, Sealer};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::{AppRecord, Store};
 
@@ -22,7 +22,7 @@ impl std::fmt::Debug for CreatedApp {
 
 pub const MAX_APP_NAME_CHARS: usize = 100;
 
-pub fn validate_name(name: &str) -> Result<String, ApiError> {
+pub fn validate_name(name: &str) -> Result<String, ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_APP_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(crate::domain::Invalid::new(
@@ -40,12 +40,12 @@ pub fn secret_context(app_id: &str) -> String {
 
 /// Creates an application; used by the CLI (no running server needed) and the operator endpoint.
 pub async fn create(
-    store: &Store,
+    store: &impl Store,
     sealer: &Sealer,
     name: &str,
     number_matching: bool,
     now: i64,
-) -> Result<CreatedApp, ApiError> {
+) -> Result<CreatedApp, ServiceError> {
     let name = validate_name(name)?;
     let id = crypto::new_hex_id();
     let secret = Zeroizing::new(crypto::new_secret());
@@ -64,22 +64,27 @@ pub async fn create(
 }
 
 /// Issues a new secret; the old one stops working at once.
-pub async fn rotate_secret(store: &Store, sealer: &Sealer, id: &str, now: i64) -> Result<CreatedApp, ApiError> {
-    let app = store.app(id).await?.ok_or_else(ApiError::unknown_application)?;
+pub async fn rotate_secret(
+    store: &impl Store,
+    sealer: &Sealer,
+    id: &str,
+    now: i64,
+) -> Result<CreatedApp, ServiceError> {
+    let app = store.app(id).await?.ok_or_else(ServiceError::unknown_application)?;
     let secret = Zeroizing::new(crypto::new_secret());
     if !store.rotate_app_secret(id, sealer.seal(&secret_context(id), &secret), now).await? {
-        return Err(ApiError::unknown_application());
+        return Err(ServiceError::unknown_application());
     }
     Ok(CreatedApp { id: app.id, name: app.name, secret })
 }
 
 impl AppState {
-    pub async fn create_app(&self, name: &str) -> Result<CreatedApp, ApiError> {
+    pub async fn create_app(&self, name: &str) -> Result<CreatedApp, ServiceError> {
         create(&self.store, &self.sealer, name, false, self.now()).await
     }
 
     /// The application's secret, opened for one signature check.
-    pub(crate) fn app_secret(&self, app: &AppRecord) -> Result<Zeroizing<String>, ApiError> {
+    pub(crate) fn app_secret(&self, app: &AppRecord) -> Result<Zeroizing<String>, ServiceError> {
         Ok(self.sealer.open(&secret_context(&app.id), &app.secret_sealed)?)
     }
 }

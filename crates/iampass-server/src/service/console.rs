@@ -3,9 +3,11 @@
 use iampass_proto::wire::*;
 
 use crate::domain::Invalid;
+use crate::domain::actor::Actor;
 use crate::domain::session::{EndedBy, Trigger};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::store::prelude::*;
 
 pub const DEFAULT_PAGE: u32 = 100;
 pub const MAX_PAGE: u32 = 1000;
@@ -32,10 +34,11 @@ fn cursor(raw: Option<&str>) -> Result<Option<i64>, Invalid> {
 impl AppState {
     pub async fn list_users(
         &self,
-        app_id: &str,
+        actor: &Actor,
         after: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<UsersPage, ApiError> {
+    ) -> Result<UsersPage, ServiceError> {
+        let app_id = actor.app_id();
         let limit = page_size(limit)?;
         let after = cursor(after)?.unwrap_or(0);
         let (users, next) = self.store.list_users(app_id, after, limit, self.now()).await?;
@@ -44,12 +47,13 @@ impl AppState {
 
     pub async fn list_sessions(
         &self,
-        app_id: &str,
+        actor: &Actor,
         status: Option<&str>,
         user: Option<&str>,
         before: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<SessionsPage, ApiError> {
+    ) -> Result<SessionsPage, ServiceError> {
+        let app_id = actor.app_id();
         let limit = page_size(limit)?;
         let before = cursor(before)?;
         let status = status
@@ -70,33 +74,36 @@ impl AppState {
 
     pub async fn audit_page(
         &self,
-        app_id: &str,
+        actor: &Actor,
         before: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<AuditPage, ApiError> {
+    ) -> Result<AuditPage, ServiceError> {
+        let app_id = actor.app_id();
         let (records, next) = self.store.audit_page(app_id, cursor(before)?, page_size(limit)?).await?;
         Ok(AuditPage { status: true, records, next_cursor: next.map(|n| n.to_string()) })
     }
 
-    pub async fn session_counts(&self, app_id: &str) -> Result<SessionCounts, ApiError> {
+    pub async fn session_counts(&self, actor: &Actor) -> Result<SessionCounts, ServiceError> {
         let mut counts: std::collections::BTreeMap<SessionStatus, u64> =
             SessionStatus::ALL.iter().map(|s| (*s, 0)).collect();
-        counts.extend(self.store.session_counts(app_id).await?);
+        counts.extend(self.store.session_counts(actor.app_id()).await?);
         Ok(SessionCounts { status: true, counts })
     }
 
-    pub async fn console_logout_session(&self, app_id: &str, session_id: &str) -> Result<LogoutReply, ApiError> {
+    pub async fn console_logout_session(&self, actor: &Actor, session_id: &str) -> Result<LogoutReply, ServiceError> {
+        let app_id = actor.app_id();
         let before = self
             .store
             .session(session_id)
             .await?
             .filter(|s| s.app_id == app_id)
-            .ok_or_else(ApiError::unknown_session)?;
+            .ok_or_else(ServiceError::unknown_session)?;
         let after = self.transition(session_id, Trigger::End(EndedBy::Console)).await?;
         Ok(LogoutReply { status: true, closed: u32::from(after.status != before.status) })
     }
 
-    pub async fn console_logout_user(&self, app_id: &str, user: &str) -> Result<LogoutReply, ApiError> {
+    pub async fn console_logout_user(&self, actor: &Actor, user: &str) -> Result<LogoutReply, ServiceError> {
+        let app_id = actor.app_id();
         let user = self.require_user(app_id, user).await?;
         let n = self.store.end_user_sessions(&user, EndedBy::Console, self.now(), self.config.policy()).await?;
         Ok(LogoutReply { status: true, closed: u32::try_from(n).unwrap_or(u32::MAX) })

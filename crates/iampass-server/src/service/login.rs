@@ -7,8 +7,9 @@ use crate::config::secs_to_ms;
 use crate::crypto;
 use crate::domain::Invalid;
 use crate::domain::session::{EndedBy, Trigger};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::store::prelude::*;
 use crate::store::{NewSession, SessionRow};
 
 /// Methods when the caller names none ("IAMPASS will choose"): a confirmation on the phone.
@@ -70,7 +71,7 @@ impl AppState {
         user: &str,
         methods: Vec<Method>,
         duration_secs: u64,
-    ) -> Result<LoginStarted, ApiError> {
+    ) -> Result<LoginStarted, ServiceError> {
         let (user, device) = self.require_user_with_device(&app.id, user).await?;
         let Some(device_id) = device else {
             return Ok(not_started("no_device"));
@@ -119,7 +120,7 @@ impl AppState {
     }
 
     /// Applies any deadline that is due before answering, so a status is exact to the moment.
-    pub async fn session_status(&self, session_id: &str) -> Result<SessionStatusResponse, ApiError> {
+    pub async fn session_status(&self, session_id: &str) -> Result<SessionStatusResponse, ServiceError> {
         let row = self.transition(session_id, Trigger::Tick).await?;
         Ok(SessionStatusResponse::new(SessionState {
             authenticated: row.status.is_live(),
@@ -128,16 +129,16 @@ impl AppState {
         }))
     }
 
-    pub async fn logout_session_by_app(&self, session_id: &str) -> Result<StatusReply, ApiError> {
+    pub async fn logout_session_by_app(&self, session_id: &str) -> Result<StatusReply, ServiceError> {
         self.transition(session_id, Trigger::End(EndedBy::Application)).await?;
         Ok(StatusReply { status: true, reason: None })
     }
 
     /// Runs one trigger on one session; a refusal becomes 409.
-    pub(crate) async fn transition(&self, session_id: &str, trigger: Trigger) -> Result<SessionRow, ApiError> {
+    pub(crate) async fn transition(&self, session_id: &str, trigger: Trigger) -> Result<SessionRow, ServiceError> {
         match self.store.transition(session_id, trigger, self.now(), self.config.policy()).await? {
-            None => Err(ApiError::unknown_session()),
-            Some(Err(refused)) => Err(ApiError::Conflict { code: "session_state", reason: refused.to_string() }),
+            None => Err(ServiceError::unknown_session()),
+            Some(Err(refused)) => Err(ServiceError::Conflict { code: "session_state", reason: refused.to_string() }),
             Some(Ok(row)) => Ok(row),
         }
     }

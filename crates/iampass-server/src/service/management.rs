@@ -5,22 +5,26 @@ use iampass_proto::wire::*;
 use crate::clock::rfc3339;
 use crate::config::secs_to_ms;
 use crate::crypto;
+use crate::domain::actor::Actor;
 use crate::domain::{Invalid, user_id};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::store::{UserRow, devices, links};
+use crate::store::UserRow;
+use crate::store::prelude::*;
 
 /// Display names shown on the enrolment page are bounded like user ids.
 const MAX_DISPLAY_NAME_BYTES: usize = 256;
 
 impl AppState {
-    pub async fn add_users(&self, app_id: &str, users: &[String]) -> Result<AddUsersResponse, ApiError> {
+    pub async fn add_users(&self, actor: &Actor, users: &[String]) -> Result<AddUsersResponse, ServiceError> {
+        let app_id = actor.app_id();
         let users = user_id::validate_list(users)?;
         let (created, existing) = self.store.add_users(app_id, users, self.now()).await?;
         Ok(AddUsersResponse { status: true, users: AddUsersResult { created, existing } })
     }
 
-    pub async fn delete_users(&self, app_id: &str, users: &[String]) -> Result<DeleteUsersResponse, ApiError> {
+    pub async fn delete_users(&self, actor: &Actor, users: &[String]) -> Result<DeleteUsersResponse, ServiceError> {
+        let app_id = actor.app_id();
         let users = user_id::validate_list(users)?;
         let (deleted, missing) = self.store.delete_users(app_id, users, self.now(), self.config.policy()).await?;
         Ok(DeleteUsersResponse { status: true, deleted, missing })
@@ -28,10 +32,11 @@ impl AppState {
 
     pub async fn registration_link(
         &self,
-        app_id: &str,
+        actor: &Actor,
         user: &str,
         display_name: Option<String>,
-    ) -> Result<RegistrationLinkResponse, ApiError> {
+    ) -> Result<RegistrationLinkResponse, ServiceError> {
+        let app_id = actor.app_id();
         let display_name = validate_display_name(display_name)?;
         let user = self.require_user(app_id, user).await?;
         self.issue_link(user, display_name, false).await
@@ -39,9 +44,10 @@ impl AppState {
 
     pub async fn has_registered_mobile_device(
         &self,
-        app_id: &str,
+        actor: &Actor,
         user: &str,
-    ) -> Result<DeviceRegisteredResponse, ApiError> {
+    ) -> Result<DeviceRegisteredResponse, ServiceError> {
+        let app_id = actor.app_id();
         let (_, device) = self.require_user_with_device(app_id, user).await?;
         Ok(DeviceRegisteredResponse { status: true, device_registered: device.is_some() })
     }
@@ -49,9 +55,10 @@ impl AppState {
     /// Disables the user's phone at once (its sessions close) and issues a new link, atomically.
     pub async fn lost_user_mobile_device(
         &self,
-        app_id: &str,
+        actor: &Actor,
         user: &str,
-    ) -> Result<RegistrationLinkResponse, ApiError> {
+    ) -> Result<RegistrationLinkResponse, ServiceError> {
+        let app_id = actor.app_id();
         let user = self.require_user(app_id, user).await?;
         self.issue_link(user, None, true).await
     }
@@ -60,10 +67,11 @@ impl AppState {
     /// pretend, after checking the request as a real gateway would.
     pub async fn send_registration_sms(
         &self,
-        app_id: &str,
+        actor: &Actor,
         user: &str,
         req: &SendSmsRequest,
-    ) -> Result<StatusReply, ApiError> {
+    ) -> Result<StatusReply, ServiceError> {
+        let app_id = actor.app_id();
         let number = req.phone_number.trim();
         let digits = number.strip_prefix('+').unwrap_or("");
         if digits.len() < 8 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -87,20 +95,13 @@ impl AppState {
         user: UserRow,
         display_name: Option<String>,
         lost: bool,
-    ) -> Result<RegistrationLinkResponse, ApiError> {
+    ) -> Result<RegistrationLinkResponse, ServiceError> {
         let token = crypto::new_link_token();
         let hash = crypto::hash_token(&token);
         let now = self.now();
         let expires_at = now + secs_to_ms(self.config.link_lifetime_secs);
-        let policy = self.config.policy();
-        self.store
-            .write(move |w| {
-                if lost {
-                    devices::disable_active(w, &user, "lost", now, &policy)?;
-                }
-                links::issue(w, &user, &hash, display_name.as_deref(), now, expires_at)
-            })
-            .await?;
+        let lost = lost.then(|| self.config.policy());
+        self.store.issue_link(user, hash, display_name, now, expires_at, lost).await?;
         Ok(RegistrationLinkResponse {
             status: true,
             register_url: self.url(&format!("/register/{token}")),

@@ -2,6 +2,7 @@
 //! the answer's shape. Handlers only extract and call these; these never see HTTP types.
 
 pub mod apps;
+pub mod authenticators;
 mod console;
 pub mod login;
 mod management;
@@ -12,14 +13,15 @@ pub mod webhook;
 pub use apps::CreatedApp;
 pub use phone::{BindRequest, DeviceCall};
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::UserRow;
+use crate::store::prelude::*;
 
 impl AppState {
     /// The live user `external_id` of `app_id`, or 404.
-    pub(crate) async fn require_user(&self, app_id: &str, external_id: &str) -> Result<UserRow, ApiError> {
-        self.store.user(app_id, external_id).await?.ok_or_else(ApiError::unknown_user)
+    pub(crate) async fn require_user(&self, app_id: &str, external_id: &str) -> Result<UserRow, ServiceError> {
+        self.store.user(app_id, external_id).await?.ok_or_else(ServiceError::unknown_user)
     }
 
     /// The live user and their active phone's id, or 404.
@@ -27,8 +29,8 @@ impl AppState {
         &self,
         app_id: &str,
         external_id: &str,
-    ) -> Result<(UserRow, Option<String>), ApiError> {
-        self.store.user_with_device(app_id, external_id).await?.ok_or_else(ApiError::unknown_user)
+    ) -> Result<(UserRow, Option<String>), ServiceError> {
+        self.store.user_with_device(app_id, external_id).await?.ok_or_else(ServiceError::unknown_user)
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

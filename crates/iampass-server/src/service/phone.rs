@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use iampass_proto::AuthError;
 use iampass_proto::device_v1;
 use iampass_proto::hmac_v1::check_timestamp;
@@ -12,14 +12,15 @@ use iampass_proto::wire::*;
 use crate::clock::rfc3339;
 use crate::crypto;
 use crate::domain::Invalid;
+use crate::domain::link::{self, LinkRefusal};
 use crate::domain::session::{EndedBy, Trigger};
-use crate::error::ApiError;
+use crate::error::ServiceError;
+use crate::service::authenticators::{self, Enrollment};
 use crate::state::AppState;
+use crate::store::prelude::*;
 use crate::store::{BindOutcome, DeviceRecord, NewDevice, SessionRow};
 use subtle::ConstantTimeEq as _;
 
-const MAX_DEVICE_NAME_CHARS: usize = 64;
-const MAX_PLATFORM_CHARS: usize = 32;
 const SESSIONS_SHOWN_TO_PHONE: u32 = 50;
 /// Long-polls one phone may hold open at once (one, plus one overlapping a reconnect).
 const MAX_POLLS_PER_DEVICE: usize = 2;
@@ -33,7 +34,7 @@ pub struct DeviceCall {
 }
 
 impl DeviceCall {
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ServiceError> {
         serde_json::from_slice(&self.body).map_err(|e| {
             Invalid::new("malformed_json", format!("the request body is not valid JSON for this call: {e}")).into()
         })
@@ -43,49 +44,29 @@ impl DeviceCall {
 /// A binding request with where it came from (recorded with the device).
 #[derive(Debug)]
 pub struct BindRequest {
-    pub body: RegisterDeviceRequest,
+    pub enrollment: Enrollment,
     pub source: Option<String>,
     pub user_agent: Option<String>,
 }
 
-fn text_field(value: &str, what: &str, max: usize) -> Result<String, Invalid> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(Invalid::new(
-            "invalid_device",
-            format!("{what} must be 1 to {max} characters, without control characters"),
-        ));
-    }
-    Ok(v.to_owned())
-}
-
-fn link_gone(outcome: &BindOutcome) -> ApiError {
-    let (code, reason) = match outcome {
-        BindOutcome::AlreadyUsed => ("link_used", "this registration link has already been used; ask for a new one"),
-        BindOutcome::Revoked => ("link_revoked", "this registration link was replaced by a newer one; use the newest"),
-        _ => ("link_expired", "this registration link has expired; ask for a new one"),
+fn link_gone(refusal: LinkRefusal) -> ServiceError {
+    let (code, reason) = match refusal {
+        LinkRefusal::AlreadyUsed => ("link_used", "this registration link has already been used; ask for a new one"),
+        LinkRefusal::Revoked => ("link_revoked", "this registration link was replaced by a newer one; use the newest"),
+        LinkRefusal::Expired => ("link_expired", "this registration link has expired; ask for a new one"),
     };
-    ApiError::Gone { code, reason: reason.into() }
+    ServiceError::Gone { code, reason: reason.into() }
 }
 
-fn unknown_link() -> ApiError {
-    ApiError::not_found("unknown_link", "no registration link has this token")
+fn unknown_link() -> ServiceError {
+    ServiceError::not_found("unknown_link", "no registration link has this token")
 }
 
 impl AppState {
-    pub async fn registration_info(&self, token: &str) -> Result<RegistrationInfo, ApiError> {
+    pub async fn registration_info(&self, token: &str) -> Result<RegistrationInfo, ServiceError> {
         let link = self.store.link_info(crypto::hash_token(token)).await?.ok_or_else(unknown_link)?;
         let now = self.now();
-        let outcome = match link.state.as_str() {
-            "used" => Some(BindOutcome::AlreadyUsed),
-            "revoked" => Some(BindOutcome::Revoked),
-            _ if link.user_deleted => Some(BindOutcome::Revoked),
-            _ if now >= link.expires_at => Some(BindOutcome::Expired),
-            _ => None,
-        };
-        if let Some(o) = outcome {
-            return Err(link_gone(&o));
-        }
+        link::usable(link.state, link.expires_at, link.user_deleted, now).map_err(link_gone)?;
         Ok(RegistrationInfo {
             application_name: link.app_name,
             display_name: link.display_name,
@@ -94,17 +75,14 @@ impl AppState {
         })
     }
 
-    pub async fn bind_device(&self, token: &str, req: BindRequest) -> Result<RegisterDeviceResponse, ApiError> {
-        let name = text_field(&req.body.name, "the device name", MAX_DEVICE_NAME_CHARS)?;
-        let platform = text_field(&req.body.platform, "the platform", MAX_PLATFORM_CHARS)?;
-        let key = device_v1::decode_public_key(&req.body.public_key)
-            .map_err(|e| Invalid::new("invalid_public_key", e.to_string()))?;
-        device_v1::verify_registration_proof(&key, token, &req.body.proof)?;
+    pub async fn bind_device(&self, token: &str, req: BindRequest) -> Result<RegisterDeviceResponse, ServiceError> {
+        let enrolled = authenticators::enroll(token, &req.enrollment)?;
         let device = NewDevice {
             id: crypto::new_hex_id(),
-            public_key: key.to_bytes().to_vec(),
-            name,
-            platform,
+            kind: enrolled.kind,
+            credential: enrolled.credential,
+            name: enrolled.name,
+            platform: enrolled.platform,
             bound_from: req.source,
             user_agent: req.user_agent.map(|ua| ua.chars().take(256).collect()),
         };
@@ -118,7 +96,7 @@ impl AppState {
                 display_name,
             }),
             BindOutcome::Unknown => Err(unknown_link()),
-            other => Err(link_gone(&other)),
+            BindOutcome::Refused(refusal) => Err(link_gone(refusal)),
         }
     }
 
@@ -130,21 +108,14 @@ impl AppState {
         method: &str,
         target: &str,
         body: Bytes,
-    ) -> Result<DeviceCall, ApiError> {
+    ) -> Result<DeviceCall, ServiceError> {
         let auth = device_v1::parse(authorization.ok_or(AuthError::MissingHeader)?)?;
         let window = i64::try_from(self.config.timestamp_window_secs).unwrap_or(i64::MAX);
         check_timestamp(auth.timestamp, self.clock.now_secs(), window)?;
         let device = self.store.device(&auth.device_id).await?.ok_or(AuthError::UnknownClient)?;
-        let key_bytes: [u8; 32] = device
-            .public_key
-            .as_slice()
-            .try_into()
-            .map_err(|_| ApiError::Internal("stored device key has the wrong length".into()))?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
-            .map_err(|_| ApiError::Internal("stored device key is invalid".into()))?;
-        auth.verify(&key, method, target, &body)?;
+        authenticators::verify_request(&device, &auth, method, target, &body)?;
         if !device.is_active() {
-            return Err(ApiError::Forbidden {
+            return Err(ServiceError::Forbidden {
                 code: "device_disabled",
                 reason: "this device has been disabled (lost, replaced or removed); enroll it again with a new link"
                     .into(),
@@ -161,7 +132,11 @@ impl AppState {
 
     /// Login requests waiting for this phone. Waits up to `wait` seconds (capped) for one to
     /// arrive and returns the instant it does.
-    pub async fn pending_requests(&self, device: &DeviceRecord, wait_secs: u64) -> Result<PendingRequests, ApiError> {
+    pub async fn pending_requests(
+        &self,
+        device: &DeviceRecord,
+        wait_secs: u64,
+    ) -> Result<PendingRequests, ServiceError> {
         let wait = Duration::from_secs(wait_secs.min(self.config.long_poll_max_secs));
         let deadline = tokio::time::Instant::now() + wait;
         self.store.touch_device(&device.id, self.now()).await?;
@@ -170,7 +145,7 @@ impl AppState {
         // The hub's map holds one reference, each open poll another.
         if std::sync::Arc::strong_count(&waiter) > MAX_POLLS_PER_DEVICE + 1 {
             hub.release_device_waiter(&device.id, waiter);
-            return Err(ApiError::TooManyRequests { retry_after: 1 });
+            return Err(ServiceError::TooManyRequests { retry_after: 1 });
         }
         let result = async {
             loop {
@@ -179,7 +154,7 @@ impl AppState {
                 notified.as_mut().enable();
                 let rows = self.store.fetch_requests(&device.id, self.now(), self.config.policy()).await?;
                 if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
-                    return Ok::<_, ApiError>(rows);
+                    return Ok::<_, ServiceError>(rows);
                 }
                 // On timeout, loop once more: a last fetch, then the deadline check returns. A
                 // shutting-down server answers at once, so the shutdown does not wait on phones.
@@ -214,11 +189,11 @@ impl AppState {
         device: &DeviceRecord,
         session_id: &str,
         answering: bool,
-    ) -> Result<SessionRow, ApiError> {
-        let s = self.store.session(session_id).await?.ok_or_else(ApiError::unknown_session)?;
+    ) -> Result<SessionRow, ServiceError> {
+        let s = self.store.session(session_id).await?.ok_or_else(ServiceError::unknown_session)?;
         let mine =
             if answering { s.device_id.as_deref() == Some(device.id.as_str()) } else { s.user_row == device.user.row };
-        if mine { Ok(s) } else { Err(ApiError::unknown_session()) }
+        if mine { Ok(s) } else { Err(ServiceError::unknown_session()) }
     }
 
     pub async fn answer_request(
@@ -226,7 +201,7 @@ impl AppState {
         device: &DeviceRecord,
         session_id: &str,
         answer: AnswerRequest,
-    ) -> Result<SessionReply, ApiError> {
+    ) -> Result<SessionReply, ServiceError> {
         let session = self.phone_session(device, session_id, true).await?;
         // Number matching: an approval without the login screen's code fails the login.
         let code_ok = match &session.code {
@@ -252,23 +227,23 @@ impl AppState {
         Ok(SessionReply { session: row.summary() })
     }
 
-    pub async fn report_presence(&self, device: &DeviceRecord, nearby: bool) -> Result<PresenceReply, ApiError> {
+    pub async fn report_presence(&self, device: &DeviceRecord, nearby: bool) -> Result<PresenceReply, ServiceError> {
         let changed = self.store.set_presence(device, nearby, self.now(), self.config.policy()).await?;
         Ok(PresenceReply { nearby, changed })
     }
 
-    pub async fn phone_sessions(&self, device: &DeviceRecord) -> Result<DeviceSessions, ApiError> {
+    pub async fn phone_sessions(&self, device: &DeviceRecord) -> Result<DeviceSessions, ServiceError> {
         let rows = self.store.user_sessions(device.user.row, SESSIONS_SHOWN_TO_PHONE).await?;
         Ok(DeviceSessions { sessions: rows.iter().map(|r| r.summary()).collect() })
     }
 
-    pub async fn phone_logout(&self, device: &DeviceRecord, session_id: &str) -> Result<SessionReply, ApiError> {
+    pub async fn phone_logout(&self, device: &DeviceRecord, session_id: &str) -> Result<SessionReply, ServiceError> {
         self.phone_session(device, session_id, false).await?;
         let row = self.transition(session_id, Trigger::End(EndedBy::Phone)).await?;
         Ok(SessionReply { session: row.summary() })
     }
 
-    pub async fn forget_device(&self, device: &DeviceRecord) -> Result<StatusReply, ApiError> {
+    pub async fn forget_device(&self, device: &DeviceRecord) -> Result<StatusReply, ServiceError> {
         self.store.remove_device(device, self.now(), self.config.policy()).await?;
         Ok(StatusReply { status: true, reason: None })
     }

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use crate::config::secs_to_ms;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::store::prelude::*;
 
 const BATCH: u32 = 500;
 /// Never sleep longer than this, so a session created meanwhile is not missed for long.
@@ -15,7 +16,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 impl AppState {
     /// One pass over every due deadline; returns how many sessions changed.
-    pub async fn sweep_once(&self) -> Result<usize, ApiError> {
+    pub async fn sweep_once(&self) -> Result<usize, ServiceError> {
         let mut total = 0;
         loop {
             let n = self.store.sweep(self.now(), self.config.policy(), BATCH).await?;

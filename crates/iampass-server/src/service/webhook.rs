@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use crate::config::WebhookConfig;
 use crate::state::AppState;
 use crate::store::StoreError;
+use crate::store::prelude::*;
 
 /// Events read from the store at a time; the position is saved after each batch.
 const BATCH: u32 = 100;

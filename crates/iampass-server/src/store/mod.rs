@@ -1,56 +1,58 @@
-//! The only module that speaks SQL. SQLite (WAL, foreign keys on) through a small connection pool,
-//! called from async code on the blocking pool. Every write runs in one `BEGIN IMMEDIATE`
-//! transaction together with the events it causes; after the commit the [`Hub`] wakes waiters.
-//! A second backend (PostgreSQL, several nodes) would implement these same methods.
+//! Storage: the interface the service uses, and its backends. The interface is a set of traits, one
+//! per area (`traits.rs`), speaking only the plain records of `records.rs`: no SQL, connection,
+//! transaction or closure over one crosses it. Every compound change (issue a link while disabling
+//! a lost phone, bind a device, delete users) is one method, so each backend makes it one
+//! transaction. A backend implements every trait; [`Db`] names the one the server runs on.
+//!
+//! What does not belong here: rules (in `domain/`), what a call means (in `service/`).
 
-mod apps;
-mod audit;
-pub mod devices;
-mod events;
-pub mod links;
-mod sessions;
-mod users;
+mod records;
+pub mod sqlite;
+mod traits;
 
-pub use apps::AppRecord;
-pub use audit::NewAuditRecord;
-pub use devices::{DeviceRecord, NewDevice};
-pub use links::{BindOutcome, LinkInfo};
-pub use sessions::{NewSession, SessionAuth, SessionRow};
-pub use users::UserRow;
-
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use iampass_proto::wire::EventData;
-use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+pub use records::*;
+pub use traits::*;
 
-use crate::clock::Millis;
 use crate::hub::Hub;
 
-const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_init.sql"),
-    include_str!("migrations/0002_number_matching.sql"),
-    include_str!("migrations/0003_audit.sql"),
-    include_str!("migrations/0004_webhook.sql"),
-    include_str!("migrations/0005_push_capped.sql"),
-];
-const POOL_SIZE: u32 = 8;
+/// Every store trait, unnamed, for callers that only call methods.
+pub mod prelude {
+    pub use super::{
+        Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _,
+        SessionStore as _, UserStore as _,
+    };
+}
+
+/// The backend the server runs on. With a second backend this becomes an enum that implements the
+/// same traits by delegating to the backend it holds; nothing outside `store/` changes.
+pub type Db = sqlite::SqliteStore;
+
+/// Everything a backend is: every area, plus the operator's maintenance.
+pub trait Store:
+    AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + Admin
+{
+}
+
+impl<T> Store for T where
+    T: AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + Admin
+{
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database refused or failed; the backend's own error is the source.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("database pool error: {0}")]
-    Pool(#[from] r2d2::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("database task failed: {0}")]
     Join(String),
     #[error("database schema is newer ({found}) than this server knows ({known}); upgrade the server")]
     SchemaTooNew { found: usize, known: usize },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// A write made together with others (see `audit`) failed; the cause is in the log once.
+    /// A write made together with others (the audit log's batches) failed; the cause is in the
+    /// log once.
     #[error("a grouped write failed: {0}")]
     Grouped(String),
 }
@@ -62,227 +64,18 @@ pub enum SealedSecret {
     Session,
 }
 
-#[derive(Debug, Clone)]
-pub struct Store {
-    pool: r2d2::Pool<SqliteConnectionManager>,
-    hub: Arc<Hub>,
-    /// SQLite has one writer at a time; queueing writers here, not on the database lock, keeps at
-    /// most one pooled connection busy writing, so inline reads always find a free one.
-    writer: Arc<tokio::sync::Mutex<()>>,
-    audit: Arc<audit::AuditQueue>,
-}
-
-/// A write transaction plus the events it emits; events become visible with the commit.
-pub struct Writer<'a> {
-    pub tx: &'a Transaction<'a>,
-    written: Vec<(u64, EventData)>,
-}
-
-impl std::fmt::Debug for Writer<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer").field("events", &self.written.len()).finish()
-    }
-}
-
-impl Writer<'_> {
-    /// Records one change for the app's event stream.
-    pub fn emit(&mut self, app_id: &str, at: Millis, data: EventData) -> Result<(), StoreError> {
-        let id = events::insert(self.tx, app_id, at, &data)?;
-        self.written.push((id, data));
-        Ok(())
-    }
-}
-
-fn configure(conn: &mut Connection) -> Result<(), rusqlite::Error> {
-    conn.busy_timeout(Duration::from_secs(10))?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    // WAL makes a commit durable against a process crash once it returns; NORMAL defers only the
-    // fsync of the log, so a power cut can lose the newest commits but never corrupts the file.
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    Ok(())
-}
-
-impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path, hub: Arc<Hub>) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        {
-            let mut conn = Connection::open(path)?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            configure(&mut conn)?;
-            migrate(&mut conn)?;
-        }
-        let manager = SqliteConnectionManager::file(path).with_init(configure);
-        // No validity query on each checkout: a local SQLite connection does not go stale, and the
-        // check (a parsed `SELECT 1`) costs more than the indexed reads themselves.
-        let pool = r2d2::Pool::builder()
-            .max_size(POOL_SIZE)
-            .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(15))
-            .build(manager)?;
-        let store = Self {
-            pool,
-            hub,
-            writer: Arc::new(tokio::sync::Mutex::new(())),
-            audit: Arc::new(audit::AuditQueue::default()),
-        };
-        let latest = events::latest_id(&*store.pool.get()?)?;
-        store.hub.events_written(latest);
-        Ok(store)
-    }
-
-    pub fn hub(&self) -> &Arc<Hub> {
-        &self.hub
-    }
-
-    /// Runs a read on a pooled connection, inline. In WAL mode a reader never waits for a writer,
-    /// and these reads are single indexed lookups of microseconds, so a hop to the blocking pool
-    /// would cost more than the read (measured: docs/BENCHMARKS.md). Writes, which can wait on the
-    /// write lock, go through [`Store::write`] on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        f(&*self.pool.get()?)
-    }
-
-    /// Runs `f` in one immediate transaction; commits if it returns `Ok`, rolls back otherwise.
-    /// The error type is the caller's so domain refusals roll back too.
-    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut Writer<'_>) -> Result<T, E> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        let hub = self.hub.clone();
-        let _turn = self.writer.lock().await;
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-            let mut writer = Writer { tx: &tx, written: Vec::new() };
-            let out = f(&mut writer)?;
-            let written = std::mem::take(&mut writer.written);
-            tx.commit().map_err(StoreError::from)?;
-            publish(&hub, &written);
-            Ok(out)
-        })
-        .await
-        .map_err(|e| E::from(StoreError::Join(e.to_string())))?
-    }
+/// What the operator's commands and the server's start-up need of a backend, beyond the areas.
+pub trait Admin {
+    /// The in-process hub that this backend wakes after each commit.
+    fn hub(&self) -> &Arc<Hub>;
 
     /// Re-seals every application and session secret through `f` (given which kind, the record's
-    /// id or token, and the sealed bytes), in one transaction: all or none.
-    pub async fn reseal_secrets<F>(&self, f: F) -> Result<(usize, usize), StoreError>
+    /// id or token, and the sealed bytes), in one transaction: all or none. Returns how many
+    /// application and session secrets were re-sealed.
+    fn reseal_secrets<F>(&self, f: F) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send
     where
-        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
-    {
-        self.write(move |w| {
-            let mut count = [0usize; 2];
-            for (i, (kind, select, update)) in [
-                (
-                    SealedSecret::Application,
-                    "SELECT id, secret_sealed FROM applications",
-                    "UPDATE applications SET secret_sealed = ?2 WHERE id = ?1",
-                ),
-                (
-                    SealedSecret::Session,
-                    "SELECT token, secret_sealed FROM sessions",
-                    "UPDATE sessions SET secret_sealed = ?2 WHERE token = ?1",
-                ),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let rows: Vec<(String, Vec<u8>)> =
-                    w.tx.prepare(select)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-                let mut stmt = w.tx.prepare(update)?;
-                for (id, sealed) in rows {
-                    let resealed = f(kind, &id, &sealed).map_err(StoreError::Corrupt)?;
-                    stmt.execute(rusqlite::params![id, resealed])?;
-                    count[i] += 1;
-                }
-            }
-            Ok((count[0], count[1]))
-        })
-        .await
-    }
+        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static;
 
-    /// `PRAGMA integrity_check`, for operators and the crash tests.
-    pub async fn integrity_check(&self) -> Result<String, StoreError> {
-        self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?)).await
-    }
-}
-
-/// Wakes event subscribers, and phones that have a new login request waiting.
-fn publish(hub: &Hub, written: &[(u64, EventData)]) {
-    let Some(max) = written.iter().map(|(id, _)| *id).max() else { return };
-    for (_, data) in written {
-        if let EventData::Session(s) = data
-            && s.status == iampass_proto::wire::SessionStatus::Pending
-            && let Some(device) = &s.device_id
-        {
-            hub.wake_device(device);
-        }
-    }
-    hub.events_written(max);
-}
-
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let version = usize::try_from(version).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::SchemaTooNew { found: version, known: MIGRATIONS.len() });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
-}
-
-/// Splits the stored comma list back into methods; an unknown name means the row was altered.
-fn methods_from_db(s: &str) -> Result<Vec<iampass_proto::wire::Method>, StoreError> {
-    iampass_proto::wire::Method::parse_list(s).map_err(|m| StoreError::Corrupt(format!("unknown method {m:?}")))
-}
-
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::*;
-
-    /// A store on a fresh file in a temporary folder (kept alive by the returned guard).
-    pub fn store() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("t.db"), Arc::new(Hub::new(0))).expect("open");
-        (store, dir)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn migrations_apply_once_and_reopen_cleanly() {
-        let (store, dir) = testing::store();
-        assert_eq!(store.integrity_check().await.ok().as_deref(), Some("ok"));
-        drop(store);
-        let again = Store::open(&dir.path().join("t.db"), Arc::new(Hub::new(0))).expect("reopen");
-        let v: i64 = again.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?)).await.expect("v");
-        assert_eq!(v, MIGRATIONS.len() as i64);
-    }
-
-    #[tokio::test]
-    async fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.db");
-        Connection::open(&path).and_then(|c| c.pragma_update(None, "user_version", 99)).expect("set");
-        assert!(matches!(Store::open(&path, Arc::new(Hub::new(0))), Err(StoreError::SchemaTooNew { .. })));
-    }
+    /// The backend's own consistency check; `"ok"` when it finds nothing wrong.
+    fn check(&self) -> impl Future<Output = Result<String, StoreError>> + Send;
 }

@@ -2,6 +2,7 @@
 //! 20 times, restarted each time. Every write the server acknowledged (users added, phones bound,
 //! logins approved) must still be there, and SQLite's integrity check must pass.
 
+use iampass_server::store::prelude::*;
 use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -126,9 +127,9 @@ async fn every_acknowledged_write_survives_sigkill() {
     child.kill().unwrap();
     child.wait().unwrap();
     let store =
-        iampass_server::store::Store::open(&dir.path().join("crash.db"), Arc::new(iampass_server::hub::Hub::new(0)))
+        iampass_server::store::Db::open(&dir.path().join("crash.db"), Arc::new(iampass_server::hub::Hub::new(0)))
             .unwrap();
-    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+    assert_eq!(store.check().await.unwrap(), "ok");
     println!(
         "{ROUNDS} SIGKILLs: {} users, {} bindings, {} approved logins acknowledged, all present",
         acked.users.len(),

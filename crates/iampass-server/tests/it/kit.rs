@@ -2,9 +2,9 @@
 
 use iampass_device::Phone;
 use iampass_proto::client::{ManagementClient, SessionClient, default_http};
+use iampass_proto::clock::{Clock as _, ManualClock};
 use iampass_proto::hmac_v1;
 use iampass_proto::wire::*;
-use iampass_server::clock::{Clock as _, ManualClock};
 use iampass_server::{Config, Running};
 use std::sync::Arc;
 

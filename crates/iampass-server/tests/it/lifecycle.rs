@@ -1,6 +1,7 @@
 //! The login lifecycle with the real phone library: approve, deny, fraud, timeout, walkaway,
 //! expiry, logout from every side; and the phone's signatures refused when forged or replayed.
 
+use iampass_server::store::prelude::*;
 use std::time::Duration;
 
 use iampass_device::Answer;
@@ -276,7 +277,7 @@ async fn forged_and_replayed_device_requests_are_refused() {
     let k = Kit::start().await;
     let phone = k.enroll("ann").await;
     let id = phone.state().device_id.clone();
-    let now = iampass_server::clock::Clock::now_secs(&*k.clock);
+    let now = iampass_proto::clock::Clock::now_secs(&*k.clock);
     let forged_key = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
     let forged = device_v1::sign(&forged_key, &id, "GET", "/device/v1/sessions", now, b"");
     let (s, e) =

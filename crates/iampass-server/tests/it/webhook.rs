@@ -2,6 +2,7 @@
 //! order, with its id; a fraud report is among them; a receiver that fails gets the same event
 //! again until it takes it, and nothing after it is skipped.
 
+use iampass_server::store::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -9,9 +10,9 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use iampass_device::Answer;
+use iampass_proto::clock::Clock as _;
 use iampass_proto::webhook;
 use iampass_proto::wire::{EventData, Method, WebhookDelivery};
-use iampass_server::clock::Clock as _;
 use iampass_server::config::{Redacted, WebhookConfig};
 use tokio::sync::mpsc;
 

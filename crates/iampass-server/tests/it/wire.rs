@@ -2,6 +2,7 @@
 //! refusal that names no secret, and changes nothing.
 
 use iampass_proto::hmac_v1;
+use iampass_server::store::prelude::*;
 use reqwest::Method;
 
 use crate::kit::{Kit, error_of};
@@ -47,7 +48,7 @@ async fn wrong_secret_is_refused_without_echoing_anything() {
         &k.app_id,
         "WRONGSECRETWRONGSECRET",
         &k.url(&path),
-        iampass_server::clock::Clock::now_secs(&*k.clock),
+        iampass_proto::clock::Clock::now_secs(&*k.clock),
     );
     let r = k
         .http
@@ -93,7 +94,7 @@ async fn a_replayed_request_is_refused_and_changes_nothing() {
 async fn stale_and_future_timestamps_are_refused() {
     let k = Kit::start().await;
     let path = add_path(&k);
-    let now = iampass_server::clock::Clock::now_secs(&*k.clock);
+    let now = iampass_proto::clock::Clock::now_secs(&*k.clock);
     for ts in [now - 301, now + 301] {
         let h = hmac_v1::sign(&k.app_id, &k.secret, &k.url(&path), ts);
         let r = k
@@ -114,7 +115,7 @@ async fn another_applications_signature_is_refused() {
     let k = Kit::start().await;
     let other = k.server.state.create_app("other").await.unwrap();
     let path = add_path(&k);
-    let h = hmac_v1::sign(&other.id, &other.secret, &k.url(&path), iampass_server::clock::Clock::now_secs(&*k.clock));
+    let h = hmac_v1::sign(&other.id, &other.secret, &k.url(&path), iampass_proto::clock::Clock::now_secs(&*k.clock));
     let r = k
         .http
         .post(k.url(&path))
@@ -206,7 +207,7 @@ async fn unknown_routes_and_sessions_are_json_404() {
     assert_eq!((s, e.error.as_str()), (404, "unknown_route"));
     let token = "f".repeat(32);
     let path = format!("/authentication/session_status/{token}");
-    let h = hmac_v1::sign(&token, "x", &k.url(&path), iampass_server::clock::Clock::now_secs(&*k.clock));
+    let h = hmac_v1::sign(&token, "x", &k.url(&path), iampass_proto::clock::Clock::now_secs(&*k.clock));
     let r = k
         .http
         .get(k.url(&path))

@@ -3,8 +3,9 @@
 use iampass_proto::wire::{Event, EventData};
 use rusqlite::{Connection, Params, Transaction, params};
 
-use super::{Store, StoreError};
+use super::SqliteStore;
 use crate::clock::{Millis, rfc3339};
+use crate::store::*;
 
 pub(super) fn insert(tx: &Transaction<'_>, app_id: &str, at: Millis, data: &EventData) -> Result<u64, StoreError> {
     let json = serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -32,9 +33,8 @@ fn select_events(c: &Connection, sql: &str, params: impl Params) -> Result<Vec<(
     Ok(out)
 }
 
-impl Store {
-    /// Up to `limit` events of `app_id` after `after`, oldest first.
-    pub async fn events_after(&self, app_id: &str, after: u64, limit: u32) -> Result<Vec<Event>, StoreError> {
+impl EventStore for SqliteStore {
+    async fn events_after(&self, app_id: &str, after: u64, limit: u32) -> Result<Vec<Event>, StoreError> {
         let app_id = app_id.to_owned();
         self.read(move |c| {
             let sql = "SELECT app_id, id, at, data FROM events WHERE app_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
@@ -43,9 +43,7 @@ impl Store {
         .await
     }
 
-    /// Up to `limit` events of every application after `after`, oldest first, with their
-    /// application: what the webhook delivers.
-    pub async fn all_events_after(&self, after: u64, limit: u32) -> Result<Vec<(String, Event)>, StoreError> {
+    async fn all_events_after(&self, after: u64, limit: u32) -> Result<Vec<(String, Event)>, StoreError> {
         self.read(move |c| {
             let sql = "SELECT app_id, id, at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2";
             select_events(c, sql, params![after as i64, limit])
@@ -53,13 +51,11 @@ impl Store {
         .await
     }
 
-    /// The newest event id of all (0 if none).
-    pub async fn newest_event_id(&self) -> Result<u64, StoreError> {
+    async fn newest_event_id(&self) -> Result<u64, StoreError> {
         self.read(latest_id).await
     }
 
-    /// The last event id the webhook delivered; `None` before its first start.
-    pub async fn webhook_cursor(&self) -> Result<Option<u64>, StoreError> {
+    async fn webhook_cursor(&self) -> Result<Option<u64>, StoreError> {
         self.read(|c| {
             let row = c
                 .prepare_cached("SELECT delivered_through FROM webhook_cursor WHERE id = 1")?
@@ -73,7 +69,7 @@ impl Store {
         .await
     }
 
-    pub async fn set_webhook_cursor(&self, delivered_through: u64) -> Result<(), StoreError> {
+    async fn set_webhook_cursor(&self, delivered_through: u64) -> Result<(), StoreError> {
         self.write(move |w| {
             w.tx.prepare_cached(
                 "INSERT INTO webhook_cursor (id, delivered_through) VALUES (1, ?1)
@@ -85,8 +81,7 @@ impl Store {
         .await
     }
 
-    /// The newest event id of `app_id` (0 if none), where a fresh subscriber starts.
-    pub async fn latest_event_id(&self, app_id: &str) -> Result<u64, StoreError> {
+    async fn latest_event_id(&self, app_id: &str) -> Result<u64, StoreError> {
         let app_id = app_id.to_owned();
         self.read(move |c| {
             Ok(c.prepare_cached("SELECT COALESCE(MAX(id), 0) FROM events WHERE app_id = ?1")?
@@ -95,8 +90,7 @@ impl Store {
         .await
     }
 
-    /// Forgets events older than `before`; a subscriber further behind than that starts afresh.
-    pub async fn prune_events(&self, before: Millis) -> Result<usize, StoreError> {
+    async fn prune_events(&self, before: Millis) -> Result<usize, StoreError> {
         self.write(move |w| Ok(w.tx.execute("DELETE FROM events WHERE at < ?1", [before])?)).await
     }
 }

@@ -3,17 +3,11 @@
 use iampass_proto::wire::{EventData, UserChange, UserEvent, UserSummary};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::{Store, StoreError, devices, links, sessions};
+use super::{SqliteStore, devices, links, sessions};
 use crate::clock::{Millis, rfc3339};
+use crate::domain::device::DeviceEnd;
 use crate::domain::session::{EndedBy, Policy};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserRow {
-    pub row: i64,
-    pub app_id: String,
-    pub external_id: String,
-    pub created_at: Millis,
-}
+use crate::store::*;
 
 pub(super) fn find(c: &Connection, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
     Ok(find_with_device(c, app_id, external_id)?.map(|(user, _)| user))
@@ -51,11 +45,8 @@ pub(super) fn user_event(
     EventData::User(UserEvent { user_id: user_id.to_owned(), change, device_id, reason: reason.map(str::to_owned) })
 }
 
-impl Store {
-    /// Marks `user` as refused by the push cap and raises a `push_capped` event, unless that was
-    /// already done since `since` (the start of the cap window): one alert per window, however
-    /// many attempts are refused. Returns whether the event was raised.
-    pub async fn note_push_capped(
+impl UserStore for SqliteStore {
+    async fn note_push_capped(
         &self,
         user: &UserRow,
         now: Millis,
@@ -78,13 +69,12 @@ impl Store {
         .await
     }
 
-    pub async fn user(&self, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
+    async fn user(&self, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
         let (app_id, external_id) = (app_id.to_owned(), external_id.to_owned());
         self.read(move |c| find(c, &app_id, &external_id)).await
     }
 
-    /// The live user with their active phone's id, if they have one.
-    pub async fn user_with_device(
+    async fn user_with_device(
         &self,
         app_id: &str,
         external_id: &str,
@@ -93,8 +83,7 @@ impl Store {
         self.read(move |c| find_with_device(c, &app_id, &external_id)).await
     }
 
-    /// Adds the users that do not exist yet; returns (created, existing) in request order.
-    pub async fn add_users(
+    async fn add_users(
         &self,
         app_id: &str,
         ids: Vec<String>,
@@ -122,9 +111,7 @@ impl Store {
         .await
     }
 
-    /// Deletes users: their sessions close, their phone is disabled, their link revoked.
-    /// Returns (deleted, missing).
-    pub async fn delete_users(
+    async fn delete_users(
         &self,
         app_id: &str,
         ids: Vec<String>,
@@ -140,7 +127,7 @@ impl Store {
                     continue;
                 };
                 sessions::end_for_user(w, &user, EndedBy::UserDeleted, now, &policy)?;
-                devices::disable_active(w, &user, "user_deleted", now, &policy)?;
+                devices::disable_active(w, &user, DeviceEnd::UserDeleted, now, &policy)?;
                 links::revoke_live(w.tx, user.row, now)?;
                 w.tx.execute("UPDATE users SET deleted_at = ?2 WHERE id = ?1", params![user.row, now])?;
                 w.emit(&app_id, now, user_event(&id, UserChange::Deleted, None, None))?;
@@ -151,9 +138,7 @@ impl Store {
         .await
     }
 
-    /// A page of users (oldest first) with their phone and live link; `after` is the last row of
-    /// the previous page.
-    pub async fn list_users(
+    async fn list_users(
         &self,
         app_id: &str,
         after: i64,

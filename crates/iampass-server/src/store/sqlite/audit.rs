@@ -6,8 +6,9 @@ use std::sync::Mutex;
 use rusqlite::params;
 use tokio::sync::oneshot;
 
-use super::{Store, StoreError};
-use crate::clock::{Millis, rfc3339};
+use super::SqliteStore;
+use crate::clock::rfc3339;
+use crate::store::*;
 
 /// Told once the record's group is committed, or why it was not.
 type Ack = oneshot::Sender<Result<(), String>>;
@@ -19,23 +20,8 @@ pub(super) struct AuditQueue {
     flushing: tokio::sync::Mutex<()>,
 }
 
-/// One action to record.
-#[derive(Debug, Clone)]
-pub struct NewAuditRecord {
-    pub app_id: String,
-    pub at: Millis,
-    pub action: String,
-    pub subject: Option<String>,
-    pub source: Option<String>,
-    pub status: u16,
-}
-
-impl Store {
-    /// Records one action and returns once it is committed (so an answered action is always in
-    /// the log). Records that arrive while a batch is being written go into the next one, one
-    /// transaction for all: under load every management call would otherwise queue a transaction
-    /// of its own behind the single writer.
-    pub async fn record_audit(&self, r: NewAuditRecord) -> Result<(), StoreError> {
+impl AuditStore for SqliteStore {
+    async fn record_audit(&self, r: NewAuditRecord) -> Result<(), StoreError> {
         let (ack, mut acked) = oneshot::channel();
         self.audit.pending.lock().unwrap_or_else(|p| p.into_inner()).push((r, ack));
         let _turn = self.audit.flushing.lock().await;
@@ -53,10 +39,12 @@ impl Store {
         let result = self
             .write(move |w| {
                 let mut insert = w.tx.prepare_cached(
-                    "INSERT INTO audit (app_id, at, action, subject, source, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO audit (app_id, actor_kind, actor_id, at, action, subject, source, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
                 for r in records {
-                    insert.execute(params![r.app_id, r.at, r.action, r.subject, r.source, r.status])?;
+                    let (kind, id) = (r.actor.kind(), r.actor.id());
+                    insert.execute(params![r.app_id, kind, id, r.at, r.action, r.subject, r.source, r.status])?;
                 }
                 Ok::<_, StoreError>(())
             })
@@ -68,8 +56,7 @@ impl Store {
         result.map_err(StoreError::Grouped)
     }
 
-    /// A page of the app's audit records, newest first; `before` is the previous page's last id.
-    pub async fn audit_page(
+    async fn audit_page(
         &self,
         app_id: &str,
         before: Option<i64>,
@@ -78,7 +65,7 @@ impl Store {
         let app_id = app_id.to_owned();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, at, action, subject, source, status FROM audit WHERE app_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+                "SELECT id, at, action, subject, source, status, actor_kind, actor_id FROM audit WHERE app_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
             )?;
             let rows: Vec<(i64, AuditRecord)> = stmt
                 .query_map(params![app_id, before.unwrap_or(i64::MAX), limit + 1], |r| {
@@ -86,6 +73,8 @@ impl Store {
                         r.get(0)?,
                         AuditRecord {
                             at: rfc3339(r.get(1)?),
+                            actor: r.get(6)?,
+                            actor_id: r.get(7)?,
                             action: r.get(2)?,
                             subject: r.get(3)?,
                             source: r.get(4)?,

@@ -1,4 +1,4 @@
-//! The one place that reads the wall clock. Everything time-dependent takes a [`Clock`], so request
+//! The one place that reads the wall clock, shared by the server, the console and the phone. Everything time-dependent takes a [`Clock`], so request
 //! windows, link expiry and session timeouts are tested by moving a [`ManualClock`], never by sleeping.
 
 use std::sync::Arc;

@@ -2,25 +2,9 @@
 
 use rusqlite::{OptionalExtension as _, params};
 
-use super::{Store, StoreError};
+use super::SqliteStore;
 use crate::clock::Millis;
-
-#[derive(Clone)]
-pub struct AppRecord {
-    pub id: String,
-    pub name: String,
-    pub secret_sealed: Vec<u8>,
-    pub created_at: Millis,
-    pub secret_rotated_at: Millis,
-    /// Logins must be confirmed on the phone with the code the login screen shows.
-    pub number_matching: bool,
-}
-
-impl std::fmt::Debug for AppRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppRecord").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
-    }
-}
+use crate::store::*;
 
 const COLUMNS: &str = "id, name, secret_sealed, created_at, secret_rotated_at, number_matching";
 
@@ -35,8 +19,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
     })
 }
 
-impl Store {
-    pub async fn create_app(&self, app: AppRecord) -> Result<(), StoreError> {
+impl AppStore for SqliteStore {
+    async fn create_app(&self, app: AppRecord) -> Result<(), StoreError> {
         self.write(move |w| {
             w.tx.execute(
                 &format!("INSERT INTO applications ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
@@ -54,7 +38,7 @@ impl Store {
         .await
     }
 
-    pub async fn app(&self, id: &str) -> Result<Option<AppRecord>, StoreError> {
+    async fn app(&self, id: &str) -> Result<Option<AppRecord>, StoreError> {
         let id = id.to_owned();
         self.read(move |c| {
             Ok(c.prepare_cached(&format!("SELECT {COLUMNS} FROM applications WHERE id = ?1"))?
@@ -64,8 +48,7 @@ impl Store {
         .await
     }
 
-    /// Every application with its number of live users, oldest first.
-    pub async fn apps(&self) -> Result<Vec<(AppRecord, u64)>, StoreError> {
+    async fn apps(&self) -> Result<Vec<(AppRecord, u64)>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS}, (SELECT COUNT(*) FROM users u WHERE u.app_id = a.id AND u.deleted_at IS NULL)
@@ -77,8 +60,7 @@ impl Store {
         .await
     }
 
-    /// Replaces the sealed secret; `false` if there is no such application.
-    pub async fn rotate_app_secret(&self, id: &str, sealed: Vec<u8>, now: Millis) -> Result<bool, StoreError> {
+    async fn rotate_app_secret(&self, id: &str, sealed: Vec<u8>, now: Millis) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |w| {
             let n = w.tx.execute(
@@ -90,8 +72,7 @@ impl Store {
         .await
     }
 
-    /// Turns number matching on or off; `false` if there is no such application.
-    pub async fn set_number_matching(&self, id: &str, on: bool) -> Result<bool, StoreError> {
+    async fn set_number_matching(&self, id: &str, on: bool) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |w| {
             Ok(w.tx.execute("UPDATE applications SET number_matching = ?2 WHERE id = ?1", params![id, on])? == 1)
@@ -99,8 +80,7 @@ impl Store {
         .await
     }
 
-    /// Deletes an application and, by cascade, all its users, devices, sessions and events.
-    pub async fn delete_app(&self, id: &str) -> Result<bool, StoreError> {
+    async fn delete_app(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |w| Ok(w.tx.execute("DELETE FROM applications WHERE id = ?1", [id])? == 1)).await
     }

@@ -5,29 +5,12 @@ use iampass_proto::wire::UserChange;
 use rusqlite::{OptionalExtension as _, Transaction, params};
 
 use super::users::user_event;
-use super::{NewDevice, Store, StoreError, UserRow, Writer, devices};
+use super::{SqliteStore, Writer, devices};
 use crate::clock::Millis;
+use crate::domain::device::DeviceEnd;
+use crate::domain::link;
 use crate::domain::session::Policy;
-
-/// What a link token resolves to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkInfo {
-    pub state: String,
-    pub expires_at: Millis,
-    pub display_name: Option<String>,
-    pub user: UserRow,
-    pub user_deleted: bool,
-    pub app_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BindOutcome {
-    Bound { user: UserRow, app_name: String, display_name: Option<String> },
-    Unknown,
-    AlreadyUsed,
-    Revoked,
-    Expired,
-}
+use crate::store::*;
 
 pub(super) fn revoke_live(tx: &Transaction<'_>, user_row: i64, now: Millis) -> Result<usize, StoreError> {
     Ok(tx
@@ -38,7 +21,7 @@ pub(super) fn revoke_live(tx: &Transaction<'_>, user_row: i64, now: Millis) -> R
 }
 
 /// Issues a new link for `user`, revoking any live one (one live link per user).
-pub fn issue(
+fn issue(
     w: &mut Writer<'_>,
     user: &UserRow,
     token_hash: &[u8],
@@ -76,14 +59,30 @@ fn info(tx: &rusqlite::Connection, token_hash: &[u8]) -> Result<Option<LinkInfo>
         .optional()?)
 }
 
-impl Store {
-    pub async fn link_info(&self, token_hash: Vec<u8>) -> Result<Option<LinkInfo>, StoreError> {
+impl LinkStore for SqliteStore {
+    async fn issue_link(
+        &self,
+        user: UserRow,
+        token_hash: Vec<u8>,
+        display_name: Option<String>,
+        now: Millis,
+        expires_at: Millis,
+        lost: Option<Policy>,
+    ) -> Result<(), StoreError> {
+        self.write(move |w| {
+            if let Some(policy) = lost {
+                devices::disable_active(w, &user, DeviceEnd::Lost, now, &policy)?;
+            }
+            issue(w, &user, &token_hash, display_name.as_deref(), now, expires_at)
+        })
+        .await
+    }
+
+    async fn link_info(&self, token_hash: Vec<u8>) -> Result<Option<LinkInfo>, StoreError> {
         self.read(move |c| info(c, &token_hash)).await
     }
 
-    /// Binds a phone at a link, atomically: the link is used up, any earlier phone of the user is
-    /// disabled (its sessions close), the new one recorded.
-    pub async fn bind_device(
+    async fn bind_device(
         &self,
         token_hash: Vec<u8>,
         device: NewDevice,
@@ -92,18 +91,14 @@ impl Store {
     ) -> Result<BindOutcome, StoreError> {
         self.write(move |w| {
             let Some(link) = info(w.tx, &token_hash)? else { return Ok(BindOutcome::Unknown) };
-            match link.state.as_str() {
-                "used" => return Ok(BindOutcome::AlreadyUsed),
-                "revoked" => return Ok(BindOutcome::Revoked),
-                _ if link.user_deleted => return Ok(BindOutcome::Revoked),
-                _ if now >= link.expires_at => return Ok(BindOutcome::Expired),
-                _ => {}
+            if let Err(refusal) = link::usable(link.state, link.expires_at, link.user_deleted, now) {
+                return Ok(BindOutcome::Refused(refusal));
             }
             w.tx.execute(
                 "UPDATE registration_links SET state = 'used', ended_at = ?2 WHERE token_hash = ?1",
                 params![token_hash, now],
             )?;
-            devices::disable_active(w, &link.user, "replaced", now, &policy)?;
+            devices::disable_active(w, &link.user, DeviceEnd::Replaced, now, &policy)?;
             devices::insert(w, &link.user, &device, now)?;
             Ok(BindOutcome::Bound { user: link.user, app_name: link.app_name, display_name: link.display_name })
         })

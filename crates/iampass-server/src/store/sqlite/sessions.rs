@@ -4,95 +4,10 @@
 use iampass_proto::wire::{EventData, Method, SessionStatus, SessionSummary};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::{Store, StoreError, UserRow, Writer, methods_from_db};
-use crate::clock::{Millis, rfc3339};
+use super::{SqliteStore, Writer, methods_from_db};
+use crate::clock::Millis;
 use crate::domain::session::{self, EndedBy, Facts, Policy, Refused, Trigger};
-
-/// A session as stored, with its user's id and device's name joined in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRow {
-    pub seq: i64,
-    pub id: String,
-    pub app_id: String,
-    pub user_row: i64,
-    pub user_id: String,
-    pub device_id: Option<String>,
-    pub device_name: Option<String>,
-    pub status: SessionStatus,
-    pub reason: Option<String>,
-    pub methods: Vec<Method>,
-    pub satisfied: Vec<Method>,
-    pub duration_ms: Millis,
-    pub created_at: Millis,
-    pub authenticated_at: Option<Millis>,
-    pub walkaway_since: Option<Millis>,
-    pub updated_at: Millis,
-    /// The number-matching code the phone must send back, if the application requires one.
-    pub code: Option<String>,
-}
-
-/// What signing with a session's token needs.
-#[derive(Clone)]
-pub struct SessionAuth {
-    pub id: String,
-    pub token: String,
-    pub secret_sealed: Vec<u8>,
-}
-
-impl std::fmt::Debug for SessionAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionAuth").field("id", &self.id).finish_non_exhaustive()
-    }
-}
-
-#[derive(Clone)]
-pub struct NewSession {
-    pub id: String,
-    pub token: String,
-    pub secret_sealed: Vec<u8>,
-    pub user: UserRow,
-    pub device_id: String,
-    pub methods: Vec<Method>,
-    pub duration_ms: Millis,
-    /// The number-matching code, when the application requires one.
-    pub code: Option<String>,
-}
-
-impl std::fmt::Debug for NewSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewSession").field("id", &self.id).finish_non_exhaustive()
-    }
-}
-
-impl SessionRow {
-    pub fn facts(&self) -> Facts {
-        Facts {
-            status: self.status,
-            methods: self.methods.clone(),
-            created_at: self.created_at,
-            duration_ms: self.duration_ms,
-            authenticated_at: self.authenticated_at,
-            walkaway_since: self.walkaway_since,
-        }
-    }
-
-    pub fn summary(&self) -> SessionSummary {
-        SessionSummary {
-            session_id: self.id.clone(),
-            user_id: self.user_id.clone(),
-            status: self.status,
-            reason: self.reason.clone(),
-            methods: self.methods.clone(),
-            satisfied_methods: self.satisfied.clone(),
-            device_id: self.device_id.clone(),
-            device_name: self.device_name.clone(),
-            created_at: rfc3339(self.created_at),
-            authenticated_at: self.authenticated_at.map(rfc3339),
-            expires_at: session::expires_at(&self.facts()).map(rfc3339),
-            updated_at: rfc3339(self.updated_at),
-        }
-    }
-}
+use crate::store::*;
 
 const SELECT: &str = "SELECT s.seq, s.id, s.app_id, s.user_id, u.external_id, s.device_id, d.name, s.status, s.reason,
         s.methods, s.satisfied, s.duration_ms, s.created_at, s.authenticated_at, s.walkaway_since, s.updated_at, s.code
@@ -239,9 +154,8 @@ pub(super) fn apply_to_device(
     apply_all(w, rows, trigger, now, policy)
 }
 
-impl Store {
-    /// Creates a `pending` login for the user's phone; the phone is woken by the commit.
-    pub async fn create_session(&self, new: NewSession, now: Millis, policy: Policy) -> Result<SessionRow, StoreError> {
+impl SessionStore for SqliteStore {
+    async fn create_session(&self, new: NewSession, now: Millis, policy: Policy) -> Result<SessionRow, StoreError> {
         self.write(move |w| {
             let facts = Facts {
                 status: SessionStatus::Pending,
@@ -276,7 +190,7 @@ impl Store {
         .await
     }
 
-    pub async fn session_auth(&self, token: &str) -> Result<Option<SessionAuth>, StoreError> {
+    async fn session_auth(&self, token: &str) -> Result<Option<SessionAuth>, StoreError> {
         let token = token.to_owned();
         self.read(move |c| {
             Ok(c.prepare_cached("SELECT id, token, secret_sealed FROM sessions WHERE token = ?1")?
@@ -286,13 +200,12 @@ impl Store {
         .await
     }
 
-    pub async fn session(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
+    async fn session(&self, id: &str) -> Result<Option<SessionRow>, StoreError> {
         let id = id.to_owned();
         self.read(move |c| by_id(c, &id)).await
     }
 
-    /// Applies `trigger` to session `id`. `Ok(None)`: no such session.
-    pub async fn transition(
+    async fn transition(
         &self,
         id: &str,
         trigger: Trigger,
@@ -307,8 +220,7 @@ impl Store {
         .await
     }
 
-    /// The phone's pending requests; handing them over moves `pending` ones to `identifying`.
-    pub async fn fetch_requests(
+    async fn fetch_requests(
         &self,
         device_id: &str,
         now: Millis,
@@ -332,8 +244,7 @@ impl Store {
         .await
     }
 
-    /// Ends every unfinished session of a user; returns how many ended.
-    pub async fn end_user_sessions(
+    async fn end_user_sessions(
         &self,
         user: &UserRow,
         by: EndedBy,
@@ -344,15 +255,12 @@ impl Store {
         self.write(move |w| end_for_user(w, &user, by, now, &policy)).await
     }
 
-    /// The user's most recent sessions, newest first (the phone's own list).
-    pub async fn user_sessions(&self, user_row: i64, limit: u32) -> Result<Vec<SessionRow>, StoreError> {
+    async fn user_sessions(&self, user_row: i64, limit: u32) -> Result<Vec<SessionRow>, StoreError> {
         self.read(move |c| query(c, "WHERE s.user_id = ?1 ORDER BY s.seq DESC LIMIT ?2", params![user_row, limit]))
             .await
     }
 
-    /// A page of the app's sessions, newest first. `before` is the `seq` the previous page ended
-    /// at; each filter combination walks an index, so a page costs the same at any table size.
-    pub async fn list_sessions(
+    async fn list_sessions(
         &self,
         app_id: &str,
         status: Option<SessionStatus>,
@@ -394,9 +302,7 @@ impl Store {
         .await
     }
 
-    /// Pushes to the user since `since` that were not answered or were refused, counting only
-    /// those after the user's latest successful login (which resets the count).
-    pub async fn unanswered_pushes(&self, user_row: i64, since: Millis) -> Result<u64, StoreError> {
+    async fn unanswered_pushes(&self, user_row: i64, since: Millis) -> Result<u64, StoreError> {
         self.read(move |c| {
             let n: i64 = c
                 .prepare_cached(
@@ -411,8 +317,7 @@ impl Store {
         .await
     }
 
-    /// Sessions of the app per status, by the (app, status) index.
-    pub async fn session_counts(&self, app_id: &str) -> Result<Vec<(SessionStatus, u64)>, StoreError> {
+    async fn session_counts(&self, app_id: &str) -> Result<Vec<(SessionStatus, u64)>, StoreError> {
         let app_id = app_id.to_owned();
         self.read(move |c| {
             let mut stmt =
@@ -430,9 +335,7 @@ impl Store {
         .await
     }
 
-    /// Applies every due deadline (timeouts, expiries, walkaway grace), at most `limit` sessions;
-    /// returns how many changed.
-    pub async fn sweep(&self, now: Millis, policy: Policy, limit: u32) -> Result<usize, StoreError> {
+    async fn sweep(&self, now: Millis, policy: Policy, limit: u32) -> Result<usize, StoreError> {
         self.write(move |w| {
             let rows = query(w.tx, "WHERE s.deadline_at <= ?1 ORDER BY s.deadline_at LIMIT ?2", params![now, limit])?;
             Ok(apply_all(w, rows, &Trigger::Tick, now, &policy)?.len())
@@ -440,8 +343,7 @@ impl Store {
         .await
     }
 
-    /// The earliest deadline of any session, for the sweeper to sleep until.
-    pub async fn next_deadline(&self) -> Result<Option<Millis>, StoreError> {
+    async fn next_deadline(&self) -> Result<Option<Millis>, StoreError> {
         self.read(|c| {
             Ok(c.query_row("SELECT MIN(deadline_at) FROM sessions WHERE deadline_at IS NOT NULL", [], |r| r.get(0))?)
         })

@@ -1,0 +1,194 @@
+//! What the store hands out and takes in: plain domain records, the same for every backend.
+
+use iampass_proto::wire::{Method, SessionStatus, SessionSummary};
+
+use crate::clock::{Millis, rfc3339};
+use crate::domain::actor::Actor;
+use crate::domain::device::{DeviceEnd, DeviceKind};
+use crate::domain::link::{LinkRefusal, LinkState};
+use crate::domain::session::{self, Facts};
+
+// Applications.
+
+#[derive(Clone)]
+pub struct AppRecord {
+    pub id: String,
+    pub name: String,
+    pub secret_sealed: Vec<u8>,
+    pub created_at: Millis,
+    pub secret_rotated_at: Millis,
+    /// Logins must be confirmed on the phone with the code the login screen shows.
+    pub number_matching: bool,
+}
+
+impl std::fmt::Debug for AppRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppRecord").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+// Users.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub row: i64,
+    pub app_id: String,
+    pub external_id: String,
+    pub created_at: Millis,
+}
+
+// Devices (phones).
+
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: String,
+    pub kind: DeviceKind,
+    /// What the device's kind checks its signatures with (for `App`, the Ed25519 public key).
+    pub credential: Vec<u8>,
+    pub name: String,
+    pub platform: String,
+    pub bound_from: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A device and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: String,
+    pub user: UserRow,
+    pub user_deleted: bool,
+    pub app_name: String,
+    pub kind: DeviceKind,
+    pub credential: Vec<u8>,
+    pub name: String,
+    pub nearby: bool,
+    pub ended: Option<DeviceEnd>,
+}
+
+impl DeviceRecord {
+    pub fn is_active(&self) -> bool {
+        self.ended.is_none() && !self.user_deleted
+    }
+}
+
+// Registration links.
+
+/// What a link token resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub state: LinkState,
+    pub expires_at: Millis,
+    pub display_name: Option<String>,
+    pub user: UserRow,
+    pub user_deleted: bool,
+    pub app_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindOutcome {
+    Bound { user: UserRow, app_name: String, display_name: Option<String> },
+    Unknown,
+    Refused(LinkRefusal),
+}
+
+// Login sessions.
+
+/// A session as stored, with its user's id and device's name joined in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub seq: i64,
+    pub id: String,
+    pub app_id: String,
+    pub user_row: i64,
+    pub user_id: String,
+    pub device_id: Option<String>,
+    pub device_name: Option<String>,
+    pub status: SessionStatus,
+    pub reason: Option<String>,
+    pub methods: Vec<Method>,
+    pub satisfied: Vec<Method>,
+    pub duration_ms: Millis,
+    pub created_at: Millis,
+    pub authenticated_at: Option<Millis>,
+    pub walkaway_since: Option<Millis>,
+    pub updated_at: Millis,
+    /// The number-matching code the phone must send back, if the application requires one.
+    pub code: Option<String>,
+}
+
+/// What signing with a session's token needs.
+#[derive(Clone)]
+pub struct SessionAuth {
+    pub id: String,
+    pub token: String,
+    pub secret_sealed: Vec<u8>,
+}
+
+impl std::fmt::Debug for SessionAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionAuth").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub token: String,
+    pub secret_sealed: Vec<u8>,
+    pub user: UserRow,
+    pub device_id: String,
+    pub methods: Vec<Method>,
+    pub duration_ms: Millis,
+    /// The number-matching code, when the application requires one.
+    pub code: Option<String>,
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl SessionRow {
+    pub fn facts(&self) -> Facts {
+        Facts {
+            status: self.status,
+            methods: self.methods.clone(),
+            created_at: self.created_at,
+            duration_ms: self.duration_ms,
+            authenticated_at: self.authenticated_at,
+            walkaway_since: self.walkaway_since,
+        }
+    }
+
+    pub fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            session_id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            status: self.status,
+            reason: self.reason.clone(),
+            methods: self.methods.clone(),
+            satisfied_methods: self.satisfied.clone(),
+            device_id: self.device_id.clone(),
+            device_name: self.device_name.clone(),
+            created_at: rfc3339(self.created_at),
+            authenticated_at: self.authenticated_at.map(rfc3339),
+            expires_at: session::expires_at(&self.facts()).map(rfc3339),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
+}
+
+// The audit log.
+
+/// One action to record.
+#[derive(Debug, Clone)]
+pub struct NewAuditRecord {
+    pub app_id: String,
+    pub actor: Actor,
+    pub at: Millis,
+    pub action: String,
+    pub subject: Option<String>,
+    pub source: Option<String>,
+    pub status: u16,
+}

@@ -1,0 +1,261 @@
+//! The store's interface, one trait per area. Methods take and return plain records and domain
+//! types; each is one transaction in its backend.
+
+use iampass_proto::wire::{AuditRecord, Event, SessionStatus, SessionSummary, UserSummary};
+
+use super::*;
+use crate::clock::Millis;
+use crate::domain::session::{EndedBy, Policy, Refused, Trigger};
+
+/// Applications.
+pub trait AppStore {
+    fn create_app(&self, app: AppRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn app(&self, id: &str) -> impl Future<Output = Result<Option<AppRecord>, StoreError>> + Send;
+
+    /// Every application with its number of live users, oldest first.
+    fn apps(&self) -> impl Future<Output = Result<Vec<(AppRecord, u64)>, StoreError>> + Send;
+
+    /// Replaces the sealed secret; `false` if there is no such application.
+    fn rotate_app_secret(
+        &self,
+        id: &str,
+        sealed: Vec<u8>,
+        now: Millis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Turns number matching on or off; `false` if there is no such application.
+    fn set_number_matching(&self, id: &str, on: bool) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes an application and, by cascade, all its users, devices, sessions and events.
+    fn delete_app(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Users.
+pub trait UserStore {
+    /// Marks `user` as refused by the push cap and raises a `push_capped` event, unless that was
+    /// already done since `since` (the start of the cap window): one alert per window, however
+    /// many attempts are refused. Returns whether the event was raised.
+    fn note_push_capped(
+        &self,
+        user: &UserRow,
+        now: Millis,
+        since: Millis,
+        reason: String,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn user(&self, app_id: &str, external_id: &str)
+    -> impl Future<Output = Result<Option<UserRow>, StoreError>> + Send;
+
+    /// The live user with their active phone's id, if they have one.
+    fn user_with_device(
+        &self,
+        app_id: &str,
+        external_id: &str,
+    ) -> impl Future<Output = Result<Option<(UserRow, Option<String>)>, StoreError>> + Send;
+
+    /// Adds the users that do not exist yet; returns (created, existing) in request order.
+    fn add_users(
+        &self,
+        app_id: &str,
+        ids: Vec<String>,
+        now: Millis,
+    ) -> impl Future<Output = Result<(Vec<String>, Vec<String>), StoreError>> + Send;
+
+    /// Deletes users: their sessions close, their phone is disabled, their link revoked.
+    /// Returns (deleted, missing).
+    fn delete_users(
+        &self,
+        app_id: &str,
+        ids: Vec<String>,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<(Vec<String>, Vec<String>), StoreError>> + Send;
+
+    /// A page of users (oldest first) with their phone and live link; `after` is the last row of
+    /// the previous page.
+    fn list_users(
+        &self,
+        app_id: &str,
+        after: i64,
+        limit: u32,
+        now: Millis,
+    ) -> impl Future<Output = Result<(Vec<UserSummary>, Option<i64>), StoreError>> + Send;
+}
+
+/// Devices (phones).
+pub trait DeviceStore {
+    fn device(&self, id: &str) -> impl Future<Output = Result<Option<DeviceRecord>, StoreError>> + Send;
+
+    /// Records that the phone is, or is not, near its user; its live sessions follow.
+    fn set_presence(
+        &self,
+        device: &DeviceRecord,
+        nearby: bool,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<Vec<SessionSummary>, StoreError>> + Send;
+
+    /// The phone unregisters itself (or is removed): disabled, its sessions closed.
+    fn remove_device(
+        &self,
+        device: &DeviceRecord,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn touch_device(&self, id: &str, now: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Registration links.
+pub trait LinkStore {
+    /// Issues a new link for `user`, revoking any live one (one live link per user). With
+    /// `lost`, the user's device is first disabled as lost and its sessions end: both or neither.
+    fn issue_link(
+        &self,
+        user: UserRow,
+        token_hash: Vec<u8>,
+        display_name: Option<String>,
+        now: Millis,
+        expires_at: Millis,
+        lost: Option<Policy>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn link_info(&self, token_hash: Vec<u8>) -> impl Future<Output = Result<Option<LinkInfo>, StoreError>> + Send;
+
+    /// Binds a phone at a link, atomically: the link is used up, any earlier phone of the user is
+    /// disabled (its sessions close), the new one recorded.
+    fn bind_device(
+        &self,
+        token_hash: Vec<u8>,
+        device: NewDevice,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<BindOutcome, StoreError>> + Send;
+}
+
+/// Login sessions.
+pub trait SessionStore {
+    /// Creates a `pending` login for the user's phone; the phone is woken by the commit.
+    fn create_session(
+        &self,
+        new: NewSession,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<SessionRow, StoreError>> + Send;
+
+    fn session_auth(&self, token: &str) -> impl Future<Output = Result<Option<SessionAuth>, StoreError>> + Send;
+
+    fn session(&self, id: &str) -> impl Future<Output = Result<Option<SessionRow>, StoreError>> + Send;
+
+    /// Applies `trigger` to session `id`. `Ok(None)`: no such session.
+    fn transition(
+        &self,
+        id: &str,
+        trigger: Trigger,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<Option<Result<SessionRow, Refused>>, StoreError>> + Send;
+
+    /// The phone's pending requests; handing them over moves `pending` ones to `identifying`.
+    fn fetch_requests(
+        &self,
+        device_id: &str,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<Vec<SessionRow>, StoreError>> + Send;
+
+    /// Ends every unfinished session of a user; returns how many ended.
+    fn end_user_sessions(
+        &self,
+        user: &UserRow,
+        by: EndedBy,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The user's most recent sessions, newest first (the phone's own list).
+    fn user_sessions(
+        &self,
+        user_row: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<SessionRow>, StoreError>> + Send;
+
+    /// A page of the app's sessions, newest first. `before` is the `seq` the previous page ended
+    /// at; each filter combination walks an index, so a page costs the same at any table size.
+    fn list_sessions(
+        &self,
+        app_id: &str,
+        status: Option<SessionStatus>,
+        user_row: Option<i64>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<(Vec<SessionRow>, Option<i64>), StoreError>> + Send;
+
+    /// Pushes to the user since `since` that were not answered or were refused, counting only
+    /// those after the user's latest successful login (which resets the count).
+    fn unanswered_pushes(&self, user_row: i64, since: Millis) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Sessions of the app per status, by the (app, status) index.
+    fn session_counts(
+        &self,
+        app_id: &str,
+    ) -> impl Future<Output = Result<Vec<(SessionStatus, u64)>, StoreError>> + Send;
+
+    /// Applies every due deadline (timeouts, expiries, walkaway grace), at most `limit` sessions;
+    /// returns how many changed.
+    fn sweep(&self, now: Millis, policy: Policy, limit: u32) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// The earliest deadline of any session, for the sweeper to sleep until.
+    fn next_deadline(&self) -> impl Future<Output = Result<Option<Millis>, StoreError>> + Send;
+}
+
+/// The event log.
+pub trait EventStore {
+    /// Up to `limit` events of `app_id` after `after`, oldest first.
+    fn events_after(
+        &self,
+        app_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
+
+    /// Up to `limit` events of every application after `after`, oldest first, with their
+    /// application: what the webhook delivers.
+    fn all_events_after(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(String, Event)>, StoreError>> + Send;
+
+    /// The newest event id of all (0 if none).
+    fn newest_event_id(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The last event id the webhook delivered; `None` before its first start.
+    fn webhook_cursor(&self) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+
+    fn set_webhook_cursor(&self, delivered_through: u64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The newest event id of `app_id` (0 if none), where a fresh subscriber starts.
+    fn latest_event_id(&self, app_id: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Forgets events older than `before`; a subscriber further behind than that starts afresh.
+    fn prune_events(&self, before: Millis) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// The audit log.
+pub trait AuditStore {
+    /// Records one action and returns once it is committed (so an answered action is always in
+    /// the log). Records that arrive while a batch is being written go into the next one, one
+    /// transaction for all: under load every management call would otherwise queue a transaction
+    /// of its own behind the single writer.
+    fn record_audit(&self, r: NewAuditRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A page of the app's audit records, newest first; `before` is the previous page's last id.
+    fn audit_page(
+        &self,
+        app_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<(Vec<AuditRecord>, Option<i64>), StoreError>> + Send;
+}
