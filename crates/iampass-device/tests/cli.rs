@@ -18,11 +18,8 @@ struct Env {
 
 async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = iampass_server::Config::with_db(dir.path().join("s.db"));
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let server = iampass_server::start(config, Arc::new(SystemClock)).await.unwrap();
-    let created = server.state.create_app("CLI test").await.unwrap();
-    let app = ManagementClient::new(server.public_url(), &created.id, &created.secret).unwrap();
+    let server = iampass_testkit::start_server(dir.path(), Arc::new(SystemClock), |_| {}).await;
+    let (_, app) = iampass_testkit::new_app(&server, "CLI test", false).await;
     Env { server, app, dir }
 }
 
@@ -104,9 +101,7 @@ async fn enroll_then_run_approves_logins_until_stopped() {
 async fn approve_sends_the_number_matching_code() {
     let e = env().await;
     let state = e.dir.path().join("phone.json");
-    let s = &e.server.state;
-    let app = iampass_server::service::apps::create(&s.store, &s.sealer, "Matching", true, s.now()).await.unwrap();
-    let client = ManagementClient::new(e.server.public_url(), &app.id, &app.secret).unwrap();
+    let (_, client) = iampass_testkit::new_app(&e.server, "Matching", true).await;
     client.add_users(&["dee".to_owned()]).await.unwrap();
     let link = client.registration_link("dee", None).await.unwrap().register_url;
     assert!(run(&["enroll", &link, "--state", state.to_str().unwrap()]).await.status.success());

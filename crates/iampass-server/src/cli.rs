@@ -8,10 +8,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use iampass_proto::clock::{Clock as _, SystemClock, rfc3339};
-use iampass_server::config::{Config, Redacted, WebhookConfig, default_key_file};
+use iampass_server::config::{Config, Redacted, default_key_file};
 use iampass_server::service::{CreatedApp, apps};
 use iampass_server::store::prelude::*;
-use sha2::Digest as _;
 
 #[derive(Debug, Parser)]
 #[command(name = "iampass-server", version, about = "IAMPASS-compatible push authentication service")]
@@ -49,76 +48,8 @@ enum KeyCommand {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "IAMPASS_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: std::net::SocketAddr,
-    /// Base URL clients reach this server at, used in every URL it hands out (registration links,
-    /// status and logout URLs) and accepted when checking signatures. Default: http://{listen}.
-    #[arg(long, env = "IAMPASS_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// Seconds the phone has to answer a login before it times out.
-    #[arg(long, env = "IAMPASS_REQUEST_TIMEOUT", default_value_t = 60)]
-    request_timeout: u64,
-    /// Seconds a session lasts when `duration_seconds` is not given.
-    #[arg(long, env = "IAMPASS_SESSION_DURATION", default_value_t = 3600)]
-    session_duration: u64,
-    /// Longest `duration_seconds` accepted.
-    #[arg(long, env = "IAMPASS_MAX_SESSION_DURATION", default_value_t = 2_592_000)]
-    max_session_duration: u64,
-    /// Seconds a registration link stays valid.
-    #[arg(long, env = "IAMPASS_LINK_LIFETIME", default_value_t = 600)]
-    link_lifetime: u64,
-    /// Seconds a session may stay in `walkaway` before it is closed.
-    #[arg(long, env = "IAMPASS_WALKAWAY_GRACE", default_value_t = 300)]
-    walkaway_grace: u64,
-    /// Accepted clock difference, either way, for signed requests (seconds).
-    #[arg(long, env = "IAMPASS_TIMESTAMP_WINDOW", default_value_t = 300)]
-    timestamp_window: u64,
-    /// Accept `X-Forwarded-Host` as a signed host (only behind a proxy you run).
-    #[arg(long, env = "IAMPASS_TRUST_FORWARDED")]
-    trust_forwarded: bool,
-    /// Largest request body accepted, in bytes.
-    #[arg(long, env = "IAMPASS_BODY_LIMIT", default_value_t = 1_048_576)]
-    body_limit: usize,
-    /// Seconds a client has to send a request's headers; also the longest a kept-alive
-    /// connection may sit idle. Guards against clients that open connections and dawdle.
-    #[arg(long, env = "IAMPASS_HEADER_READ_TIMEOUT", default_value_t = 10)]
-    header_read_timeout: u64,
-    /// Seconds a client has to send a whole request body (past it: 408).
-    #[arg(long, env = "IAMPASS_BODY_READ_TIMEOUT", default_value_t = 30)]
-    body_read_timeout: u64,
-    /// Largest request line plus headers accepted, in bytes (past it: 431). At least 8192.
-    #[arg(long, env = "IAMPASS_MAX_HEADER_BYTES", default_value_t = 65_536)]
-    max_header_bytes: usize,
-    /// Longest a phone's request poll may wait, in seconds.
-    #[arg(long, env = "IAMPASS_LONG_POLL_MAX", default_value_t = 30)]
-    long_poll_max: u64,
-    /// Seconds the event log is kept for resuming streams.
-    #[arg(long, env = "IAMPASS_EVENT_RETENTION", default_value_t = 604_800)]
-    event_retention: u64,
-    /// Requests per second each application may make (0: no limit); past it, 429 with Retry-After.
-    #[arg(long, env = "IAMPASS_RATE_LIMIT", default_value_t = 1000)]
-    rate_limit: u32,
-    /// Requests an application may save up for a burst.
-    #[arg(long, env = "IAMPASS_RATE_BURST", default_value_t = 2000)]
-    rate_burst: u32,
-    /// Push-fatigue cap: at most this many unanswered or refused pushes per user within
-    /// --push-cap-window; past it, logins do not start (reason `too_many_pushes`). 0 turns it off.
-    #[arg(long, env = "IAMPASS_PUSH_CAP", default_value_t = 5)]
-    push_cap: u64,
-    /// Seconds the push cap looks back over.
-    #[arg(long, env = "IAMPASS_PUSH_CAP_WINDOW", default_value_t = 600)]
-    push_cap_window: u64,
-    /// File holding the operator token that guards /operator/ (absent: that endpoint is off).
-    #[arg(long, env = "IAMPASS_ADMIN_TOKEN_FILE")]
-    admin_token_file: Option<PathBuf>,
-    /// Also POST every event (logins, answers, fraud reports, logouts, user changes) to this
-    /// http(s) URL, signed with the secret in --webhook-secret-file (see docs/PROTOCOL.md).
-    #[arg(long, env = "IAMPASS_WEBHOOK_URL", requires = "webhook_secret_file")]
-    webhook_url: Option<url::Url>,
-    /// File holding the webhook signing secret (at least 16 characters).
-    #[arg(long, env = "IAMPASS_WEBHOOK_SECRET_FILE", requires = "webhook_url")]
-    webhook_secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    config: Config,
     /// Create an application named "demo" at start and print its credentials (for trying it out).
     #[arg(long)]
     demo: bool,
@@ -197,16 +128,20 @@ fn init_tracing() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let key_file = cli.key_file.clone().unwrap_or_else(|| default_key_file(&cli.db));
-    let mut config = Config::with_db(cli.db.clone());
-    config.key_file = key_file;
-    // Only from the environment, never a flag: a flag would show in the process list.
-    config.key_hex =
-        std::env::var("IAMPASS_KEY").ok().filter(|k| !k.is_empty()).map(|k| iampass_server::config::Redacted(k.into()));
+    let with_paths = |mut config: Config| {
+        config.key_file = cli.key_file.clone().unwrap_or_else(|| default_key_file(&cli.db));
+        config.db = cli.db.clone();
+        // Only from the environment, never a flag: a flag would show in the process list.
+        config.key_hex = std::env::var("IAMPASS_KEY").ok().filter(|k| !k.is_empty()).map(|k| Redacted(k.into()));
+        config
+    };
     match cli.command {
-        Command::Serve(args) => serve(config, *args).await,
-        Command::App(cmd) => app(config, cmd).await,
-        Command::Key(KeyCommand::Rotate) => rotate_key(config).await,
+        Command::Serve(args) => {
+            let ServeArgs { config, demo } = *args;
+            serve(with_paths(config), demo).await
+        }
+        Command::App(cmd) => app(with_paths(Config::with_db(cli.db.clone())), cmd).await,
+        Command::Key(KeyCommand::Rotate) => rotate_key(with_paths(Config::with_db(cli.db.clone()))).await,
     }
 }
 
@@ -247,70 +182,14 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A secret kept in a file (so it is not in the process list or environment), trimmed.
-fn read_secret_file(path: &std::path::Path, what: &str) -> anyhow::Result<Redacted> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file {}", path.display()))?,
-    );
-    let secret = text.trim();
-    anyhow::ensure!(secret.len() >= 16, "the {what} in {} must be at least 16 characters", path.display());
-    Ok(Redacted(zeroize::Zeroizing::new(secret.to_owned())))
-}
-
-fn read_admin_token(path: &std::path::Path) -> anyhow::Result<[u8; 32]> {
-    let token = read_secret_file(path, "admin token")?;
-    Ok(sha2::Sha256::digest(token.0.as_bytes()).into())
-}
-
-fn webhook_config(
-    url: Option<url::Url>,
-    secret_file: Option<&std::path::Path>,
-) -> anyhow::Result<Option<WebhookConfig>> {
-    let (Some(url), Some(secret_file)) = (url, secret_file) else { return Ok(None) };
-    anyhow::ensure!(
-        matches!(url.scheme(), "http" | "https") && url.host().is_some(),
-        "--webhook-url must be an absolute http(s) URL"
-    );
-    Ok(Some(WebhookConfig { url, secret: read_secret_file(secret_file, "webhook secret")? }))
-}
-
-async fn serve(mut config: Config, a: ServeArgs) -> anyhow::Result<()> {
-    config.listen = a.listen;
-    config.public_url = a.public_url;
-    config.request_timeout_secs = a.request_timeout;
-    config.session_duration_secs = a.session_duration;
-    config.max_session_duration_secs = a.max_session_duration;
-    config.link_lifetime_secs = a.link_lifetime;
-    config.walkaway_grace_secs = a.walkaway_grace;
-    config.timestamp_window_secs = a.timestamp_window;
-    config.trust_forwarded = a.trust_forwarded;
-    config.body_limit_bytes = a.body_limit;
-    config.long_poll_max_secs = a.long_poll_max;
-    config.header_read_timeout_secs = a.header_read_timeout;
-    config.body_read_timeout_secs = a.body_read_timeout;
-    config.max_header_bytes = a.max_header_bytes;
-    config.event_retention_secs = a.event_retention;
-    config.rate_limit_per_sec = a.rate_limit;
-    config.rate_limit_burst = a.rate_burst;
-    config.push_cap = a.push_cap;
-    config.push_cap_window_secs = a.push_cap_window;
-    config.admin_token_sha256 = a.admin_token_file.as_deref().map(read_admin_token).transpose()?;
-    config.webhook = webhook_config(a.webhook_url, a.webhook_secret_file.as_deref())?;
-    anyhow::ensure!(config.request_timeout_secs > 0, "--request-timeout must be at least 1 second");
-    anyhow::ensure!(
-        config.header_read_timeout_secs > 0 && config.body_read_timeout_secs > 0,
-        "--header-read-timeout and --body-read-timeout must be at least 1 second"
-    );
-    anyhow::ensure!(config.max_header_bytes >= 8192, "--max-header-bytes must be at least 8192");
-    anyhow::ensure!(
-        (1..=config.max_session_duration_secs).contains(&config.session_duration_secs),
-        "--session-duration must be from 1 to --max-session-duration"
-    );
+async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
+    config.validate()?;
+    config.resolve_files()?;
     let mut running = iampass_server::start(config, Arc::new(SystemClock)).await?;
     tracing::info!(address = %running.addr, public_url = %running.public_url(), "iampass-server listening");
     // One line on stdout once ready, so scripts that listen on port 0 learn the address.
     println!("iampass-server listening on {}", running.public_url());
-    if a.demo {
+    if demo {
         let app = running.state.create_app("demo").await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("IAMPASS demo application (the secret is shown only now):");
         print_created(&app, false);
@@ -409,4 +288,59 @@ async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    /// A README default in words, as clap writes it: `60 s` → `60`, `1 MiB` → `1048576`,
+    /// `30 days` → `2592000`; `off` and `—` (and a description in angle brackets) mean no default.
+    fn readme_default(text: &str) -> Option<String> {
+        let text = text.trim().trim_matches('`');
+        if text == "off" || text == "—" || text.contains('<') {
+            return None;
+        }
+        let (number, unit) = text.split_once(' ').unwrap_or((text, ""));
+        let scale = match unit {
+            "" | "s" => 1,
+            "days" => 86_400,
+            "KiB" => 1024,
+            "MiB" => 1024 * 1024,
+            other => panic!("unknown unit {other:?} in the README's settings table"),
+        };
+        Some(number.parse::<u64>().map_or_else(|_| number.to_owned(), |n| (n * scale).to_string()))
+    }
+
+    /// The README's settings table says what the flags say: every setting of `serve` (and the
+    /// global ones) has a row, with its environment variable and its default, and no row names a
+    /// flag that does not exist.
+    #[test]
+    fn readme_settings_table_matches_the_flags() {
+        let readme = include_str!("../../../README.md");
+        let rows: Vec<Vec<&str>> = readme
+            .lines()
+            .filter(|l| l.starts_with("| `--"))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        let root = Cli::command();
+        let serve = root.find_subcommand("serve").expect("serve").clone();
+        let args: Vec<&clap::Arg> = root
+            .get_arguments()
+            .chain(serve.get_arguments())
+            .filter(|a| !matches!(a.get_id().as_str(), "demo" | "help" | "version"))
+            .collect();
+        for arg in &args {
+            let flag = format!("`--{}`", arg.get_long().expect("long flag"));
+            let row = rows.iter().find(|r| r[0] == flag).unwrap_or_else(|| panic!("README has no row for {flag}"));
+            let env = arg.get_env().map(|e| format!("`{}`", e.to_string_lossy()));
+            assert_eq!(Some(row[1].to_owned()), env, "{flag}: environment variable");
+            let default =
+                arg.get_default_values().first().map(|v| v.to_string_lossy().into_owned()).filter(|v| v != "false");
+            assert_eq!(readme_default(row[2]), default, "{flag}: default");
+        }
+        assert_eq!(rows.len(), args.len(), "the README lists a flag that `serve` does not have");
+    }
 }

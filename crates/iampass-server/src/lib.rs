@@ -6,6 +6,7 @@
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod hub;

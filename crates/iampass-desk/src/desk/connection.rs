@@ -1,14 +1,12 @@
 //! Connecting the console: to a server with credentials, by adding an application with the
 //! operator token (credentials shown once), or to a local server the console runs itself.
 
-use std::sync::Arc;
-
 use iampass_proto::client::{ManagementClient, default_http};
-use iampass_proto::clock::SystemClock;
+use iampass_server::embedded::{Known, start_local};
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::{Active, Desk, now};
+use super::{Active, Desk};
 use crate::book::Profile;
 use crate::error::{DeskError, DeskResult};
 use crate::secrets::SecretBackend;
@@ -120,37 +118,21 @@ impl Desk {
             let _ = old.stop().await;
         }
         let dir = self.options.data_dir.join("server");
-        let mut config = iampass_server::Config::with_db(dir.join("iampass.db"));
-        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let server = iampass_server::start(config, Arc::new(SystemClock))
-            .await
-            .map_err(|e| DeskError::LocalServer(e.to_string()))?;
-        let url = server.public_url().to_owned();
-        let known = self.book()?.embedded_profile()?;
-        let state = &server.state;
-        let (app_id, secret) = match known {
-            Some(p) if state.store.app(&p.application_id).await.ok().flatten().is_some() => {
-                let secret = match self.secrets.load(&p.application_id)? {
-                    Some((s, _)) => s.to_string(),
-                    // The secret was lost (keyring wiped): issue a new one rather than lock staff out.
-                    None => iampass_server::service::apps::rotate_secret(
-                        &state.store,
-                        &state.sealer,
-                        &p.application_id,
-                        now(),
-                    )
-                    .await
-                    .map_err(|e| DeskError::LocalServer(e.to_string()))?
-                    .secret
-                    .to_string(),
-                };
-                (p.application_id, secret)
-            }
-            _ => {
-                let app = state.create_app(LOCAL_APP_NAME).await.map_err(|e| DeskError::LocalServer(e.to_string()))?;
-                (app.id.clone(), app.secret.to_string())
-            }
+        let profile = self.book()?.embedded_profile()?;
+        let has_secret = match &profile {
+            Some(p) => self.secrets.load(&p.application_id)?.is_some(),
+            None => false,
         };
+        let known = profile.as_ref().map(|p| Known { application_id: &p.application_id, has_secret });
+        let started =
+            start_local(&dir, LOCAL_APP_NAME, known).await.map_err(|e| DeskError::LocalServer(e.to_string()))?;
+        let url = started.running.public_url().to_owned();
+        let app_id = started.application_id;
+        let secret = match started.new_secret {
+            Some(secret) => secret.to_string(),
+            None => self.secrets.load(&app_id)?.map(|(s, _)| s.to_string()).unwrap_or_default(),
+        };
+        let server = started.running;
         *local = Some(server);
         drop(local);
         self.connect_inner(&url, &app_id, &secret, true).await

@@ -50,7 +50,7 @@ pub struct Desk {
     secrets: SecretStore,
     options: DeskOptions,
     active: RwLock<Option<Active>>,
-    local: tokio::sync::Mutex<Option<iampass_server::Running>>,
+    local: tokio::sync::Mutex<Option<iampass_server::embedded::Running>>,
     waits: Mutex<HashMap<i64, Arc<Notify>>>,
     /// Caller verifications whose push is out, by verification id, until their answer is read.
     verifications: Mutex<HashMap<String, sessions::PendingVerification>>,

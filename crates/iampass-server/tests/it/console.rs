@@ -7,7 +7,7 @@ use iampass_device::Answer;
 use iampass_proto::client::SessionFilter;
 use iampass_proto::wire::{EventData, SessionStatus::*, UserChange};
 
-use crate::kit::Kit;
+use iampass_testkit::Kit;
 
 #[tokio::test]
 async fn users_are_listed_with_their_phone_and_paged() {
@@ -166,6 +166,10 @@ async fn management_actions_are_in_the_servers_audit_log() {
         "reads and unauthenticated requests are not recorded; newest first"
     );
     assert!(page.records.iter().all(|r| r.source.as_deref() == Some("127.0.0.1")));
+    assert!(
+        page.records.iter().all(|r| r.actor == "application" && r.actor_id.as_deref() == Some(k.app_id.as_str())),
+        "every record names the application as the actor"
+    );
 
     let first = k.app.audit(None, Some(3)).await.unwrap();
     let rest = k.app.audit(first.next_cursor.as_deref(), Some(3)).await.unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use iampass_device::Answer;
 use iampass_proto::wire::{Method, SessionStatus::*};
 
-use crate::kit::{Kit, error_of};
+use iampass_testkit::{Kit, error_of};
 
 const FIVE: Duration = Duration::from_secs(5);
 

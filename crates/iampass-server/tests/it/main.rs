@@ -5,7 +5,6 @@
 mod cli;
 mod console;
 mod crash;
-mod kit;
 mod lifecycle;
 mod management;
 mod webhook;

@@ -2,7 +2,7 @@
 
 use iampass_proto::wire::*;
 
-use crate::kit::{Kit, error_of};
+use iampass_testkit::{Kit, error_of};
 
 fn ids(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()

@@ -16,7 +16,7 @@ use iampass_proto::wire::{EventData, Method, WebhookDelivery};
 use iampass_server::config::{Redacted, WebhookConfig};
 use tokio::sync::mpsc;
 
-use crate::kit::Kit;
+use iampass_testkit::Kit;
 
 const SECRET: &str = "webhook-secret-for-tests-0123";
 

@@ -5,7 +5,7 @@ use iampass_proto::hmac_v1;
 use iampass_server::store::prelude::*;
 use reqwest::Method;
 
-use crate::kit::{Kit, error_of};
+use iampass_testkit::{Kit, error_of};
 
 fn add_path(k: &Kit) -> String {
     format!("/management/add_users/{}", k.app_id)

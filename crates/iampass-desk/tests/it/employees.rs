@@ -1,0 +1,44 @@
+//! The book of employees against the server: removal, CSV import.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_an_employee_deletes_the_server_user_and_keeps_the_audit() {
+    let (d, _dir) = local_desk().await;
+    let e = d.add_employee(person("Di", "E4")).await.unwrap();
+    d.remove_employee(e.id).await.unwrap();
+    assert!(matches!(d.employee(e.id), Err(DeskError::NotFound(_))));
+    let audit = d.audit_entries(10).unwrap();
+    assert_eq!((audit[0].action.as_str(), audit[0].employee_name.as_str()), ("remove_employee", "Di"));
+    // The token is gone from the server too: enrolling it again is impossible.
+    let dup = d.add_employee(person("Di again", "E4")).await.unwrap();
+    assert_ne!(dup.token, e.token);
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_csv_with_bad_rows_imports_nothing_and_a_good_one_everything() {
+    let (d, dir) = local_desk().await;
+    d.add_employee(person("Existing", "E1")).await.unwrap();
+    let bad = "name,email,employee_number\nAnn,ann@corp.example,E2\n,nobody@corp.example,E3\nCy,cy@corp.example,E1\n";
+    let preview = d.preview_import(bad).unwrap();
+    assert_eq!((preview.valid, preview.invalid), (1, 2));
+    assert!(matches!(d.import_employees(bad).await, Err(DeskError::Invalid(_))));
+    assert_eq!(d.employees(&EmployeeQuery::default()).unwrap().len(), 1, "nothing half-written");
+
+    let good = "name,email,employee_number,department\nAnn,ann@corp.example,E2,Sales\nCy,cy@corp.example,E3,Ops\n";
+    let added = d.import_employees(good).await.unwrap();
+    assert_eq!(added.len(), 2);
+    assert_eq!(d.employees(&EmployeeQuery { search: "sales".into(), ..Default::default() }).unwrap()[0].name, "Ann");
+    let path = d.export_employees().unwrap();
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(path.starts_with(dir.path().join("saved").to_str().unwrap()));
+    assert_eq!(csv.lines().count(), 4);
+    assert!(
+        actions(&d).contains(&"import_employees error".to_owned())
+            && actions(&d).contains(&"import_employees ok".to_owned())
+    );
+    let audit_csv = std::fs::read_to_string(d.export_audit().unwrap()).unwrap();
+    assert!(audit_csv.contains("import_employees"));
+    d.shutdown().await;
+}

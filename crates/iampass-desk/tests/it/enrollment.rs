@@ -1,0 +1,76 @@
+//! Enrolling a phone: the QR code carries the link, the screen follows the binding, a lost phone, the kiosk.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_employee_enrolls_by_scanning_the_qr_code() {
+    let (d, _dir) = local_desk().await;
+    let ann = d.add_employee(person("Ann Lee", "E1")).await.unwrap();
+    assert_eq!(ann.token.len(), 32);
+    assert_eq!(ann.state, EnrollmentState::NotEnrolled);
+    let ticket = d.start_enrollment(ann.id).await.unwrap();
+    assert_eq!((ticket.name.as_str(), ticket.expires_in_seconds), ("Ann Lee", 600));
+    let link = scan(&ticket);
+    assert_eq!(link, ticket.register_url);
+    assert!(!link.contains("Ann"), "the server never learns the name");
+
+    let waiting = d.wait_enrolled(ann.id, Duration::from_secs(20));
+    let phone = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Phone::enroll(&link, "Ann's phone", "test").await.unwrap()
+    };
+    let (outcome, _phone) = tokio::join!(waiting, phone);
+    assert_eq!(outcome.unwrap(), EnrollmentOutcome::Enrolled);
+    let ann = d.employee(ann.id).unwrap();
+    assert_eq!(ann.state, EnrollmentState::Enrolled);
+    assert!(ann.enrolled_at.is_some());
+    // Already enrolled: answers at once.
+    assert_eq!(d.wait_enrolled(ann.id, Duration::from_secs(5)).await.unwrap(), EnrollmentOutcome::Enrolled);
+    assert_eq!(actions(&d), ["start_local_server ok", "add_employee ok", "issue_link ok", "enrolled ok"]);
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_phone_is_disabled_and_a_new_code_shown() {
+    let (d, _dir) = local_desk().await;
+    let bob = d.add_employee(person("Bob", "")).await.unwrap();
+    let first = d.start_enrollment(bob.id).await.unwrap();
+    let phone = Phone::enroll(&scan(&first), "p", "t").await.unwrap();
+    d.wait_enrolled(bob.id, Duration::from_secs(5)).await.unwrap();
+    let ticket = d.report_lost(bob.id).await.unwrap();
+    assert_ne!(ticket.register_url, first.register_url);
+    assert_eq!(d.employee(bob.id).unwrap().state, EnrollmentState::Lost);
+    assert!(phone.sessions().await.is_err(), "the lost phone no longer works");
+    Phone::enroll(&scan(&ticket), "new", "t").await.unwrap();
+    assert_eq!(d.wait_enrolled(bob.id, Duration::from_secs(5)).await.unwrap(), EnrollmentOutcome::Enrolled);
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_expires_or_is_cancelled() {
+    let (d, _dir) = local_desk().await;
+    let cy = d.add_employee(person("Cy", "")).await.unwrap();
+    d.start_enrollment(cy.id).await.unwrap();
+    assert_eq!(d.wait_enrolled(cy.id, Duration::from_millis(300)).await.unwrap(), EnrollmentOutcome::Expired);
+    let d = Arc::new(d);
+    let waiting = tokio::spawn({
+        let d = d.clone();
+        async move { d.wait_enrolled(cy.id, Duration::from_secs(30)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    d.cancel_wait(cy.id);
+    assert_eq!(waiting.await.unwrap().unwrap(), EnrollmentOutcome::Cancelled);
+    d.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kiosk_pin_guards_leaving() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = desk(dir.path()).await;
+    assert!(!d.kiosk_pin_set().unwrap());
+    assert!(d.set_kiosk_pin("12").is_err());
+    d.set_kiosk_pin("482913").unwrap();
+    assert!(matches!(d.check_kiosk_pin("000000"), Err(DeskError::WrongPin)));
+    d.check_kiosk_pin("482913").unwrap();
+    assert_eq!(actions(&d), ["set_kiosk_pin error", "set_kiosk_pin ok", "leave_kiosk error", "leave_kiosk ok"]);
+}

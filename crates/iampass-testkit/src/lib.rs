@@ -1,0 +1,137 @@
+//! The test kit every crate's tests start servers with: a real `iampass-server` on 127.0.0.1 with a
+//! free port and a real SQLite file in a temporary folder, an application and its signed client, a
+//! phone enrolled through a real registration link, and the application's event stream. Dev-only:
+//! it panics on failure, as tests should.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::Stream;
+use iampass_device::Phone;
+use iampass_proto::client::{ClientError, ManagementClient, SessionClient, default_http};
+use iampass_proto::clock::{Clock as _, ManualClock, SharedClock};
+use iampass_proto::hmac_v1;
+use iampass_proto::wire::*;
+use iampass_server::service::CreatedApp;
+use iampass_server::{Config, Running};
+
+/// Starts a server with its database in `dir` (kept by the caller, so a test can restart a server
+/// on the same data). It listens on a free loopback port unless `tweak` sets `listen`.
+pub async fn start_server(dir: &Path, clock: SharedClock, tweak: impl FnOnce(&mut Config)) -> Running {
+    let mut config = Config::with_db(dir.join("iampass.db"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    tweak(&mut config);
+    iampass_server::start(config, clock).await.unwrap()
+}
+
+/// Creates an application on `server` (with number matching if asked) and a client signed with it.
+pub async fn new_app(server: &Running, name: &str, number_matching: bool) -> (CreatedApp, ManagementClient) {
+    let s = &server.state;
+    let app = iampass_server::service::apps::create(&s.store, &s.sealer, name, number_matching, s.now()).await.unwrap();
+    let client = ManagementClient::with_http(default_http(), server.public_url(), &app.id, &app.secret).unwrap();
+    (app, client)
+}
+
+/// Adds `user` (if new) and binds a fresh reference phone to them through a real registration link.
+pub async fn enroll_cli_phone(app: &ManagementClient, user: &str) -> Phone {
+    app.add_users(&[user.to_owned()]).await.unwrap();
+    let link = app.registration_link(user, Some("Test User")).await.unwrap();
+    Phone::enroll(&link.register_url, "test phone", "test").await.unwrap()
+}
+
+/// The application's event stream from just after `last_event_id` (or from now).
+pub async fn event_stream(
+    app: &ManagementClient,
+    last_event_id: Option<u64>,
+) -> Pin<Box<dyn Stream<Item = Result<Event, ClientError>> + Send>> {
+    Box::pin(app.events(last_event_id).await.unwrap())
+}
+
+/// A server on a manual clock, its application, and helpers for the server's own tests.
+#[derive(Debug)]
+pub struct Kit {
+    pub server: Running,
+    pub clock: Arc<ManualClock>,
+    pub app: ManagementClient,
+    pub app_id: String,
+    pub secret: String,
+    pub http: reqwest::Client,
+    /// Holds the database folder for the test's lifetime.
+    _dir: tempfile::TempDir,
+}
+
+impl Kit {
+    pub async fn start() -> Kit {
+        Self::start_with(|_| {}).await
+    }
+
+    /// As [`Kit::start`], with settings changed first (the walkaway grace is 30 s unless changed).
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Kit {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::starting_now());
+        let server = start_server(dir.path(), clock.clone(), |c| {
+            c.walkaway_grace_secs = 30;
+            tweak(c);
+        })
+        .await;
+        let (app, client) = new_app(&server, "Kit app", false).await;
+        Kit {
+            app_id: app.id.clone(),
+            secret: app.secret.to_string(),
+            server,
+            clock,
+            app: client,
+            http: default_http(),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.public_url())
+    }
+
+    /// Adds `user` and binds a fresh phone to them.
+    pub async fn enroll(&self, user: &str) -> Phone {
+        enroll_cli_phone(&self.app, user).await
+    }
+
+    /// Starts a login and returns its status and a client for its status/logout URLs.
+    pub async fn login(&self, user: &str, methods: &[Method]) -> (AuthenticationStatus, SessionClient) {
+        let r = self.app.authenticate_user(user, methods, None).await.unwrap();
+        let s = r.authentication_status;
+        let client = SessionClient::from_status(self.http.clone(), &s).expect("login started");
+        (s, client)
+    }
+
+    pub async fn sweep(&self) -> usize {
+        self.server.state.sweep_once().await.unwrap()
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.advance_secs(secs);
+    }
+
+    /// Protocol-1 headers for `path` with this kit's app credentials, signed now.
+    pub fn sign(&self, path: &str) -> (String, String) {
+        let now = self.clock.now_secs();
+        let h = hmac_v1::sign(&self.app_id, &self.secret, &self.url(path), now);
+        (h.authentication, h.timestamp.to_string())
+    }
+
+    pub fn signed(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let (auth, ts) = self.sign(path);
+        self.http
+            .request(method, self.url(path))
+            .header("Authentication", auth)
+            .header("X-IAMPASS-Authentication-Timestamp", ts)
+    }
+}
+
+/// The status and JSON error body of a refused request.
+pub async fn error_of(r: reqwest::Response) -> (u16, ErrorBody) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not an error body ({e}): {text}")))
+}
