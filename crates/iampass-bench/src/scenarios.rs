@@ -222,7 +222,7 @@ fn seed(db: &std::path::Path, app_id: &str, n: usize) -> anyhow::Result<()> {
     let tx = conn.transaction()?;
     tx.execute("INSERT INTO users (app_id, external_id, created_at) VALUES (?1, 'bench-user', 0)", [app_id])?;
     let user = tx.last_insert_rowid();
-    tx.execute("INSERT INTO devices (id, user_id, public_key, name, platform, bound_at) VALUES ('bench-device', ?1, x'00', 'bench', 'bench', 0)", [user])?;
+    tx.execute("INSERT INTO devices (id, user_id, credential, name, platform, bound_at) VALUES ('bench-device', ?1, x'00', 'bench', 'bench', 0)", [user])?;
     {
         let mut stmt = tx.prepare(
             "INSERT INTO sessions (id, token, secret_sealed, app_id, user_id, device_id, status, methods, duration_ms, created_at, updated_at, authenticated_at)
