@@ -51,6 +51,16 @@ impl ServiceError {
         Self::not_found("unknown_session", "no session has this id")
     }
 
+    /// A phone that was lost, replaced or removed (and whose user may have been deleted).
+    pub fn device_disabled() -> Self {
+        Self::Forbidden {
+            code: "device_disabled",
+            reason: "this phone has been disabled (lost, replaced or removed); ask the help desk for a new \
+                     registration code to enroll it again"
+                .into(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             ServiceError::Invalid(i) => i.code,

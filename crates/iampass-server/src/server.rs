@@ -15,6 +15,7 @@ use crate::crypto::{CryptoError, Sealer};
 use crate::hub::Hub;
 use crate::replay::ReplayCache;
 use crate::serve::ConnLimits;
+use crate::service::authenticators::passkey::RelyingParty;
 use crate::service::{sweeper, webhook};
 use crate::state::{AppState, REPLAY_CAPACITY, Shared};
 use crate::store::{Db, StoreError};
@@ -104,6 +105,10 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
     let public_url = resolve_public_url(&config, addr)?;
+    let relying_party = RelyingParty::for_public_url(&public_url);
+    if let Err(why) = &relying_party {
+        tracing::warn!("web phones cannot enroll: {why}");
+    }
     let (shutdown, rx) = watch::channel(false);
     let state = AppState::new(Shared {
         store,
@@ -113,6 +118,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         rate_limit: Arc::new(crate::ratelimit::RateLimiter::new(config.rate_limit_per_sec, config.rate_limit_burst)),
         config: Arc::new(config),
         public_url: public_url.into(),
+        relying_party,
         metrics: metrics_handle(),
         shutdown: rx.clone(),
     });

@@ -8,6 +8,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::Sealer;
 use crate::replay::ReplayCache;
+use crate::service::authenticators::passkey::{NoRelyingParty, RelyingParty};
 use crate::store::Db;
 
 /// Nonces remembered at most; past it signed requests are refused (503), not forgotten.
@@ -40,6 +41,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// Resolved public base URL, without a trailing slash.
     pub public_url: Arc<str>,
+    /// Who web phones make passkeys for (the public URL's host), or why there is none.
+    pub relying_party: Result<RelyingParty, NoRelyingParty>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Turns true when the server starts shutting down: open event streams and long-polls end,
     /// so a graceful shutdown does not wait on them.

@@ -26,11 +26,17 @@ pub async fn start_server(dir: &Path, clock: SharedClock, tweak: impl FnOnce(&mu
     iampass_server::start(config, clock).await.unwrap()
 }
 
+/// Where tests reach a server: its loopback address, whatever public URL it is configured with
+/// (network tests never leave loopback).
+pub fn base_url(server: &Running) -> String {
+    format!("http://{}", server.addr)
+}
+
 /// Creates an application on `server` (with number matching if asked) and a client signed with it.
 pub async fn new_app(server: &Running, name: &str, number_matching: bool) -> (CreatedApp, ManagementClient) {
     let s = &server.state;
     let app = iampass_server::service::apps::create(&s.store, &s.sealer, name, number_matching, s.now()).await.unwrap();
-    let client = ManagementClient::with_http(default_http(), server.public_url(), &app.id, &app.secret).unwrap();
+    let client = ManagementClient::with_http(default_http(), &base_url(server), &app.id, &app.secret).unwrap();
     (app, client)
 }
 
@@ -89,7 +95,7 @@ impl Kit {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server.public_url())
+        format!("{}{path}", base_url(&self.server))
     }
 
     /// Adds `user` and binds a fresh phone to them.

@@ -6,8 +6,12 @@ use super::{Method, SessionSummary};
 
 /// What a registration link says about itself before the phone binds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RegistrationInfo {
     pub application_name: String,
+    /// The user's id in the application: whom the phone is enrolled for.
+    #[serde(default)]
+    pub user_id: String,
     pub display_name: Option<String>,
     pub expires_at: String,
     pub expires_in_seconds: u64,
@@ -24,6 +28,7 @@ pub struct RegisterDeviceRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RegisterDeviceResponse {
     pub device_id: String,
     pub application_id: String,
@@ -34,6 +39,7 @@ pub struct RegisterDeviceResponse {
 
 /// A login the phone is asked to answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LoginRequest {
     pub session_id: String,
     pub application_name: String,
@@ -48,6 +54,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PendingRequests {
     pub requests: Vec<LoginRequest>,
 }
@@ -79,11 +86,13 @@ pub struct PresenceRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SessionReply {
     pub session: SessionSummary,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct DeviceSessions {
     pub sessions: Vec<SessionSummary>,
 }

@@ -5,11 +5,13 @@ mod authentication;
 mod console;
 mod device;
 mod management;
+mod webphone;
 
 pub use authentication::*;
 pub use console::*;
 pub use device::*;
 pub use management::*;
+pub use webphone::*;
 
 use serde::{Deserialize, Serialize};
 

@@ -15,18 +15,23 @@ use super::session::EndedBy;
 pub enum DeviceKind {
     /// The reference phone (`iampass-device`): an Ed25519 key that signs every request.
     App,
+    /// The web phone: a passkey (WebAuthn, user verification required) made in the phone's
+    /// browser at the registration link; it answers a login with an assertion.
+    Passkey,
 }
 
 impl DeviceKind {
     pub fn as_str(self) -> &'static str {
         match self {
             DeviceKind::App => "app",
+            DeviceKind::Passkey => "passkey",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "app" => Some(DeviceKind::App),
+            "passkey" => Some(DeviceKind::Passkey),
             _ => None,
         }
     }
@@ -81,7 +86,9 @@ mod tests {
         for e in [DeviceEnd::Lost, DeviceEnd::Replaced, DeviceEnd::Removed, DeviceEnd::UserDeleted] {
             assert_eq!(DeviceEnd::parse(e.as_str()), Some(e));
         }
-        assert_eq!(DeviceKind::parse(DeviceKind::App.as_str()), Some(DeviceKind::App));
+        for k in [DeviceKind::App, DeviceKind::Passkey] {
+            assert_eq!(DeviceKind::parse(k.as_str()), Some(k));
+        }
         assert_eq!(DeviceKind::parse("fax"), None);
         assert_eq!(DeviceEnd::parse("stolen"), None);
     }

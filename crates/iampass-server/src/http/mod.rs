@@ -13,6 +13,7 @@ mod management;
 mod operator;
 mod permissions;
 mod register;
+mod webphone;
 
 use std::time::Instant;
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::routes())
         .merge(register::routes())
         .merge(device::routes())
+        .merge(webphone::routes())
         .merge(operator::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

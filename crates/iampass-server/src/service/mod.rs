@@ -9,6 +9,7 @@ mod management;
 mod phone;
 pub mod sweeper;
 pub mod webhook;
+mod webphone;
 
 pub use apps::CreatedApp;
 pub use phone::{BindRequest, DeviceCall};

@@ -69,6 +69,7 @@ impl AppState {
         link::usable(link.state, link.expires_at, link.user_deleted, now).map_err(link_gone)?;
         Ok(RegistrationInfo {
             application_name: link.app_name,
+            user_id: link.user.external_id,
             display_name: link.display_name,
             expires_at: rfc3339(link.expires_at),
             expires_in_seconds: u64::try_from((link.expires_at - now) / 1000).unwrap_or(0),
@@ -76,9 +77,9 @@ impl AppState {
     }
 
     pub async fn bind_device(&self, token: &str, req: BindRequest) -> Result<RegisterDeviceResponse, ServiceError> {
-        let enrolled = authenticators::enroll(token, &req.enrollment)?;
+        let enrolled = authenticators::enroll(token, self.relying_party.as_ref(), &req.enrollment)?;
         let device = NewDevice {
-            id: crypto::new_hex_id(),
+            id: enrolled.id,
             kind: enrolled.kind,
             credential: enrolled.credential,
             name: enrolled.name,
@@ -115,11 +116,7 @@ impl AppState {
         let device = self.store.device(&auth.device_id).await?.ok_or(AuthError::UnknownClient)?;
         authenticators::verify_request(&device, &auth, method, target, &body)?;
         if !device.is_active() {
-            return Err(ServiceError::Forbidden {
-                code: "device_disabled",
-                reason: "this device has been disabled (lost, replaced or removed); enroll it again with a new link"
-                    .into(),
-            });
+            return Err(ServiceError::device_disabled());
         }
         self.replay.check_and_remember(
             &format!("device:{}", device.id),
@@ -159,9 +156,13 @@ impl AppState {
                 // On timeout, loop once more: a last fetch, then the deadline check returns. A
                 // shutting-down server answers at once, so the shutdown does not wait on phones.
                 let mut shutdown = self.shutdown.clone();
-                tokio::select! {
-                    _ = tokio::time::timeout_at(deadline, notified) => {}
+                let woken = tokio::select! {
+                    woken = tokio::time::timeout_at(deadline, notified) => woken.is_ok(),
                     _ = shutdown.wait_for(|stop| *stop) => return Ok(Vec::new()),
+                };
+                // Woken without a request: the phone may just have been disabled.
+                if woken && !self.store.device(&device.id).await?.is_some_and(|d| d.is_active()) {
+                    return Err(ServiceError::device_disabled());
                 }
             }
         }
@@ -184,7 +185,7 @@ impl AppState {
     }
 
     /// The phone's own session (its device's for answering, its user's for logout), or 404.
-    async fn phone_session(
+    pub(super) async fn phone_session(
         &self,
         device: &DeviceRecord,
         session_id: &str,
@@ -196,6 +197,14 @@ impl AppState {
         if mine { Ok(s) } else { Err(ServiceError::unknown_session()) }
     }
 
+    /// Number matching: whether `given` is the login screen's code (always, without one).
+    pub(super) fn code_matches(session: &SessionRow, given: Option<&str>) -> bool {
+        match &session.code {
+            None => true,
+            Some(expected) => given.is_some_and(|g| bool::from(g.trim().as_bytes().ct_eq(expected.as_bytes()))),
+        }
+    }
+
     pub async fn answer_request(
         &self,
         device: &DeviceRecord,
@@ -203,14 +212,8 @@ impl AppState {
         answer: AnswerRequest,
     ) -> Result<SessionReply, ServiceError> {
         let session = self.phone_session(device, session_id, true).await?;
-        // Number matching: an approval without the login screen's code fails the login.
-        let code_ok = match &session.code {
-            None => true,
-            Some(expected) => answer
-                .code
-                .as_deref()
-                .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes()))),
-        };
+        // An approval without the login screen's code fails the login.
+        let code_ok = Self::code_matches(&session, answer.code.as_deref());
         let trigger = match answer.decision {
             Decision::Approve if answer.fraud => {
                 return Err(Invalid::new("invalid_answer", "an approval cannot also report fraud").into());
@@ -219,9 +222,18 @@ impl AppState {
             Decision::Approve => Trigger::Approve { satisfied: answer.methods },
             Decision::Deny => Trigger::Deny { fraud: answer.fraud },
         };
+        self.settle(device, session_id, trigger).await
+    }
+
+    /// Applies a phone's answer; approving shows the phone is with its user.
+    pub(super) async fn settle(
+        &self,
+        device: &DeviceRecord,
+        session_id: &str,
+        trigger: Trigger,
+    ) -> Result<SessionReply, ServiceError> {
         let row = self.transition(session_id, trigger).await?;
         if row.status == SessionStatus::Active && !device.nearby {
-            // Approving on the phone shows it is with its user.
             self.store.set_presence(device, true, self.now(), self.config.policy()).await?;
         }
         Ok(SessionReply { session: row.summary() })

@@ -105,6 +105,15 @@ pub trait DeviceStore {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn touch_device(&self, id: &str, now: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces a device's credential after use (a passkey's signature counter or backup state
+    /// moved); only while the device is active.
+    fn update_credential(
+        &self,
+        id: &str,
+        credential: Vec<u8>,
+        now: Millis,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Registration links.

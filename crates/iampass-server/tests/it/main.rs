@@ -8,4 +8,5 @@ mod crash;
 mod lifecycle;
 mod management;
 mod webhook;
+mod webphone;
 mod wire;

@@ -30,7 +30,13 @@ pub(super) fn enroll(token: &str, req: &RegisterDeviceRequest) -> Result<Enrolle
     let key =
         device_v1::decode_public_key(&req.public_key).map_err(|e| Invalid::new("invalid_public_key", e.to_string()))?;
     device_v1::verify_registration_proof(&key, token, &req.proof)?;
-    Ok(Enrolled { kind: DeviceKind::App, credential: key.to_bytes().to_vec(), name, platform })
+    Ok(Enrolled {
+        id: crate::crypto::new_hex_id(),
+        kind: DeviceKind::App,
+        credential: key.to_bytes().to_vec(),
+        name,
+        platform,
+    })
 }
 
 pub(super) fn verify_request(

@@ -4,6 +4,7 @@
 //! new [`DeviceKind`] and an arm in each function below.
 
 mod app;
+pub mod passkey;
 
 use iampass_proto::device_v1::DeviceAuth;
 use iampass_proto::wire::RegisterDeviceRequest;
@@ -11,16 +12,19 @@ use iampass_proto::wire::RegisterDeviceRequest;
 use crate::domain::device::DeviceKind;
 use crate::error::ServiceError;
 use crate::store::DeviceRecord;
+use passkey::{NoRelyingParty, RelyingParty};
 
 /// What a device sends to bind itself at a registration link, by kind.
 #[derive(Debug)]
 pub enum Enrollment {
     App(RegisterDeviceRequest),
+    Passkey(passkey::Registration),
 }
 
 /// A checked enrollment: what to store for the new device.
 #[derive(Debug)]
 pub struct Enrolled {
+    pub id: String,
     pub kind: DeviceKind,
     pub credential: Vec<u8>,
     pub name: String,
@@ -28,10 +32,20 @@ pub struct Enrolled {
 }
 
 /// Checks an enrollment made at the link whose token is `token`.
-pub fn enroll(token: &str, enrollment: &Enrollment) -> Result<Enrolled, ServiceError> {
+pub fn enroll(
+    token: &str,
+    rp: Result<&RelyingParty, &NoRelyingParty>,
+    enrollment: &Enrollment,
+) -> Result<Enrolled, ServiceError> {
     match enrollment {
         Enrollment::App(req) => app::enroll(token, req),
+        Enrollment::Passkey(reg) => passkey::enroll(rp.map_err(passkeys_unavailable)?, reg),
     }
+}
+
+/// Passkeys cannot be used with this server's public URL: the reason, for the person.
+pub fn passkeys_unavailable(why: &NoRelyingParty) -> ServiceError {
+    ServiceError::Forbidden { code: "passkeys_unavailable", reason: why.to_string() }
 }
 
 /// Checks a signed device request against the device's stored credential.
@@ -44,5 +58,9 @@ pub fn verify_request(
 ) -> Result<(), ServiceError> {
     match device.kind {
         DeviceKind::App => app::verify_request(&device.credential, auth, method, target, body),
+        DeviceKind::Passkey => Err(ServiceError::Forbidden {
+            code: "wrong_device_protocol",
+            reason: "a web phone answers through the web phone's pages, not with signed device requests".into(),
+        }),
     }
 }

@@ -147,4 +147,16 @@ impl DeviceStore for SqliteStore {
         })
         .await
     }
+
+    async fn update_credential(&self, id: &str, credential: Vec<u8>, now: Millis) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(move |w| {
+            w.tx.prepare_cached(
+                "UPDATE devices SET credential = ?2, last_seen_at = ?3 WHERE id = ?1 AND disabled_reason IS NULL",
+            )?
+            .execute(params![id, credential, now])?;
+            Ok(())
+        })
+        .await
+    }
 }

@@ -190,14 +190,17 @@ impl Admin for SqliteStore {
     }
 }
 
-/// Wakes event subscribers, and phones that have a new login request waiting.
+/// Wakes event subscribers, and phones that have a new login request waiting or were just
+/// disabled (an open web phone then learns at once that it was removed).
 fn publish(hub: &Hub, written: &[(u64, EventData)]) {
     let Some(max) = written.iter().map(|(id, _)| *id).max() else { return };
     for (_, data) in written {
-        if let EventData::Session(s) = data
-            && s.status == iampass_proto::wire::SessionStatus::Pending
-            && let Some(device) = &s.device_id
-        {
+        let woken = match data {
+            EventData::Session(s) if s.status == iampass_proto::wire::SessionStatus::Pending => s.device_id.as_ref(),
+            EventData::User(u) if u.change == iampass_proto::wire::UserChange::DeviceDisabled => u.device_id.as_ref(),
+            _ => None,
+        };
+        if let Some(device) = woken {
             hub.wake_device(device);
         }
     }

@@ -1,0 +1,205 @@
+"""One real iampass-server on 127.0.0.1 (port 0) with a fresh SQLite file and two applications
+(one with number matching), the official client pointed at it, and per test a fresh Chromium
+whose virtual authenticator is the phone's platform authenticator. Every wait is bounded."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+SERVER = os.environ.get("IAMPASS_SERVER_BIN", "target/debug/iampass-server")
+SHOTS = os.environ.get("IAMPASS_SCREENSHOTS", os.path.join(os.path.dirname(__file__), ".screenshots"))
+ANDROID = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36"
+
+
+class Server:
+    """A real server; the phone opens it as http://localhost:PORT (passkeys refuse IP literals)."""
+
+    def __init__(self, tmp, *extra):
+        self.tmp = tmp
+        self.db = os.path.join(tmp, "webphone.db")
+        self.apps = {}
+        for name, flags in (("Payroll", []), ("Matching", ["--number-matching"])):
+            out = subprocess.run([SERVER, "--db", self.db, "app", "create", "--name", name, "--json", *flags],
+                                 check=True, capture_output=True, text=True).stdout
+            app = json.loads(out)
+            self.apps[name] = (app["application_id"], app["application_secret"])
+        self.log = open(os.path.join(tmp, "server.log"), "w")
+        self.proc = subprocess.Popen(
+            [SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", "--request-timeout", "60", *extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
+        )
+        line = self.proc.stdout.readline()
+        assert line.startswith("iampass-server listening on "), f"server did not start: {line!r}"
+        self.url = line.rsplit(" ", 1)[1].strip()
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.phone_url = f"http://localhost:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+    def signed(self, app, method, path):
+        """A Management API call signed with the official client's own signing function."""
+        from IAMPASS.hmac import make_authentication_headers
+
+        app_id, secret = self.apps[app]
+        url = self.url + path.format(app=app_id)
+        req = urllib.request.Request(url, headers=make_authentication_headers(app_id, secret, url), method=method)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+
+
+_SERVER = None
+
+
+def pytest_configure(config):
+    """The official client reads IAMPASS_SERVER once, at import: start the server first."""
+    global _SERVER
+    _SERVER = Server(tempfile.mkdtemp(prefix="iampass-webphone-"))
+    os.environ["IAMPASS_SERVER"] = _SERVER.url
+    from IAMPASS import config as client_config
+
+    assert client_config.IAMPASS_SERVER.startswith("http://127.0.0.1:"), client_config.IAMPASS_SERVER
+
+
+def pytest_unconfigure(config):
+    if _SERVER is not None:
+        _SERVER.stop()
+        shutil.rmtree(_SERVER.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    return _SERVER
+
+
+def management(server, app="Payroll"):
+    from IAMPASS.management_api import ManagementAPI
+
+    return ManagementAPI(*server.apps[app])
+
+
+def authentication(server, app="Payroll"):
+    from IAMPASS.authentication_api import AuthenticationAPI
+
+    return AuthenticationAPI(*server.apps[app])
+
+
+def new_user(server, app="Payroll", display="Ann Lée"):
+    """A fresh user of `app` and a registration link for them, from the official client."""
+    user = f"ann.{uuid.uuid4().hex[:8]}@corp.example"
+    m = management(server, app)
+    assert m.add_user(user) == 0
+    return user, m.get_registration_link(user, display)
+
+
+class Phone:
+    """A phone: Chromium at 390x844 with a platform authenticator that verifies its user."""
+
+    def __init__(self, server):
+        self.server = server
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage"):
+            opts.add_argument(arg)
+        opts.add_experimental_option("mobileEmulation", {
+            "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2}, "userAgent": ANDROID})
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        self.driver.set_page_load_timeout(20)
+        va = VirtualAuthenticatorOptions()
+        va.protocol = VirtualAuthenticatorOptions.Protocol.CTAP2
+        va.transport = VirtualAuthenticatorOptions.Transport.INTERNAL
+        va.has_resident_key = True
+        va.has_user_verification = True
+        va.is_user_verified = True
+        va.is_user_consenting = True
+        self.driver.add_virtual_authenticator(va)
+
+    def quit(self):
+        self.driver.quit()
+
+    def wait(self, predicate, timeout=15):
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: predicate())
+
+    def all(self, testid):
+        return self.driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+
+    def one(self, testid, timeout=15):
+        return self.wait(lambda: (self.all(testid) or [None])[0], timeout)
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def shot(self, name):
+        os.makedirs(SHOTS, exist_ok=True)
+        self.driver.save_screenshot(os.path.join(SHOTS, f"phone-{name}.png"))
+
+    def enroll(self, link, shot=None):
+        """Opens the registration link as a phone's camera would and makes the passkey."""
+        self.driver.get(link)
+        button = self.one("enroll-button")
+        if shot:
+            self.shot(shot)
+        button.click()
+        self.one("enrolled")
+        assert self.driver.current_url == f"{self.server.phone_url}/phone/"
+
+    def token(self):
+        return self.driver.execute_script("return localStorage.getItem('iampass.phone')")
+
+    def api(self, method, path, body=None):
+        """A call to the web phone's API with this phone's bearer token: (status, JSON)."""
+        req = urllib.request.Request(
+            f"{self.server.phone_url}/phone/api/{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"authorization": f"Bearer {self.token()}", "content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def record_approvals(self):
+        """Keeps every approval body the page sends, to replay them."""
+        self.driver.execute_script("""
+            window.__approvals = [];
+            const send = window.fetch;
+            window.fetch = (url, init) => {
+                if (String(url).endsWith('/approve')) window.__approvals.push([String(url), init.body]);
+                return send(url, init);
+            };""")
+
+    def approvals(self):
+        prefix = "/phone/api/"
+        return [(url[url.index(prefix) + len(prefix):], json.loads(body))
+                for url, body in self.driver.execute_script("return window.__approvals")]
+
+
+@pytest.fixture
+def phone(server):
+    p = Phone(server)
+    yield p
+    p.quit()
+
+
+@pytest.fixture
+def enrolled(server, phone):
+    user, link = new_user(server)
+    phone.enroll(link)
+    return user

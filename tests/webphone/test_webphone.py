@@ -1,0 +1,233 @@
+"""The web phone end to end: enroll with a passkey at the registration link, then answer logins
+that the official IAMPASS client starts, in a real Chromium with a virtual authenticator."""
+
+import json
+import time
+import urllib.parse
+import urllib.request
+
+from IAMPASS.management_api import ManagementAPIResult
+from IAMPASS.status import Status
+
+from conftest import Phone, Server, authentication, management, new_user
+
+
+# Fetching a request turns a login from pending to identifying; both still wait for the phone.
+WAITING = (Status.pending, Status.identifying)
+
+
+def wait_status(session, done, attempts=400):
+    """Polls the status as an integrating app would, until `done(status)` (bounded)."""
+    for _ in range(attempts):
+        status = session.get_status()
+        if done(status):
+            return status
+        time.sleep(0.025)
+    return session.get_status()
+
+
+def status_json(session):
+    """The raw status answer, signed with the session's credentials like the client does."""
+    from IAMPASS.hmac import make_authentication_headers
+
+    req = urllib.request.Request(session.status_url, headers=make_authentication_headers(
+        session.session_token, session.session_secret, session.status_url))
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def login_showing_code(server, user, app="Matching"):
+    """A login as an integrating app with number matching makes it: signed by the official client's
+    own function and read by its own Session parser, keeping the code the login screen shows (the
+    client's authenticate_user drops it)."""
+    from IAMPASS.hmac import make_authentication_headers
+    from IAMPASS.session import Session
+
+    app_id, secret = server.apps[app]
+    url = f"{server.url}/authentication/authenticate_user/{app_id}/{urllib.parse.quote_plus(user)}"
+    headers = make_authentication_headers(app_id, secret, url)
+    headers["Content-Type"] = "application/json"
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers, data=b"{}"), timeout=10) as r:
+        data = json.loads(r.read())
+    return Session.from_authentication_response(data), data["authentication_status"]["verification_code"]
+
+
+def login(server, user, app="Payroll"):
+    session = authentication(server, app).authenticate_user(user)
+    assert session is not None and session.session_status == Status.pending
+    return session
+
+
+def test_enroll_then_approve_makes_the_session_active(server, phone):
+    user, link = new_user(server)
+    assert management(server).has_registered_mobile_device(user) != ManagementAPIResult.has_mobile_device
+    phone.enroll(link, shot="enroll")
+    phone.shot("enrolled")
+    assert management(server).has_registered_mobile_device(user) == ManagementAPIResult.has_mobile_device
+    session = login(server, user)
+    request = phone.one("request")
+    assert "Payroll" in request.text and user in request.text
+    phone.shot("request")
+    phone.one("approve-button").click()
+    result = phone.one("result")
+    assert wait_status(session, lambda s: s not in WAITING) == Status.active
+    phone.wait(lambda: "Approved" in result.text)
+    phone.wait(lambda: len(phone.all("session")) == 1)
+    phone.shot("approved")
+
+
+def test_deny_cancels_and_fraud_fails(server, phone, enrolled):
+    first = login(server, enrolled)
+    phone.one("request")
+    phone.one("deny-button").click()
+    assert wait_status(first, lambda s: s == Status.cancelled) == Status.cancelled
+    phone.wait(lambda: "Denied" in phone.one("result").text)
+    second = login(server, enrolled)
+    phone.wait(lambda: len(phone.all("request")) == 1)
+    phone.one("fraud-button").click()
+    assert wait_status(second, lambda s: s == Status.failed) == Status.failed
+    assert status_json(second)["authentication_status"]["reason"] == "fraud"
+    phone.wait(lambda: "fraud" in phone.one("result").text)
+
+
+def test_number_matching_right_code_approves_and_wrong_code_fails(server, phone):
+    user, link = new_user(server, "Matching")
+    phone.enroll(link)
+    right, code = login_showing_code(server, user)
+    phone.one("code-input").send_keys(code)
+    phone.shot("code")
+    phone.one("approve-button").click()
+    assert wait_status(right, lambda s: s not in WAITING) == Status.active
+
+    wrong, code = login_showing_code(server, user)
+    other = "%02d" % ((int(code) + 1) % 100)
+    phone.wait(lambda: len(phone.all("code-input")) == 1)
+    phone.one("code-input").send_keys(other)
+    phone.one("approve-button").click()
+    assert wait_status(wrong, lambda s: s not in WAITING) == Status.failed
+    phone.wait(lambda: "does not match" in phone.one("result").text)
+
+
+def test_an_authenticator_that_does_not_verify_the_user_cannot_approve(server, phone, enrolled):
+    session = login(server, enrolled)
+    phone.one("request")
+    phone.driver.set_user_verified(False)
+    phone.one("approve-button").click()
+    phone.wait(lambda: "Not approved" in phone.one("result").text)
+    phone.shot("not-verified")
+    assert session.get_status() in WAITING
+    phone.driver.set_user_verified(True)
+
+
+def test_a_used_link_and_an_expired_link_bind_nothing(server, phone, tmp_path, monkeypatch):
+    user, link = new_user(server)
+    phone.enroll(link)
+    again = Phone(server)
+    try:
+        again.driver.get(link)
+        again.wait(lambda: "already been used" in again.text())
+        assert again.all("enroll-button") == []
+        again.shot("link-used")
+    finally:
+        again.quit()
+
+    short = Server(str(tmp_path), "--link-lifetime", "1")
+    late = Phone(short)
+    try:
+        import IAMPASS.management_api
+
+        monkeypatch.setattr(IAMPASS.management_api, "IAMPASS_SERVER", short.url)
+        m = management(short)
+        user = "late@corp.example"
+        m.add_user(user)
+        link = m.get_registration_link(user, "Late")
+        time.sleep(1.5)
+        late.driver.get(link.replace(short.url, short.phone_url))
+        late.wait(lambda: "expired" in late.text())
+        assert late.all("enroll-button") == []
+        assert m.has_registered_mobile_device(user) != ManagementAPIResult.has_mobile_device
+    finally:
+        late.quit()
+        short.stop()
+
+
+def test_a_replayed_assertion_and_one_for_another_request_are_refused(server, phone, enrolled):
+    phone.record_approvals()
+    first = login(server, enrolled)
+    phone.one("request")
+    phone.one("approve-button").click()
+    assert wait_status(first, lambda s: s not in WAITING) == Status.active
+    phone.wait(lambda: len(phone.approvals()) == 1)
+    first_url, sent = phone.approvals()[0]
+
+    # The same answer again: its ticket is spent and the login no longer waits.
+    status, body = phone.api("POST", first_url, sent)
+    assert status in (403, 409), body
+
+    # The first login's assertion offered for a second login: refused by the ticket's binding, and,
+    # with the second login's own ticket, by the challenge it signed.
+    second = login(server, enrolled)
+    phone.wait(lambda: len(phone.all("request")) == 1)
+    second_id = pending_ids(phone)[0]
+    status, body = phone.api("POST", f"requests/{second_id}/approve", sent)
+    assert (status, body["error"]) == (403, "invalid_ticket"), body
+    status, ceremony = phone.api("POST", f"requests/{second_id}/options", {})
+    assert status == 200, ceremony
+    status, body = phone.api("POST", f"requests/{second_id}/approve",
+                             {"ticket": ceremony["ticket"], "credential": sent["credential"]})
+    assert (status, body["error"]) == (403, "passkey_refused"), body
+    assert second.get_status() in WAITING
+
+
+def pending_ids(phone):
+    """The ids of the logins waiting for this phone, as its API lists them."""
+    status, body = phone.api("GET", "requests")
+    assert status == 200, body
+    return [r["session_id"] for r in body["requests"]]
+
+
+def test_lost_phone_removes_the_web_phone(server, phone, enrolled):
+    server.signed("Payroll", "GET", "/management/lost_user_mobile_device/{app}/" + urllib.parse.quote(enrolled))
+    phone.one("removed", timeout=40)
+    phone.shot("removed")
+    assert phone.token() is None
+
+
+def test_remote_logout_from_the_app(server, phone, enrolled):
+    session = login(server, enrolled)
+    phone.one("request")
+    phone.one("approve-button").click()
+    assert wait_status(session, lambda s: s not in WAITING) == Status.active
+    phone.wait(lambda: len(phone.all("logout-button")) == 1)
+    phone.one("logout-button").click()
+    assert wait_status(session, lambda s: s == Status.closed) == Status.closed
+    phone.wait(lambda: "Logged out" in phone.one("result").text)
+
+
+def test_a_second_login_while_the_first_is_pending(server, phone, enrolled):
+    first = login(server, enrolled)
+    second = login(server, enrolled)
+    phone.wait(lambda: len(phone.all("request")) == 2)
+    phone.shot("two-requests")
+    phone.all("approve-button")[0].click()
+    phone.wait(lambda: "Approved" in phone.one("result").text)
+    phone.wait(lambda: len(phone.all("request")) == 1)
+    approved = first.get_status() == Status.active
+    assert approved != (second.get_status() == Status.active)
+    still = second if approved else first
+    assert still.get_status() in WAITING
+    phone.one("deny-button").click()
+    assert wait_status(still, lambda s: s == Status.cancelled) == Status.cancelled
+
+
+def test_an_installed_app_finds_its_phone_with_the_passkey(server, phone, enrolled):
+    phone.driver.execute_script("localStorage.clear()")
+    phone.driver.get(f"{server.phone_url}/phone/")
+    button = phone.one("signin-button")
+    phone.shot("sign-in")
+    button.click()
+    phone.wait(lambda: "Sign-in requests" in phone.text())
+    session = login(server, enrolled)
+    phone.one("request")
+    phone.one("approve-button").click()
+    assert wait_status(session, lambda s: s not in WAITING) == Status.active
