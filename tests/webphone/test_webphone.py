@@ -67,6 +67,8 @@ def test_enroll_then_approve_makes_the_session_active(server, phone):
     session = login(server, user)
     request = phone.one("request")
     assert "Payroll" in request.text and user in request.text
+    # What the server saw of the login's request: the official client's address and user agent.
+    assert phone.one("request-origin").text.startswith("From 127.0.0.1 · Python-urllib/")
     phone.shot("request")
     phone.one("approve-button").click()
     result = phone.one("result")
@@ -231,3 +233,21 @@ def test_an_installed_app_finds_its_phone_with_the_passkey(server, phone, enroll
     phone.one("request")
     phone.one("approve-button").click()
     assert wait_status(session, lambda s: s not in WAITING) == Status.active
+
+
+def test_the_app_is_installable_and_cannot_be_framed(server):
+    with urllib.request.urlopen(f"{server.phone_url}/phone/", timeout=10) as r:
+        csp = r.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+        assert r.headers["Cache-Control"] == "no-cache"
+        page = r.read().decode()
+    assert 'rel="manifest"' in page
+    with urllib.request.urlopen(f"{server.phone_url}/phone/manifest.webmanifest", timeout=10) as r:
+        manifest = json.loads(r.read())
+    assert (manifest["display"], manifest["start_url"], manifest["scope"]) == ("standalone", "/phone/", "/phone/")
+    assert sorted(i["sizes"] for i in manifest["icons"]) == ["192x192", "512x512"]
+    for icon in manifest["icons"]:
+        with urllib.request.urlopen(server.phone_url + icon["src"], timeout=10) as r:
+            assert r.headers["Content-Type"] == "image/png" and r.read(8) == b"\x89PNG\r\n\x1a\n"
+    with urllib.request.urlopen(f"{server.phone_url}/phone/sw.js", timeout=10) as r:
+        assert r.headers["Content-Type"].startswith("text/javascript")

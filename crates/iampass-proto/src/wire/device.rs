@@ -51,6 +51,12 @@ pub struct LoginRequest {
     /// The user must type the code the login screen shows (number matching).
     #[serde(default)]
     pub code_required: bool,
+    /// The address the login was requested from, as the server saw it (the application's).
+    #[serde(default)]
+    pub requested_from: Option<String>,
+    /// The user agent of the request that started the login.
+    #[serde(default)]
+    pub requested_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
 use super::auth::{AppAuth, SessionAuthed};
-use super::extract::{QueryMap, UserPath};
+use super::extract::{Origin, QueryMap, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -24,10 +24,11 @@ async fn authenticate_user(
     s: State<AppState>,
     auth: AppAuth,
     UserPath(user): UserPath,
+    Origin(origin): Origin,
     q: QueryMap,
 ) -> Result<(StatusCode, Json<AuthenticateResponse>), ServiceError> {
     let (methods, duration) = s.login_options(q.get("methods"), q.get("duration_seconds"))?;
-    let out = s.authenticate_user(&auth.app, &user, methods, duration).await?;
+    let out = s.authenticate_user(&auth.app, &user, methods, duration, origin).await?;
     Ok((if out.started { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(out.response)))
 }
 

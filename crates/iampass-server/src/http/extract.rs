@@ -3,7 +3,9 @@
 //! client encodes them), query strings.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -13,6 +15,34 @@ use super::auth::RequestContext;
 use crate::domain::{Invalid, user_id};
 use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::store::RequestOrigin;
+
+/// Longest user agent kept (they are shown, not parsed).
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// Where a request came from: the peer's address (or, behind a trusted proxy, the first
+/// `X-Forwarded-For` entry) and its user agent. Recorded with a bound phone and shown with a login.
+#[derive(Debug)]
+pub struct Origin(pub RequestOrigin);
+
+impl FromRequestParts<AppState> for Origin {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let forwarded = state
+            .config
+            .trust_forwarded
+            .then(|| header("x-forwarded-for").and_then(|v| v.split(',').next()).map(|v| v.trim().to_owned()))
+            .flatten()
+            .filter(|v| !v.is_empty());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(Origin(RequestOrigin {
+            address: forwarded.or(peer),
+            user_agent: header("user-agent").map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+        }))
+    }
+}
 
 /// The whole body, within the size limit and the body deadline: a client that trickles its body
 /// would otherwise hold a connection and a task for as long as it likes.

@@ -1,17 +1,15 @@
 //! The registration link itself: a person's browser is sent on to the web phone, the reference
 //! phone reads it as JSON and binds with a POST.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use iampass_proto::wire::{RegisterDeviceRequest, RegisterDeviceResponse};
 
-use super::extract::JsonBody;
+use super::extract::{JsonBody, Origin};
 use crate::error::ServiceError;
 use crate::service::BindRequest;
 use crate::service::authenticators::Enrollment;
@@ -41,11 +39,9 @@ async fn show(State(s): State<AppState>, Path(token): Path<String>, headers: Hea
 async fn bind(
     State(s): State<AppState>,
     Path(token): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Origin(origin): Origin,
     JsonBody(body): JsonBody<RegisterDeviceRequest>,
 ) -> Result<(StatusCode, Json<RegisterDeviceResponse>), ServiceError> {
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let req = BindRequest { enrollment: Enrollment::App(body), source: Some(peer.ip().to_string()), user_agent };
+    let req = BindRequest { enrollment: Enrollment::App(body), origin };
     Ok((StatusCode::CREATED, Json(s.bind_device(&token, req).await?)))
 }

@@ -1,18 +1,16 @@
 //! The web phone: its pages (the embedded Svelte app under `/phone/`) and its API under
 //! `/phone/api/`. Calls after sign-in carry the phone's bearer token (the `Phone` extractor).
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
-use super::extract::{JsonBody, QueryMap};
+use super::extract::{JsonBody, Origin, QueryMap};
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::DeviceRecord;
@@ -114,10 +112,6 @@ impl FromRequestParts<AppState> for Phone {
     }
 }
 
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
 async fn enroll_info(State(s): State<AppState>, Path(token): Path<String>) -> Result<Json<EnrollInfo>, ServiceError> {
     Ok(Json(s.enroll_info(&token).await?))
 }
@@ -132,12 +126,10 @@ async fn start_enrollment(
 async fn finish_enrollment(
     State(s): State<AppState>,
     Path(token): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Origin(origin): Origin,
     JsonBody(answer): JsonBody<CeremonyAnswer>,
 ) -> Result<(StatusCode, Json<PhoneSignedIn>), ServiceError> {
-    let source = Some(peer.ip().to_string());
-    Ok((StatusCode::CREATED, Json(s.finish_passkey_enrollment(&token, answer, source, user_agent(&headers)).await?)))
+    Ok((StatusCode::CREATED, Json(s.finish_passkey_enrollment(&token, answer, origin).await?)))
 }
 
 async fn start_sign_in(State(s): State<AppState>) -> Result<Json<Ceremony>, ServiceError> {

@@ -10,7 +10,7 @@ use crate::domain::session::{EndedBy, Trigger};
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::prelude::*;
-use crate::store::{NewSession, SessionRow};
+use crate::store::{NewSession, RequestOrigin, SessionRow};
 
 /// Methods when the caller names none ("IAMPASS will choose"): a confirmation on the phone.
 const DEFAULT_METHODS: [Method; 1] = [Method::Acceptance];
@@ -71,6 +71,7 @@ impl AppState {
         user: &str,
         methods: Vec<Method>,
         duration_secs: u64,
+        origin: RequestOrigin,
     ) -> Result<LoginStarted, ServiceError> {
         let (user, device) = self.require_user_with_device(&app.id, user).await?;
         let Some(device_id) = device else {
@@ -99,6 +100,7 @@ impl AppState {
             methods,
             duration_ms: secs_to_ms(duration_secs),
             code: code.clone(),
+            origin,
         };
         let row = self.store.create_session(new, self.now(), self.config.policy()).await?;
         Ok(LoginStarted {

@@ -18,7 +18,7 @@ use crate::error::ServiceError;
 use crate::service::authenticators::{self, Enrollment};
 use crate::state::AppState;
 use crate::store::prelude::*;
-use crate::store::{BindOutcome, DeviceRecord, NewDevice, SessionRow};
+use crate::store::{BindOutcome, DeviceRecord, NewDevice, RequestOrigin, SessionRow};
 use subtle::ConstantTimeEq as _;
 
 const SESSIONS_SHOWN_TO_PHONE: u32 = 50;
@@ -45,8 +45,7 @@ impl DeviceCall {
 #[derive(Debug)]
 pub struct BindRequest {
     pub enrollment: Enrollment,
-    pub source: Option<String>,
-    pub user_agent: Option<String>,
+    pub origin: RequestOrigin,
 }
 
 fn link_gone(refusal: LinkRefusal) -> ServiceError {
@@ -84,8 +83,8 @@ impl AppState {
             credential: enrolled.credential,
             name: enrolled.name,
             platform: enrolled.platform,
-            bound_from: req.source,
-            user_agent: req.user_agent.map(|ua| ua.chars().take(256).collect()),
+            bound_from: req.origin.address,
+            user_agent: req.origin.user_agent,
         };
         let device_id = device.id.clone();
         match self.store.bind_device(crypto::hash_token(token), device, self.now(), self.config.policy()).await? {
@@ -177,6 +176,8 @@ impl AppState {
                 application_name: device.app_name.clone(),
                 user_id: r.user_id,
                 code_required: r.code.is_some(),
+                requested_from: r.origin.address,
+                requested_by: r.origin.user_agent,
                 methods: r.methods,
                 created_at: rfc3339(r.created_at),
             })

@@ -28,8 +28,8 @@ use crate::service::BindRequest;
 use crate::service::authenticators::passkey::{self, RelyingParty};
 use crate::service::authenticators::{Enrollment, passkeys_unavailable};
 use crate::state::AppState;
-use crate::store::DeviceRecord;
 use crate::store::prelude::*;
+use crate::store::{DeviceRecord, RequestOrigin};
 
 /// How long a phone stays signed in without using its passkey; past it, the app asks for the
 /// passkey again (a discoverable sign-in).
@@ -181,16 +181,14 @@ impl AppState {
         &self,
         token: &str,
         answer: CeremonyAnswer,
-        source: Option<String>,
-        user_agent: Option<String>,
+        origin: RequestOrigin,
     ) -> Result<PhoneSignedIn, ServiceError> {
         let credential: RegisterPublicKeyCredential = parse(answer.credential, "new passkey")?;
         let (device_id, state) = self.spend_ticket(&enroll_binding(token), &answer.ticket)?;
         let registration =
-            passkey::Registration { device_id, state, credential, platform: platform(user_agent.as_deref()) };
-        let bound = self
-            .bind_device(token, BindRequest { enrollment: Enrollment::Passkey(registration), source, user_agent })
-            .await?;
+            passkey::Registration { device_id, state, credential, platform: platform(origin.user_agent.as_deref()) };
+        let bound =
+            self.bind_device(token, BindRequest { enrollment: Enrollment::Passkey(registration), origin }).await?;
         let device = self.store.device(&bound.device_id).await?.ok_or_else(ServiceError::device_disabled)?;
         Ok(PhoneSignedIn { phone_token: self.issue_phone_token(&device.id)?, phone: Self::phone_info(&device) })
     }

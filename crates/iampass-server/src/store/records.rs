@@ -114,6 +114,7 @@ pub struct SessionRow {
     pub updated_at: Millis,
     /// The number-matching code the phone must send back, if the application requires one.
     pub code: Option<String>,
+    pub origin: RequestOrigin,
 }
 
 /// What signing with a session's token needs.
@@ -130,6 +131,13 @@ impl std::fmt::Debug for SessionAuth {
     }
 }
 
+/// What the server saw of the request that started a login.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestOrigin {
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct NewSession {
     pub id: String,
@@ -141,6 +149,7 @@ pub struct NewSession {
     pub duration_ms: Millis,
     /// The number-matching code, when the application requires one.
     pub code: Option<String>,
+    pub origin: RequestOrigin,
 }
 
 impl std::fmt::Debug for NewSession {

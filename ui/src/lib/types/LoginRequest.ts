@@ -12,4 +12,12 @@ answer_by: string,
 /**
  * The user must type the code the login screen shows (number matching).
  */
-code_required: boolean, };
+code_required: boolean, 
+/**
+ * The address the login was requested from, as the server saw it (the application's).
+ */
+requested_from: string | null, 
+/**
+ * The user agent of the request that started the login.
+ */
+requested_by: string | null, };

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_webhook.sql"),
     include_str!("migrations/0005_push_capped.sql"),
     include_str!("migrations/0006_device_kind_and_actor.sql"),
+    include_str!("migrations/0007_request_origin.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 

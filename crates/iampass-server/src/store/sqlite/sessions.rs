@@ -10,7 +10,8 @@ use crate::domain::session::{self, EndedBy, Facts, Policy, Refused, Trigger};
 use crate::store::*;
 
 const SELECT: &str = "SELECT s.seq, s.id, s.app_id, s.user_id, u.external_id, s.device_id, d.name, s.status, s.reason,
-        s.methods, s.satisfied, s.duration_ms, s.created_at, s.authenticated_at, s.walkaway_since, s.updated_at, s.code
+        s.methods, s.satisfied, s.duration_ms, s.created_at, s.authenticated_at, s.walkaway_since, s.updated_at, s.code,
+        s.origin_address, s.origin_agent
      FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN devices d ON d.id = s.device_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRow, StoreError>> {
@@ -42,6 +43,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRow, StoreE
         walkaway_since: r.get(14)?,
         updated_at: r.get(15)?,
         code: r.get(16)?,
+        origin: RequestOrigin { address: r.get(17)?, user_agent: r.get(18)? },
     }))
 }
 
@@ -167,8 +169,8 @@ impl SessionStore for SqliteStore {
             };
             w.tx.prepare_cached(
                 "INSERT INTO sessions (id, token, secret_sealed, app_id, user_id, device_id, status, methods, duration_ms,
-                                       created_at, updated_at, deadline_at, code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10, ?11)",
+                                       created_at, updated_at, deadline_at, code, origin_address, origin_agent)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 new.id,
@@ -181,7 +183,9 @@ impl SessionStore for SqliteStore {
                 new.duration_ms,
                 now,
                 session::deadline(&facts, &policy),
-                new.code
+                new.code,
+                new.origin.address,
+                new.origin.user_agent
             ])?;
             let row = by_id(w.tx, &new.id)?.ok_or_else(|| StoreError::Corrupt("inserted session vanished".into()))?;
             w.emit(&row.app_id, now, EventData::Session(row.summary()))?;
