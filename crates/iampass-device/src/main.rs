@@ -11,7 +11,12 @@ use iampass_device::{Answer, Answered, DeviceState, Phone};
 use iampass_proto::wire::Method;
 
 #[derive(Debug, Parser)]
-#[command(name = "iampass-device", version, about = "Reference IAMPASS authenticator (the phone)")]
+#[command(
+    name = "iampass-device",
+    version,
+    about = "Reference IAMPASS authenticator (the phone)",
+    after_help = "A server whose HTTPS certificate comes from a private CA: set IAMPASS_CA_CERT to a PEM file of its root."
+)]
 struct Cli {
     /// Print machine-readable JSON instead of sentences.
     #[arg(long, global = true)]
@@ -146,6 +151,8 @@ fn print_answered(json: bool, a: &Answered) {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // A bad IAMPASS_CA_CERT is reported here, not as an untrusted certificate later.
+    iampass_proto::client::extra_roots()?;
     let json = cli.json;
     match cli.command {
         Command::Enroll { register_url, state, name } => {

@@ -20,6 +20,14 @@ pub struct Config {
     /// status and logout URLs) and accepted when checking signatures. Default: http://{listen}.
     #[arg(long, env = "IAMPASS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); with --tls-key. Without both,
+    /// plain HTTP (behind a TLS proxy, give --public-url https://...). Default public URL with
+    /// TLS: https://{listen}.
+    #[arg(long, env = "IAMPASS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "IAMPASS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[arg(skip)]
     pub db: PathBuf,
     #[arg(skip)]

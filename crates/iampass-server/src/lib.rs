@@ -17,6 +17,7 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod tls;
 
 pub use config::Config;
 /// Time as every crate sees it (the trait, the clocks, `Millis`, RFC 3339): one definition, in the

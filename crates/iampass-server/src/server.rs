@@ -30,6 +30,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("invalid public URL {0:?}: it must be an absolute http(s) URL")]
     PublicUrl(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// The process-wide Prometheus recorder (a recorder can be installed only once).
@@ -93,6 +95,7 @@ fn resolve_public_url(config: &Config, addr: SocketAddr) -> Result<String, Start
             }
             Ok(u.trim_end_matches('/').to_owned())
         }
+        None if config.tls_cert.is_some() => Ok(format!("https://{addr}")),
         None => Ok(format!("http://{addr}")),
     }
 }
@@ -100,6 +103,10 @@ fn resolve_public_url(config: &Config, addr: SocketAddr) -> Result<String, Start
 /// Binds `config.listen` (port 0 picks a free port) and serves until stopped.
 pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartError> {
     let (store, sealer) = open(&config)?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::acceptor(cert, key)?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind { addr: config.listen, source })?;
@@ -126,6 +133,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     let limits = ConnLimits {
         header_read_timeout: Duration::from_secs(state.config.header_read_timeout_secs),
         max_header_bytes: state.config.max_header_bytes,
+        tls,
     };
     let sweeper = tokio::spawn(sweeper::run(state.clone(), rx.clone()));
     let webhook = state.config.webhook.clone().map(|hook| tokio::spawn(webhook::run(state.clone(), hook, rx.clone())));

@@ -29,7 +29,8 @@ pub async fn start_server(dir: &Path, clock: SharedClock, tweak: impl FnOnce(&mu
 /// Where tests reach a server: its loopback address, whatever public URL it is configured with
 /// (network tests never leave loopback).
 pub fn base_url(server: &Running) -> String {
-    format!("http://{}", server.addr)
+    let scheme = if server.state.config.tls_cert.is_some() { "https" } else { "http" };
+    format!("{scheme}://{}", server.addr)
 }
 
 /// Creates an application on `server` (with number matching if asked) and a client signed with it.

@@ -26,6 +26,8 @@ pub enum ClientError {
     Decode(String),
     #[error("invalid URL: {0}")]
     InvalidUrl(String),
+    #[error("cannot use the root certificates in {path} (IAMPASS_CA_CERT): {reason}")]
+    CaCert { path: String, reason: String },
 }
 
 impl ClientError {
@@ -114,13 +116,32 @@ pub(crate) fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
     }
 }
 
-/// A client with sane timeouts; long polls set their own per request.
+/// Environment variable naming a PEM file of extra root certificates, for servers whose HTTPS
+/// certificate comes from a private CA.
+pub const CA_CERT_ENV: &str = "IAMPASS_CA_CERT";
+
+/// The extra roots `IAMPASS_CA_CERT` names (none when unset).
+pub fn extra_roots() -> Result<Vec<reqwest::Certificate>, ClientError> {
+    let Some(path) = std::env::var_os(CA_CERT_ENV) else { return Ok(Vec::new()) };
+    let fail = |reason: String| ClientError::CaCert { path: path.to_string_lossy().into_owned(), reason };
+    let pem = std::fs::read(&path).map_err(|e| fail(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(fail("no certificate in the file".into()));
+    }
+    Ok(certs)
+}
+
+/// A client with sane timeouts (long polls set their own per request) that also trusts the roots
+/// in `IAMPASS_CA_CERT`; a program that needs them calls [`extra_roots`] first to report a bad file.
 pub fn default_http() -> reqwest::Client {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(60));
+    for root in extra_roots().unwrap_or_default() {
+        builder = builder.add_root_certificate(root);
+    }
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
 #[cfg(test)]
