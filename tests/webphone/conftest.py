@@ -38,7 +38,8 @@ class Server:
             self.apps[name] = (app["application_id"], app["application_secret"])
         self.log = open(os.path.join(tmp, "server.log"), "w")
         self.proc = subprocess.Popen(
-            [SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", "--request-timeout", "60", *extra],
+            [SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", "--request-timeout", "60",
+             "--push-extra-hosts", "127.0.0.1", "--push-contact", "mailto:ops@example.com", *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         line = self.proc.stdout.readline()

@@ -146,7 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn rotate_key(config: Config) -> anyhow::Result<()> {
-    use iampass_server::service::{apps, login};
+    use iampass_server::service::{apps, login, push};
     use iampass_server::store::SealedSecret;
     anyhow::ensure!(
         config.key_hex.is_none(),
@@ -165,11 +165,12 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
     drop(current);
     let sealer = std::sync::Arc::new(iampass_server::crypto::add_key(&config.key_file)?);
     let new_id = sealer.current_key_id();
-    let (apps_n, sessions_n) = store
+    let n = store
         .reseal_secrets(move |kind, id, sealed| {
             let context = match kind {
                 SealedSecret::Application => apps::secret_context(id),
                 SealedSecret::Session => login::session_secret_context(id),
+                SealedSecret::Server => push::server_secret_context(id),
             };
             let secret = sealer.open(&context, sealed).map_err(|e| e.to_string())?;
             Ok(sealer.seal(&context, &secret))
@@ -177,7 +178,8 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
         .await?;
     iampass_server::crypto::keep_only_key(&config.key_file, new_id)?;
     println!(
-        "re-sealed {apps_n} application and {sessions_n} session secrets with key {new_id}; the old key is removed"
+        "re-sealed {} application, {} session and {} server secrets with key {new_id}; the old key is removed",
+        n.applications, n.sessions, n.server
     );
     Ok(())
 }

@@ -89,6 +89,15 @@ pub struct Config {
     /// Seconds the push cap looks back over.
     #[arg(long = "push-cap-window", env = "IAMPASS_PUSH_CAP_WINDOW", default_value_t = 600)]
     pub push_cap_window_secs: u64,
+    /// Web Push: hosts beyond the browsers' own push services (Google, Mozilla, Apple, Microsoft)
+    /// that a web phone's subscription may name, comma-separated; these may also use plain
+    /// HTTP. For a private push service or tests; every other endpoint is refused.
+    #[arg(long = "push-extra-hosts", env = "IAMPASS_PUSH_EXTRA_HOSTS", value_delimiter = ',')]
+    pub push_extra_hosts: Vec<String>,
+    /// Web Push: the contact a push service may reach the operator at (VAPID `sub`, a mailto: or
+    /// https: URI). Default: the public URL.
+    #[arg(long = "push-contact", env = "IAMPASS_PUSH_CONTACT")]
+    pub push_contact: Option<String>,
     /// File holding the operator token that guards /operator/ (absent: that endpoint is off).
     #[arg(long, env = "IAMPASS_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,

@@ -16,6 +16,7 @@ use crate::hub::Hub;
 use crate::replay::ReplayCache;
 use crate::serve::ConnLimits;
 use crate::service::authenticators::passkey::RelyingParty;
+use crate::service::push::PushSender;
 use crate::service::{sweeper, webhook};
 use crate::state::{AppState, REPLAY_CAPACITY, Shared};
 use crate::store::{Db, StoreError};
@@ -32,6 +33,8 @@ pub enum StartError {
     PublicUrl(String),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    PushKey(#[from] crate::service::push::PushKeyError),
 }
 
 /// The process-wide Prometheus recorder (a recorder can be installed only once).
@@ -116,6 +119,8 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     if let Err(why) = &relying_party {
         tracing::warn!("web phones cannot enroll: {why}");
     }
+    let contact = config.push_contact.clone().unwrap_or_else(|| public_url.clone());
+    let push = PushSender::load(&store, &sealer, contact, config.push_extra_hosts.clone(), clock.now_ms()).await?;
     let (shutdown, rx) = watch::channel(false);
     let state = AppState::new(Shared {
         store,
@@ -126,6 +131,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         config: Arc::new(config),
         public_url: public_url.into(),
         relying_party,
+        push,
         metrics: metrics_handle(),
         shutdown: rx.clone(),
     });

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::crypto::Sealer;
 use crate::replay::ReplayCache;
 use crate::service::authenticators::passkey::{NoRelyingParty, RelyingParty};
+use crate::service::push::PushSender;
 use crate::store::Db;
 
 /// Nonces remembered at most; past it signed requests are refused (503), not forgotten.
@@ -43,6 +44,8 @@ pub struct Shared {
     pub public_url: Arc<str>,
     /// Who web phones make passkeys for (the public URL's host), or why there is none.
     pub relying_party: Result<RelyingParty, NoRelyingParty>,
+    /// Web Push to web phones: the server's VAPID key and where it may send.
+    pub push: PushSender,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Turns true when the server starts shutting down: open event streams and long-polls end,
     /// so a graceful shutdown does not wait on them.

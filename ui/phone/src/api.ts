@@ -7,7 +7,9 @@ import type { PhoneInfo } from "../../src/lib/types/PhoneInfo";
 import type { PhoneSignedIn } from "../../src/lib/types/PhoneSignedIn";
 import type { SessionReply } from "../../src/lib/types/SessionReply";
 import type { DeviceSessions } from "../../src/lib/types/DeviceSessions";
-import { createPasskey, usePasskey } from "./webauthn";
+import type { PushKey } from "../../src/lib/types/PushKey";
+import type { PushState } from "../../src/lib/types/PushState";
+import { createPasskey, fromBase64url, usePasskey } from "./webauthn";
 
 export type { EnrollInfo, PhoneInfo, PendingRequests, DeviceSessions };
 export type { LoginRequest } from "../../src/lib/types/LoginRequest";
@@ -87,4 +89,32 @@ export async function approve(id: string, code: string | null): Promise<SessionR
   const c = await call<Ceremony>("POST", `${path}/options`, { code });
   const credential = await usePasskey(c.options as Record<string, any>);
   return call<SessionReply>("POST", `${path}/approve`, { ticket: c.ticket, credential });
+}
+
+export const pushState = () => call<PushState>("GET", "push");
+
+/** Whether this browser can receive Web Push at all (iOS: only in the installed app). */
+export function canPush(): boolean {
+  return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+}
+
+/** Asks to show notifications, subscribes with the server's VAPID key and registers the subscription. */
+export async function enableNotifications(): Promise<PushState> {
+  const permission = await Notification.requestPermission();
+  if (permission !== "granted") {
+    throw new PhoneError("not_allowed", "Notifications are blocked for this site; allow them in the browser's site settings", 0);
+  }
+  await navigator.serviceWorker.register("/phone/sw.js", { scope: "/phone/" });
+  const registration = await navigator.serviceWorker.ready;
+  const key = await call<PushKey>("GET", "push/key");
+  let subscription: PushSubscription;
+  try {
+    subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: fromBase64url(key.vapid_public_key),
+    });
+  } catch (e) {
+    throw new PhoneError("push_unavailable", `The browser's push service cannot be reached (${e instanceof Error ? e.message : e})`, 0);
+  }
+  return call<PushState>("PUT", "push", subscription.toJSON());
 }

@@ -81,3 +81,45 @@ pub struct Refusal {
     #[serde(default)]
     pub fraud: bool,
 }
+
+/// The server's VAPID public key (RFC 8292): the `applicationServerKey` a browser subscribes with,
+/// as an uncompressed P-256 point in base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct PushKey {
+    pub vapid_public_key: String,
+}
+
+/// Whether this phone has a push subscription on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct PushState {
+    pub subscribed: bool,
+}
+
+/// A browser's push subscription, as `PushSubscription.toJSON()` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct PushSubscriptionJson {
+    pub endpoint: String,
+    pub keys: PushSubscriptionKeys,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct PushSubscriptionKeys {
+    /// The browser's P-256 public key, base64url.
+    pub p256dh: String,
+    /// The 16-byte authentication secret, base64url.
+    pub auth: String,
+}
+
+/// What a push message to the web phone carries (encrypted end to end; RFC 8291).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LoginPush {
+    pub session_id: String,
+    pub application_name: String,
+    pub user_id: String,
+    pub answer_by: String,
+}

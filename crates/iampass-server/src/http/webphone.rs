@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/phone/api/requests/{session}/options", post(start_approval))
         .route("/phone/api/requests/{session}/approve", post(approve))
         .route("/phone/api/requests/{session}/deny", post(deny))
+        .route("/phone/api/push/key", get(push_key))
+        .route("/phone/api/push", get(push_state).put(subscribe).delete(unsubscribe))
         .route("/phone/api/sessions", get(sessions))
         .route("/phone/api/sessions/{session}/logout", post(logout))
 }
@@ -193,4 +195,24 @@ async fn logout(
     Phone(device): Phone,
 ) -> Result<Json<SessionReply>, ServiceError> {
     Ok(Json(s.phone_logout(&device, &session).await?))
+}
+
+async fn push_key(State(s): State<AppState>) -> Json<PushKey> {
+    Json(s.push_key())
+}
+
+async fn push_state(State(s): State<AppState>, Phone(device): Phone) -> Result<Json<PushState>, ServiceError> {
+    Ok(Json(s.push_state(&device.id).await?))
+}
+
+async fn subscribe(
+    State(s): State<AppState>,
+    Phone(device): Phone,
+    JsonBody(sub): JsonBody<PushSubscriptionJson>,
+) -> Result<Json<PushState>, ServiceError> {
+    Ok(Json(s.subscribe_push(&device.id, &sub).await?))
+}
+
+async fn unsubscribe(State(s): State<AppState>, Phone(device): Phone) -> Result<Json<PushState>, ServiceError> {
+    Ok(Json(s.unsubscribe_push(&device.id).await?))
 }

@@ -103,6 +103,16 @@ impl AppState {
             origin,
         };
         let row = self.store.create_session(new, self.now(), self.config.policy()).await?;
+        let answer_by = row.created_at + self.config.policy().request_timeout_ms;
+        if let Some(device_id) = &row.device_id {
+            let message = LoginPush {
+                session_id: row.id.clone(),
+                application_name: app.name.clone(),
+                user_id: row.user_id.clone(),
+                answer_by: crate::clock::rfc3339(answer_by),
+            };
+            self.push_login(device_id, message, answer_by);
+        }
         Ok(LoginStarted {
             started: true,
             response: AuthenticateResponse {

@@ -7,6 +7,7 @@ mod console;
 pub mod login;
 mod management;
 mod phone;
+pub mod push;
 pub mod sweeper;
 pub mod webhook;
 mod webphone;

@@ -20,7 +20,7 @@ use crate::hub::Hub;
 /// Every store trait, unnamed, for callers that only call methods.
 pub mod prelude {
     pub use super::{
-        Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _,
+        Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _, PushStore as _,
         SessionStore as _, UserStore as _,
     };
 }
@@ -31,12 +31,12 @@ pub type Db = sqlite::SqliteStore;
 
 /// Everything a backend is: every area, plus the operator's maintenance.
 pub trait Store:
-    AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + Admin
+    AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + PushStore + Admin
 {
 }
 
 impl<T> Store for T where
-    T: AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + Admin
+    T: AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + PushStore + Admin
 {
 }
 
@@ -62,6 +62,16 @@ pub enum StoreError {
 pub enum SealedSecret {
     Application,
     Session,
+    /// A secret the server made for itself (the id is its name: `vapid`).
+    Server,
+}
+
+/// How many secrets of each kind a re-seal touched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resealed {
+    pub applications: usize,
+    pub sessions: usize,
+    pub server: usize,
 }
 
 /// What the operator's commands and the server's start-up need of a backend, beyond the areas.
@@ -69,10 +79,9 @@ pub trait Admin {
     /// The in-process hub that this backend wakes after each commit.
     fn hub(&self) -> &Arc<Hub>;
 
-    /// Re-seals every application and session secret through `f` (given which kind, the record's
-    /// id or token, and the sealed bytes), in one transaction: all or none. Returns how many
-    /// application and session secrets were re-sealed.
-    fn reseal_secrets<F>(&self, f: F) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send
+    /// Re-seals every sealed secret through `f` (given which kind, the record's id, token or name,
+    /// and the sealed bytes), in one transaction: all or none.
+    fn reseal_secrets<F>(&self, f: F) -> impl Future<Output = Result<Resealed, StoreError>> + Send
     where
         F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static;
 

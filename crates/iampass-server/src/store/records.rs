@@ -201,3 +201,20 @@ pub struct NewAuditRecord {
     pub source: Option<String>,
     pub status: u16,
 }
+
+/// A browser's Web Push subscription (RFC 8030 endpoint, RFC 8291 keys).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PushSubscription {
+    pub endpoint: String,
+    /// The browser's P-256 public key (65 bytes, uncompressed).
+    pub p256dh: Vec<u8>,
+    /// The 16-byte authentication secret.
+    pub auth: Vec<u8>,
+}
+
+impl std::fmt::Debug for PushSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The endpoint is a capability (anyone holding it can push to the phone).
+        f.debug_struct("PushSubscription").finish_non_exhaustive()
+    }
+}

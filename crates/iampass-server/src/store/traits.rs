@@ -268,3 +268,37 @@ pub trait AuditStore {
         limit: u32,
     ) -> impl Future<Output = Result<(Vec<AuditRecord>, Option<i64>), StoreError>> + Send;
 }
+
+/// Web Push subscriptions (one per web phone), and the secrets the server makes for itself.
+pub trait PushStore {
+    /// Records (or replaces) the device's subscription; `false` if the device is not active.
+    fn set_push_subscription(
+        &self,
+        device_id: &str,
+        sub: PushSubscription,
+        now: Millis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The active device's subscription.
+    fn push_subscription(
+        &self,
+        device_id: &str,
+    ) -> impl Future<Output = Result<Option<PushSubscription>, StoreError>> + Send;
+
+    /// Removes the device's subscription; with `endpoint`, only if it is still that one (a push
+    /// service's 410 must not remove a subscription made since). `true` if one was removed.
+    fn drop_push_subscription(
+        &self,
+        device_id: &str,
+        endpoint: Option<String>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The sealed secret `name`, storing `make` first if there is none (so concurrent first starts
+    /// agree on one).
+    fn server_secret(
+        &self,
+        name: &str,
+        make: Vec<u8>,
+        now: Millis,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+}

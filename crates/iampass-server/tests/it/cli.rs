@@ -78,10 +78,22 @@ async fn rotating_the_key_keeps_every_secret_working() {
     let key = dir.path().join("ops.db.key");
     let (_, out, _) = run(&db, &["app", "create", "--name", "A", "--json"]);
     let app: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // A first start makes the server's VAPID key (a sealed server secret).
+    let vapid = |url: &str| {
+        let url = format!("{url}/phone/api/push/key");
+        async move {
+            let key: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+            key["vapid_public_key"].as_str().unwrap().to_owned()
+        }
+    };
+    let (mut child, url) = serve(&db, &[], false);
+    let vapid_before = vapid(&url).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
     let before = std::fs::read_to_string(&key).unwrap();
     let (ok, out, err) = run(&db, &["key", "rotate"]);
     assert!(ok, "{err}");
-    assert!(out.contains("re-sealed 1 application and 0 session secrets with key 2"), "{out}");
+    assert!(out.contains("re-sealed 1 application, 0 session and 1 server secrets with key 2"), "{out}");
     let after = std::fs::read_to_string(&key).unwrap();
     assert!(after.starts_with("2:") && after.lines().count() == 1 && !after.contains(before.trim()));
 
@@ -94,6 +106,7 @@ async fn rotating_the_key_keeps_every_secret_working() {
     )
     .unwrap();
     assert!(client.add_users(&["u".into()]).await.is_ok());
+    assert_eq!(vapid(&url).await, vapid_before, "the VAPID key survives the rotation");
     child.kill().unwrap();
     child.wait().unwrap();
 

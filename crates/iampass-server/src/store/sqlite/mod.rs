@@ -9,6 +9,7 @@ mod audit;
 mod devices;
 mod events;
 mod links;
+mod push;
 mod sessions;
 mod users;
 
@@ -20,7 +21,7 @@ use iampass_proto::wire::EventData;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use super::{Admin, SealedSecret, StoreError};
+use super::{Admin, Resealed, SealedSecret, StoreError};
 use crate::clock::Millis;
 use crate::hub::Hub;
 
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_push_capped.sql"),
     include_str!("migrations/0006_device_kind_and_actor.sql"),
     include_str!("migrations/0007_request_origin.sql"),
+    include_str!("migrations/0008_web_push.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 
@@ -150,13 +152,13 @@ impl Admin for SqliteStore {
         &self.hub
     }
 
-    async fn reseal_secrets<F>(&self, f: F) -> Result<(usize, usize), StoreError>
+    async fn reseal_secrets<F>(&self, f: F) -> Result<Resealed, StoreError>
     where
         F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
     {
         self.write(move |w| {
-            let mut count = [0usize; 2];
-            for (i, (kind, select, update)) in [
+            let mut count = Resealed::default();
+            for (kind, select, update) in [
                 (
                     SealedSecret::Application,
                     "SELECT id, secret_sealed FROM applications",
@@ -167,20 +169,26 @@ impl Admin for SqliteStore {
                     "SELECT token, secret_sealed FROM sessions",
                     "UPDATE sessions SET secret_sealed = ?2 WHERE token = ?1",
                 ),
-            ]
-            .into_iter()
-            .enumerate()
-            {
+                (
+                    SealedSecret::Server,
+                    "SELECT name, sealed FROM server_secrets",
+                    "UPDATE server_secrets SET sealed = ?2 WHERE name = ?1",
+                ),
+            ] {
                 let rows: Vec<(String, Vec<u8>)> =
                     w.tx.prepare(select)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
                 let mut stmt = w.tx.prepare(update)?;
                 for (id, sealed) in rows {
                     let resealed = f(kind, &id, &sealed).map_err(StoreError::Corrupt)?;
                     stmt.execute(rusqlite::params![id, resealed])?;
-                    count[i] += 1;
+                    *match kind {
+                        SealedSecret::Application => &mut count.applications,
+                        SealedSecret::Session => &mut count.sessions,
+                        SealedSecret::Server => &mut count.server,
+                    } += 1;
                 }
             }
-            Ok((count[0], count[1]))
+            Ok(count)
         })
         .await
     }
