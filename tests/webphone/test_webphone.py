@@ -64,6 +64,10 @@ def test_enroll_then_approve_makes_the_session_active(server, phone):
     phone.enroll(link, shot="enroll")
     phone.shot("enrolled")
     assert management(server).has_registered_mobile_device(user) == ManagementAPIResult.has_mobile_device
+    listed = server.signed("Payroll", "GET", "/management/users/{app}?user=" + urllib.parse.quote_plus(user))
+    device = listed["users"][0]["device"]
+    # A virtual platform authenticator's passkey is not backed up: "this phone only".
+    assert (device["kind"], device["name"], device["synced"], device["platform"]) == ("passkey", "Web phone", False, "Android")
     session = login(server, user)
     request = phone.one("request")
     assert "Payroll" in request.text and user in request.text

@@ -136,7 +136,8 @@ describe("setup", () => {
 });
 
 const ann = { id: 1, name: "Ann Example", email: "", employee_number: "E-1", department: "Ops", notes: "", token: "t1", state: "enrolled",
-  link_expires_at: null, enrolled_at: "2026-11-29T08:00:00Z", created_at: "2026-11-29T08:00:00Z", updated_at: "2026-11-29T08:00:00Z" };
+  link_expires_at: null, enrolled_at: "2026-11-29T08:00:00Z", phone_kind: "passkey", phone_synced: true,
+  created_at: "2026-11-29T08:00:00Z", updated_at: "2026-11-29T08:00:00Z" };
 
 async function openWithAnn(extra) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

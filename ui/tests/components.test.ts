@@ -24,9 +24,13 @@ import Setup from "../src/components/Setup.svelte";
 const ann: Employee = {
   id: 1, name: "Ann Lee", email: "ann@corp.example", employee_number: "E1", department: "Sales", notes: "",
   token: "t1", state: "enrolled", link_expires_at: null, enrolled_at: "2026-01-01T00:00:00Z",
+  phone_kind: "passkey", phone_synced: true,
   created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
 };
-const bob: Employee = { ...ann, id: 2, name: "Bob", email: "", employee_number: "E2", token: "t2", state: "not_enrolled", enrolled_at: null };
+const bob: Employee = {
+  ...ann, id: 2, name: "Bob", email: "", employee_number: "E2", token: "t2", state: "not_enrolled", enrolled_at: null,
+  phone_kind: null, phone_synced: null,
+};
 const ticket = (): EnrollmentTicket => ({
   employee_id: 2, name: "Bob", register_url: "http://127.0.0.1:1/register/x", qr_png: "data:image/png;base64,AA==",
   expires_at: new Date(Date.now() + 600_000).toISOString(), expires_in_seconds: 600,
@@ -48,6 +52,8 @@ describe("Employees", () => {
     await waitFor(() => expect(screen.getAllByTestId("employee-row")).toHaveLength(2));
     const states = screen.getAllByTestId("enrollment-state").map((e) => e.textContent);
     expect(states).toEqual(["Enrolled", "Not enrolled"]);
+    // Only the enrolled employee's phone kind is shown.
+    expect(screen.getAllByTestId("phone-kind").map((e) => e.textContent)).toEqual(["Web phone (passkey, synced)"]);
     await fireEvent.click(screen.getByRole("button", { name: "Enroll Bob's phone" }));
     await waitFor(() => expect(onenroll).toHaveBeenCalledWith(expect.objectContaining({ employee_id: 2 })));
     expect(api.startEnrollment).toHaveBeenCalledWith(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditOutcome, countdown, enrollmentLabel, secondsUntil, verifyReason } from "../src/lib/format";
+import { auditOutcome, countdown, enrollmentLabel, phoneLabel, secondsUntil, verifyReason } from "../src/lib/format";
 
 describe("format", () => {
   it("counts down in minutes and seconds, never below zero", () => {
@@ -33,5 +33,15 @@ describe("format", () => {
     expect(auditOutcome(401)).toEqual({ text: "Refused (401)", tone: "warn" });
     expect(auditOutcome(429)).toEqual({ text: "Rate limited", tone: "warn" });
     expect(auditOutcome(404)).toEqual({ text: "Failed (404)", tone: "warn" });
+  });
+});
+
+describe("phoneLabel", () => {
+  it("names the kind and whether a passkey is synced", () => {
+    expect(phoneLabel("passkey", true)).toBe("Web phone (passkey, synced)");
+    expect(phoneLabel("passkey", false)).toBe("Web phone (passkey, this phone only)");
+    expect(phoneLabel("passkey", null)).toBe("Web phone (passkey)");
+    expect(phoneLabel("app", null)).toBe("Authenticator app");
+    expect(phoneLabel(null, null)).toBe("");
   });
 });

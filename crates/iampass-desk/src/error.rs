@@ -98,6 +98,7 @@ impl DeskError {
             ClientError::Api { code, reason, .. } => DeskError::Refused { code, reason },
             ClientError::Decode(d) => DeskError::Refused { code: "bad_answer".into(), reason: d },
             ClientError::InvalidUrl(u) => DeskError::Invalid(format!("The server address is not a valid URL: {u}")),
+            e @ ClientError::CaCert { .. } => DeskError::Invalid(format!("{e}.")),
         }
     }
 }

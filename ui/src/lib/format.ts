@@ -1,5 +1,6 @@
 // Small pure helpers the screens share (tested in tests/format.test.ts).
 import type { AlertKind } from "./types/AlertKind";
+import type { AuthenticatorKind } from "./types/AuthenticatorKind";
 import type { EnrollmentState } from "./types/EnrollmentState";
 import type { SessionStatus } from "./types/SessionStatus";
 
@@ -26,6 +27,15 @@ export function enrollmentLabel(state: EnrollmentState): { text: string; tone: "
     default:
       return { text: "Not enrolled", tone: "idle" };
   }
+}
+
+/** The enrolled phone's kind in words: a web phone's passkey (synced or on this phone only) or the app. */
+export function phoneLabel(kind: AuthenticatorKind | null, synced: boolean | null): string {
+  if (kind === "passkey") {
+    if (synced === null) return "Web phone (passkey)";
+    return synced ? "Web phone (passkey, synced)" : "Web phone (passkey, this phone only)";
+  }
+  return kind === "app" ? "Authenticator app" : "";
 }
 
 /** A local, readable date-time for an RFC 3339 string. */

@@ -7,6 +7,7 @@ use ts_rs::TS;
 use super::{Book, Millis};
 use crate::error::{DeskError, DeskResult};
 use iampass_proto::clock::rfc3339;
+use iampass_proto::wire::AuthenticatorKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +54,10 @@ pub struct Employee {
     pub state: EnrollmentState,
     pub link_expires_at: Option<String>,
     pub enrolled_at: Option<String>,
+    /// The enrolled phone's kind, once the server has said.
+    pub phone_kind: Option<AuthenticatorKind>,
+    /// For a passkey: whether it is synced to the employee's other devices.
+    pub phone_synced: Option<bool>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -141,7 +146,7 @@ pub struct EmployeeQuery {
 }
 
 const SELECT: &str = "SELECT e.id, e.name, e.email, e.employee_number, e.department, e.notes, t.token, t.state,
-        t.link_expires_at, t.enrolled_at, e.created_at, e.updated_at
+        t.link_expires_at, t.enrolled_at, e.created_at, e.updated_at, t.phone_kind, t.phone_synced
      FROM employees e JOIN iampass_tokens t ON t.employee_id = e.id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Employee> {
@@ -158,6 +163,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Employee> {
         enrolled_at: r.get::<_, Option<Millis>>(9)?.map(rfc3339),
         created_at: rfc3339(r.get(10)?),
         updated_at: rfc3339(r.get(11)?),
+        phone_kind: r.get::<_, Option<String>>(12)?.as_deref().and_then(AuthenticatorKind::parse),
+        phone_synced: r.get(13)?,
     })
 }
 
@@ -275,8 +282,19 @@ impl Book {
         let enrolled_at = (state == EnrollmentState::Enrolled).then_some(now);
         self.conn.execute(
             "UPDATE iampass_tokens SET state = ?2, link_expires_at = ?3, enrolled_at = COALESCE(?4, CASE WHEN ?2 = 'enrolled' THEN enrolled_at END),
+                    phone_kind = CASE WHEN ?2 = 'enrolled' THEN phone_kind END,
+                    phone_synced = CASE WHEN ?2 = 'enrolled' THEN phone_synced END,
                     updated_at = ?5 WHERE employee_id = ?1",
             params![id, state.as_str(), link_expires_at, enrolled_at, now],
+        )?;
+        self.employee(id)
+    }
+
+    /// Records the kind of the employee's phone (as the server reported it after binding).
+    pub fn set_phone(&mut self, id: i64, kind: AuthenticatorKind, synced: Option<bool>) -> DeskResult<Employee> {
+        self.conn.execute(
+            "UPDATE iampass_tokens SET phone_kind = ?2, phone_synced = ?3 WHERE employee_id = ?1",
+            params![id, kind.as_str(), synced],
         )?;
         self.employee(id)
     }

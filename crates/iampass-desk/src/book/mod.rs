@@ -16,7 +16,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{DeskError, DeskResult};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_phone_kind.sql")];
 
 #[derive(Debug)]
 pub struct Book {

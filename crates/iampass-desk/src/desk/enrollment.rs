@@ -79,11 +79,15 @@ impl Desk {
         {
             waits.remove(&id);
         }
-        if outcome.as_ref().is_ok_and(|o| *o == EnrollmentOutcome::Enrolled)
-            && employee.state != EnrollmentState::Enrolled
-        {
-            let result = self.book()?.set_enrollment(id, EnrollmentState::Enrolled, None, now()).map(|_| ());
-            self.audited("enrolled", Some((id, &employee.name)), "the phone bound", result)?;
+        if outcome.as_ref().is_ok_and(|o| *o == EnrollmentOutcome::Enrolled) {
+            if employee.state != EnrollmentState::Enrolled {
+                let result = self.book()?.set_enrollment(id, EnrollmentState::Enrolled, None, now()).map(|_| ());
+                self.audited("enrolled", Some((id, &employee.name)), "the phone bound", result)?;
+            }
+            // What kind of phone it is, for the employee list; the enrollment stands without it.
+            if let Ok(Some(device)) = client.user(&employee.token).await.map(|u| u.and_then(|u| u.device)) {
+                self.book()?.set_phone(id, device.kind, device.synced)?;
+            }
         }
         outcome
     }

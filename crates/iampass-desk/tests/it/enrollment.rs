@@ -1,6 +1,7 @@
 //! Enrolling a phone: the QR code carries the link, the screen follows the binding, a lost phone, the kiosk.
 
 use super::*;
+use iampass_proto::wire::AuthenticatorKind;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_employee_enrolls_by_scanning_the_qr_code() {
@@ -24,6 +25,8 @@ async fn an_employee_enrolls_by_scanning_the_qr_code() {
     let ann = d.employee(ann.id).unwrap();
     assert_eq!(ann.state, EnrollmentState::Enrolled);
     assert!(ann.enrolled_at.is_some());
+    // The server said what kind of phone bound: the reference app (a passkey has a synced flag).
+    assert_eq!((ann.phone_kind, ann.phone_synced), (Some(AuthenticatorKind::App), None));
     // Already enrolled: answers at once.
     assert_eq!(d.wait_enrolled(ann.id, Duration::from_secs(5)).await.unwrap(), EnrollmentOutcome::Enrolled);
     assert_eq!(actions(&d), ["start_local_server ok", "add_employee ok", "issue_link ok", "enrolled ok"]);
@@ -39,7 +42,8 @@ async fn a_lost_phone_is_disabled_and_a_new_code_shown() {
     d.wait_enrolled(bob.id, Duration::from_secs(5)).await.unwrap();
     let ticket = d.report_lost(bob.id).await.unwrap();
     assert_ne!(ticket.register_url, first.register_url);
-    assert_eq!(d.employee(bob.id).unwrap().state, EnrollmentState::Lost);
+    let lost = d.employee(bob.id).unwrap();
+    assert_eq!((lost.state, lost.phone_kind), (EnrollmentState::Lost, None), "a lost phone's kind is forgotten");
     assert!(phone.sessions().await.is_err(), "the lost phone no longer works");
     Phone::enroll(&scan(&ticket), "new", "t").await.unwrap();
     assert_eq!(d.wait_enrolled(bob.id, Duration::from_secs(5)).await.unwrap(), EnrollmentOutcome::Enrolled);

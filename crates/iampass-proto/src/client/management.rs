@@ -146,6 +146,13 @@ impl ManagementClient {
         self.get(&with_query(self.url("management/users", None), query)).await
     }
 
+    /// One user as the listing shows them (their phone, its kind), or `None` if there is no such user.
+    pub async fn user(&self, user: &str) -> Result<Option<UserSummary>, ClientError> {
+        let query = form_urlencoded::Serializer::new(String::new()).append_pair("user", user).finish();
+        let page: UsersPage = self.get(&with_query(self.url("management/users", None), query)).await?;
+        Ok(page.users.into_iter().next())
+    }
+
     pub async fn sessions(&self, filter: &SessionFilter) -> Result<SessionsPage, ClientError> {
         let query = {
             let mut q = form_urlencoded::Serializer::new(String::new());

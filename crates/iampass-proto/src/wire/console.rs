@@ -4,6 +4,17 @@ use serde::{Deserialize, Serialize};
 
 use super::{Method, SessionStatus};
 
+/// What kind of authenticator a phone is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum AuthenticatorKind {
+    /// The reference phone's Ed25519 key (`iampass-device`).
+    App,
+    /// The web phone: a passkey in the phone's browser.
+    Passkey,
+}
+
 /// A user's phone, as listings show it (public facts only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceSummary {
@@ -13,6 +24,28 @@ pub struct DeviceSummary {
     pub bound_at: String,
     pub nearby: bool,
     pub last_seen_at: Option<String>,
+    #[serde(default = "app_kind")]
+    pub kind: AuthenticatorKind,
+    /// For a passkey: whether it is synced to the owner's other devices (its backup state).
+    #[serde(default)]
+    pub synced: Option<bool>,
+}
+
+fn app_kind() -> AuthenticatorKind {
+    AuthenticatorKind::App
+}
+
+impl AuthenticatorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Passkey => "passkey",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::App, Self::Passkey].into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,6 +28,14 @@ impl DeviceKind {
         }
     }
 
+    /// The kind as listings show it.
+    pub fn wire(self) -> iampass_proto::wire::AuthenticatorKind {
+        match self {
+            DeviceKind::App => iampass_proto::wire::AuthenticatorKind::App,
+            DeviceKind::Passkey => iampass_proto::wire::AuthenticatorKind::Passkey,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "app" => Some(DeviceKind::App),

@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn users(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<UsersPage>, ServiceError> {
-    Ok(Json(s.list_users(&auth.actor, q.get("cursor"), q.u32("limit")?).await?))
+    Ok(Json(s.list_users(&auth.actor, q.get("user"), q.get("cursor"), q.u32("limit")?).await?))
 }
 
 async fn sessions(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<SessionsPage>, ServiceError> {

@@ -35,13 +35,15 @@ impl AppState {
     pub async fn list_users(
         &self,
         actor: &Actor,
+        user: Option<&str>,
         after: Option<&str>,
         limit: Option<u32>,
     ) -> Result<UsersPage, ServiceError> {
         let app_id = actor.app_id();
         let limit = page_size(limit)?;
         let after = cursor(after)?.unwrap_or(0);
-        let (users, next) = self.store.list_users(app_id, after, limit, self.now()).await?;
+        let only = user.map(|u| crate::domain::user_id::validate(u).map(|()| u.to_owned())).transpose()?;
+        let (users, next) = self.store.list_users(app_id, only, after, limit, self.now()).await?;
         Ok(UsersPage { status: true, users, next_cursor: next.map(|n| n.to_string()) })
     }
 

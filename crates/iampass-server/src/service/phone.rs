@@ -85,6 +85,7 @@ impl AppState {
             platform: enrolled.platform,
             bound_from: req.origin.address,
             user_agent: req.origin.user_agent,
+            synced: enrolled.synced,
         };
         let device_id = device.id.clone();
         match self.store.bind_device(crypto::hash_token(token), device, self.now(), self.config.policy()).await? {

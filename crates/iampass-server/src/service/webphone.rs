@@ -211,7 +211,8 @@ impl AppState {
         }
         let state = self.spend_ticket("sign-in", &answer.ticket)?;
         if let Some(updated) = passkey::finish_discovery(rp, &device.credential, &assertion, state)? {
-            self.store.update_credential(&device.id, updated, self.now()).await?;
+            let synced = passkey::is_synced(&updated);
+            self.store.update_credential(&device.id, updated, synced, self.now()).await?;
         }
         Ok(PhoneSignedIn { phone_token: self.issue_phone_token(&device.id)?, phone: Self::phone_info(&device) })
     }
@@ -254,7 +255,8 @@ impl AppState {
         let session = self.waiting_session(device, session_id).await?;
         let state = self.spend_ticket(&approval_binding(device, session_id), &answer.ticket)?;
         if let Some(updated) = passkey::finish_assertion(rp, &device.credential, &assertion, &state)? {
-            self.store.update_credential(&device.id, updated, self.now()).await?;
+            let synced = passkey::is_synced(&updated);
+            self.store.update_credential(&device.id, updated, synced, self.now()).await?;
         }
         self.settle(device, session_id, Trigger::Approve { satisfied: session.methods }).await
     }

@@ -49,6 +49,8 @@ pub struct NewDevice {
     pub platform: String,
     pub bound_from: Option<String>,
     pub user_agent: Option<String>,
+    /// Whether the credential is synced to the owner's other devices, for kinds that can be.
+    pub synced: Option<bool>,
 }
 
 /// A device and whose it is.

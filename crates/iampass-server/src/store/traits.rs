@@ -77,6 +77,7 @@ pub trait UserStore {
     fn list_users(
         &self,
         app_id: &str,
+        only: Option<String>,
         after: i64,
         limit: u32,
         now: Millis,
@@ -112,6 +113,7 @@ pub trait DeviceStore {
         &self,
         id: &str,
         credential: Vec<u8>,
+        synced: Option<bool>,
         now: Millis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use iampass_device::Answer;
 use iampass_proto::client::SessionFilter;
-use iampass_proto::wire::{EventData, SessionStatus::*, UserChange};
+use iampass_proto::wire::{AuthenticatorKind, EventData, SessionStatus::*, UserChange};
 
 use iampass_testkit::Kit;
 
@@ -22,6 +22,14 @@ async fn users_are_listed_with_their_phone_and_paged() {
     assert_eq!(u9.user_id, "u9");
     assert!(u9.device_registered && u9.device.as_ref().unwrap().name == "test phone");
     assert!(k.app.users(Some("-3"), None).await.is_err());
+
+    // One user by id, with their phone's kind (the reference app: no synced flag).
+    let one = k.app.user("u9").await.unwrap().unwrap();
+    let device = one.device.unwrap();
+    assert_eq!((one.user_id.as_str(), device.kind, device.synced), ("u9", AuthenticatorKind::App, None));
+    assert_eq!(k.app.user("u1").await.unwrap().unwrap().device, None);
+    assert_eq!(k.app.user("nobody").await.unwrap(), None);
+    assert_eq!(k.app.user(&"x".repeat(300)).await.unwrap_err().code(), Some("invalid_user_id"));
 }
 
 #[tokio::test]

@@ -36,6 +36,7 @@ pub(super) fn enroll(token: &str, req: &RegisterDeviceRequest) -> Result<Enrolle
         credential: key.to_bytes().to_vec(),
         name,
         platform,
+        synced: None,
     })
 }
 

@@ -29,6 +29,7 @@ pub struct Enrolled {
     pub credential: Vec<u8>,
     pub name: String,
     pub platform: String,
+    pub synced: Option<bool>,
 }
 
 /// Checks an enrollment made at the link whose token is `token`.

@@ -146,6 +146,7 @@ pub(super) fn enroll(rp: &RelyingParty, reg: &Registration) -> Result<Enrolled, 
         credential: stored(&passkey)?,
         name: "Web phone".into(),
         platform: reg.platform.clone(),
+        synced: Some(Credential::from(passkey).backup_state),
     })
 }
 

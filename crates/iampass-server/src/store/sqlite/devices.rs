@@ -7,16 +7,28 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use super::users::user_event;
 use super::{SqliteStore, Writer, sessions};
 use crate::clock::{Millis, rfc3339};
-use crate::domain::device::DeviceEnd;
+use crate::domain::device::{DeviceEnd, DeviceKind};
 use crate::domain::session::{Policy, Trigger};
 use crate::store::*;
 
 pub(super) fn insert(w: &mut Writer<'_>, user: &UserRow, d: &NewDevice, now: Millis) -> Result<(), StoreError> {
     w.tx.prepare_cached(
-        "INSERT INTO devices (id, user_id, kind, credential, name, platform, bound_at, bound_from, bound_user_agent, last_seen_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?7)",
+        "INSERT INTO devices (id, user_id, kind, credential, name, platform, bound_at, bound_from, bound_user_agent,
+                              last_seen_at, synced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?7, ?10)",
     )?
-    .execute(params![d.id, user.row, d.kind.as_str(), d.credential, d.name, d.platform, now, d.bound_from, d.user_agent])?;
+    .execute(params![
+        d.id,
+        user.row,
+        d.kind.as_str(),
+        d.credential,
+        d.name,
+        d.platform,
+        now,
+        d.bound_from,
+        d.user_agent,
+        d.synced
+    ])?;
     w.emit(&user.app_id, now, user_event(&user.external_id, UserChange::DeviceBound, Some(d.id.clone()), None))
 }
 
@@ -63,9 +75,11 @@ fn disable(
 
 pub(super) fn active_summary(c: &Connection, user_row: i64) -> Result<Option<DeviceSummary>, StoreError> {
     Ok(c.prepare_cached(
-        "SELECT id, name, platform, bound_at, nearby, last_seen_at FROM devices WHERE user_id = ?1 AND disabled_at IS NULL",
+        "SELECT id, name, platform, bound_at, nearby, last_seen_at, kind, synced
+         FROM devices WHERE user_id = ?1 AND disabled_at IS NULL",
     )?
     .query_row([user_row], |r| {
+        let kind: DeviceKind = r.get(6)?;
         Ok(DeviceSummary {
             device_id: r.get(0)?,
             name: r.get(1)?,
@@ -73,6 +87,8 @@ pub(super) fn active_summary(c: &Connection, user_row: i64) -> Result<Option<Dev
             bound_at: rfc3339(r.get(3)?),
             nearby: r.get(4)?,
             last_seen_at: r.get::<_, Option<i64>>(5)?.map(rfc3339),
+            kind: kind.wire(),
+            synced: r.get(7)?,
         })
     })
     .optional()?)
@@ -148,13 +164,20 @@ impl DeviceStore for SqliteStore {
         .await
     }
 
-    async fn update_credential(&self, id: &str, credential: Vec<u8>, now: Millis) -> Result<(), StoreError> {
+    async fn update_credential(
+        &self,
+        id: &str,
+        credential: Vec<u8>,
+        synced: Option<bool>,
+        now: Millis,
+    ) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.write(move |w| {
             w.tx.prepare_cached(
-                "UPDATE devices SET credential = ?2, last_seen_at = ?3 WHERE id = ?1 AND disabled_reason IS NULL",
+                "UPDATE devices SET credential = ?2, synced = ?3, last_seen_at = ?4
+                 WHERE id = ?1 AND disabled_reason IS NULL",
             )?
-            .execute(params![id, credential, now])?;
+            .execute(params![id, credential, synced, now])?;
             Ok(())
         })
         .await

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_device_kind_and_actor.sql"),
     include_str!("migrations/0007_request_origin.sql"),
     include_str!("migrations/0008_web_push.sql"),
+    include_str!("migrations/0009_device_synced.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 

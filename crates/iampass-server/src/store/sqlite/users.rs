@@ -141,6 +141,7 @@ impl UserStore for SqliteStore {
     async fn list_users(
         &self,
         app_id: &str,
+        only: Option<String>,
         after: i64,
         limit: u32,
         now: Millis,
@@ -152,10 +153,11 @@ impl UserStore for SqliteStore {
                         (SELECT MAX(l.expires_at) FROM registration_links l
                           WHERE l.user_id = u.id AND l.state = 'live' AND l.expires_at > ?4)
                  FROM users u WHERE u.app_id = ?1 AND u.deleted_at IS NULL AND u.id > ?2
+                   AND (?5 IS NULL OR u.external_id = ?5)
                  ORDER BY u.id LIMIT ?3",
             )?;
             let rows = stmt
-                .query_map(params![app_id, after, limit + 1, now], |r| {
+                .query_map(params![app_id, after, limit + 1, now, only], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
