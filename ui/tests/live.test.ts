@@ -6,6 +6,8 @@ function row(id: string, status: SessionStatus, created: string, employee_id = 1
   return {
     employee_id,
     employee_name: "Ann",
+    phone_kind: "app",
+    phone_synced: null,
     session: {
       session_id: id, user_id: "t", status, reason: null, methods: ["acceptance"], satisfied_methods: [], device_id: null,
       device_name: null, created_at: created, authenticated_at: null, expires_at: null, updated_at: created,

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use iampass_proto::wire::{Event, EventData, SessionStatus, SessionSummary, UserChange};
+use iampass_proto::wire::{AuthenticatorKind, Event, EventData, SessionStatus, SessionSummary, UserChange};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -27,6 +27,9 @@ pub struct DashboardRow {
     #[ts(type = "number | null")]
     pub employee_id: Option<i64>,
     pub employee_name: Option<String>,
+    /// The employee's phone kind and, for a passkey, whether it is synced (from the book).
+    pub phone_kind: Option<AuthenticatorKind>,
+    pub phone_synced: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]

@@ -75,6 +75,8 @@ impl Desk {
                 let employee = book.employee_by_token(&s.user_id)?;
                 Ok(DashboardRow {
                     employee_id: employee.as_ref().map(|e| e.id),
+                    phone_kind: employee.as_ref().and_then(|e| e.phone_kind),
+                    phone_synced: employee.as_ref().and_then(|e| e.phone_synced),
                     employee_name: employee.map(|e| e.name),
                     session: s,
                 })
