@@ -4,6 +4,8 @@
 //! it panics on failure, as tests should.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod passkey;
+
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;

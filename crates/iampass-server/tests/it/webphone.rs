@@ -1,9 +1,11 @@
-//! The web phone's API without a browser: what it offers before a passkey exists, and every
-//! refusal (forged or foreign tickets, garbage credentials, tokens of the wrong kind, an IP-literal
-//! public URL, oversized bodies), each changing nothing. The passkey ceremonies themselves run in
-//! a real Chromium (tests/webphone).
+//! The web phone's API without a browser: what it offers before a passkey exists, every refusal
+//! (forged or foreign tickets, garbage credentials, tokens of the wrong kind, an IP-literal public
+//! URL, oversized bodies) changing nothing, and, with a software passkey, what the server itself
+//! refuses that a browser would never send (an unverified user, another site's assertion, another
+//! key). The ceremonies in a real browser run in Chromium (tests/webphone).
 
-use iampass_proto::wire::{Ceremony, EnrollInfo};
+use iampass_proto::wire::{Ceremony, EnrollInfo, PhoneInfo, PhoneSignedIn};
+use iampass_testkit::passkey::SoftPasskey;
 use iampass_testkit::{Kit, error_of};
 use serde_json::json;
 
@@ -121,4 +123,76 @@ async fn an_ip_literal_public_url_serves_the_cli_phone_but_no_web_phone() {
     let loopback = again.replace("http://10.1.2.3:8080", &iampass_testkit::base_url(&k.server));
     iampass_device::Phone::enroll(&loopback, "cli phone", "test").await.unwrap();
     assert!(k.app.has_registered_mobile_device("ann").await.unwrap());
+}
+
+/// Enrolls a software passkey at a fresh link for `user`; returns it and the phone's token.
+async fn enroll_passkey(k: &Kit, user: &str) -> (SoftPasskey, String) {
+    let token = link(k, user).await;
+    let mut passkey = SoftPasskey::new(&format!("http://localhost:{}", k.server.addr.port()));
+    let c: Ceremony =
+        k.http.post(api(k, &format!("enroll/{token}/options"))).send().await.unwrap().json().await.unwrap();
+    let answer = json!({"ticket": c.ticket, "credential": passkey.register(&c.options)});
+    let r = k.http.post(api(k, &format!("enroll/{token}"))).json(&answer).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let signed_in: PhoneSignedIn = r.json().await.unwrap();
+    (passkey, signed_in.phone_token)
+}
+
+/// Starts the approval of `session` and answers it with `passkey`: the approve call's status and body.
+async fn approve(k: &Kit, phone: &str, session: &str, passkey: &mut SoftPasskey) -> (u16, serde_json::Value) {
+    let c: Ceremony = k
+        .http
+        .post(api(k, &format!("requests/{session}/options")))
+        .bearer_auth(phone)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let answer = json!({"ticket": c.ticket, "credential": passkey.assert(&c.options)});
+    let r = k.http.post(api(k, &format!("requests/{session}/approve"))).bearer_auth(phone).json(&answer).send().await;
+    let r = r.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn only_a_verified_assertion_from_the_enrolled_passkey_approves() {
+    let k = Kit::start().await;
+    let (mut passkey, phone) = enroll_passkey(&k, "ann").await;
+    let (started, session) = k.login("ann", &[]).await;
+    let id = started.session_id.unwrap();
+
+    // Not verified (no face, fingerprint or PIN): refused, and the login still waits.
+    passkey.verifies_user = false;
+    let (status, body) = approve(&k, &phone, &id, &mut passkey).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("user_not_verified")));
+    // Made for another site: refused.
+    passkey.verifies_user = true;
+    passkey.origin = "https://evil.example".into();
+    let (status, body) = approve(&k, &phone, &id, &mut passkey).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("passkey_refused")));
+    // Another key claiming the enrolled credential: its signature does not verify.
+    let mut impostor = SoftPasskey::new(&format!("http://localhost:{}", k.server.addr.port()));
+    impostor.impersonate(&passkey);
+    let (status, body) = approve(&k, &phone, &id, &mut impostor).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("passkey_refused")));
+    assert_eq!(session.status().await.unwrap().session_status, iampass_proto::wire::SessionStatus::Pending);
+
+    passkey.origin = format!("http://localhost:{}", k.server.addr.port());
+    let (status, body) = approve(&k, &phone, &id, &mut passkey).await;
+    assert_eq!((status, body["session"]["status"].as_str()), (200, Some("active")), "{body}");
+    assert_eq!(session.status().await.unwrap().session_status, iampass_proto::wire::SessionStatus::Active);
+}
+
+#[tokio::test]
+async fn a_web_phone_answers_no_signed_device_request_and_dies_with_its_device() {
+    let k = Kit::start().await;
+    let (_, phone) = enroll_passkey(&k, "ann").await;
+    let me: PhoneInfo = k.http.get(api(&k, "me")).bearer_auth(&phone).send().await.unwrap().json().await.unwrap();
+    assert_eq!((me.user_id.as_str(), me.synced), ("ann", Some(false)));
+    k.app.lost_user_mobile_device("ann").await.unwrap();
+    let (status, e) = error_of(k.http.get(api(&k, "me")).bearer_auth(&phone).send().await.unwrap()).await;
+    assert_eq!((status, e.error.as_str()), (403, "device_disabled"));
 }
