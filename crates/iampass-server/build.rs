@@ -1,9 +1,11 @@
 //! Embeds the web phone (the Svelte app built by `npm run build` in `ui/`, into `ui/dist-phone`)
 //! so the server is one file. Each asset is stored as is and gzipped (served to browsers that
-//! accept gzip). Without a built UI the server still builds: it then says, at `/phone/`, how to
-//! build one.
+//! accept gzip), with an ETag from its content so a revalidation costs a 304. Without a built UI
+//! the server still builds: it then says, at `/phone/`, how to build one.
 
 use std::io::Write as _;
+
+use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -36,8 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         gz.write_all(&bytes)?;
         let gz_path = out_dir.join(format!("phone-asset-{i}.gz"));
         std::fs::write(&gz_path, gz.finish()?)?;
+        let etag = format!("\"{}\"", &format!("{:x}", sha2::Sha256::digest(&bytes))[..16]);
         table.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?}), include_bytes!({:?})),\n",
+            "    ({name:?}, include_bytes!({:?}), include_bytes!({:?}), {etag:?}),\n",
             path.canonicalize()?,
             gz_path
         ));

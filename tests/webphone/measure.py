@@ -25,7 +25,8 @@ def downloaded(phone):
 
 
 def main(logins=30):
-    server = Server(tempfile.mkdtemp(prefix="iampass-measure-"))
+    # Every login is denied at once: the push-fatigue cap would stop them after five.
+    server = Server(tempfile.mkdtemp(prefix="iampass-measure-"), "--push-cap", "0")
     os.environ["IAMPASS_SERVER"] = server.url
     from IAMPASS.authentication_api import AuthenticationAPI
 
@@ -38,11 +39,16 @@ def main(logins=30):
         phone.one("enrolled")
         enroll_bytes, enroll_rows = downloaded(phone)
 
-        # Approving on a first visit: an empty cache, the app opened, one login approved.
+        # Approving on a first visit: no HTTP cache, no service worker or its cache (the phone keeps
+        # only its sign-in), the app opened, one login approved.
+        phone.driver.execute_async_script("""
+            const done = arguments[0];
+            Promise.all([
+              navigator.serviceWorker.getRegistrations().then(rs => Promise.all(rs.map(r => r.unregister()))),
+              caches.keys().then(ks => Promise.all(ks.map(k => caches.delete(k)))),
+            ]).then(done, done);""")
         phone.driver.execute_cdp_cmd("Network.clearBrowserCache", {})
         phone.driver.get(f"{server.phone_url}/phone/")
-        phone.driver.execute_script("performance.clearResourceTimings()")
-        phone.driver.refresh()
         phone.wait(lambda: "Sign-in requests" in phone.text())
         auth.authenticate_user(user)
         phone.one("approve-button").click()

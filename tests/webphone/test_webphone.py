@@ -3,6 +3,7 @@ that the official IAMPASS client starts, in a real Chromium with a virtual authe
 
 import json
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -255,3 +256,11 @@ def test_the_app_is_installable_and_cannot_be_framed(server):
             assert r.headers["Content-Type"] == "image/png" and r.read(8) == b"\x89PNG\r\n\x1a\n"
     with urllib.request.urlopen(f"{server.phone_url}/phone/sw.js", timeout=10) as r:
         assert r.headers["Content-Type"].startswith("text/javascript")
+        etag = r.headers["ETag"]
+    # Revalidating an unchanged file costs a 304, not the file.
+    again = urllib.request.Request(f"{server.phone_url}/phone/sw.js", headers={"If-None-Match": etag})
+    try:
+        urllib.request.urlopen(again, timeout=10)
+        raise AssertionError("expected 304")
+    except urllib.error.HTTPError as e:
+        assert e.code == 304

@@ -78,7 +78,9 @@ export async function signIn(): Promise<PhoneInfo> {
 }
 
 export const me = () => call<PhoneInfo>("GET", "me");
-export const requests = (wait: number, signal?: AbortSignal) => call<PendingRequests>("GET", `requests?wait=${wait}`, undefined, signal);
+/** Waits up to `wait` s for the waiting logins to differ from `known` (the ones shown). */
+export const requests = (wait: number, known: string[], signal?: AbortSignal) =>
+  call<PendingRequests>("GET", `requests?wait=${wait}&known=${known.map(encodeURIComponent).join(",")}`, undefined, signal);
 export const sessions = () => call<DeviceSessions>("GET", "sessions");
 export const logout = (id: string) => call<SessionReply>("POST", `sessions/${encodeURIComponent(id)}/logout`);
 export const deny = (id: string, fraud: boolean) => call<SessionReply>("POST", `requests/${encodeURIComponent(id)}/deny`, { fraud });

@@ -27,7 +27,8 @@ async fn requests(
     Device(call): Device,
 ) -> Result<Json<PendingRequests>, ServiceError> {
     let wait = q.u32("wait")?.unwrap_or(0);
-    Ok(Json(s.pending_requests(&call.device, u64::from(wait)).await?))
+    let known = q.list("known");
+    Ok(Json(s.pending_requests(&call.device, u64::from(wait), known.as_deref()).await?))
 }
 
 async fn answer(

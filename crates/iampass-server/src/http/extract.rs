@@ -123,6 +123,11 @@ impl QueryMap {
             })
             .transpose()
     }
+
+    /// A comma-separated list (`known=a,b`); `Some(empty)` for a present but empty value.
+    pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        self.get(name).map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {

@@ -15,8 +15,8 @@ use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::DeviceRecord;
 
-/// `(path under /phone/, bytes, gzipped bytes)`, written by build.rs from `ui/dist-phone`.
-static ASSETS: &[(&str, &[u8], &[u8])] = include!(concat!(env!("OUT_DIR"), "/phone_assets.rs"));
+/// `(path under /phone/, bytes, gzipped bytes, ETag)`, written by build.rs from `ui/dist-phone`.
+static ASSETS: &[(&str, &[u8], &[u8], &str)] = include!(concat!(env!("OUT_DIR"), "/phone_assets.rs"));
 
 /// The phone's pages may run only their own scripts and may not be framed (an approve button in
 /// someone else's frame is a click-jacking target).
@@ -56,7 +56,7 @@ pub fn redirect(to: &str) -> Response {
 async fn asset(path: Option<Path<String>>, headers: HeaderMap) -> Response {
     let path = path.map(|Path(p)| p).unwrap_or_default();
     let name = if path.is_empty() { "index.html" } else { path.as_str() };
-    let Some((_, raw, gz)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+    let Some((_, raw, gz, etag)) = ASSETS.iter().find(|(n, _, _, _)| *n == name) else {
         return if ASSETS.is_empty() {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -68,12 +68,18 @@ async fn asset(path: Option<Path<String>>, headers: HeaderMap) -> Response {
             ServiceError::not_found("unknown_route", "no such page").into_response()
         };
     };
+    let fresh = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(etag));
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let mut response = if gzip { gz.to_vec() } else { raw.to_vec() }.into_response();
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        if gzip { gz.to_vec() } else { raw.to_vec() }.into_response()
+    };
     let h = response.headers_mut();
+    h.insert(header::ETAG, HeaderValue::from_static(etag));
     let ty = match name.rsplit_once('.').map_or("", |(_, ext)| ext) {
         "html" => "text/html; charset=utf-8",
         "js" => "text/javascript; charset=utf-8",
@@ -84,7 +90,7 @@ async fn asset(path: Option<Path<String>>, headers: HeaderMap) -> Response {
         _ => "application/octet-stream",
     };
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
-    if gzip {
+    if gzip && !fresh {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
@@ -155,7 +161,8 @@ async fn requests(
     Phone(device): Phone,
 ) -> Result<Json<PendingRequests>, ServiceError> {
     let wait = q.u32("wait")?.unwrap_or(0);
-    Ok(Json(s.pending_requests(&device, u64::from(wait)).await?))
+    let known = q.list("known");
+    Ok(Json(s.pending_requests(&device, u64::from(wait), known.as_deref()).await?))
 }
 
 async fn start_approval(

@@ -128,11 +128,14 @@ impl AppState {
     }
 
     /// Login requests waiting for this phone. Waits up to `wait` seconds (capped) for one to
-    /// arrive and returns the instant it does.
+    /// arrive and returns the instant it does. A phone that already shows some (`known`, their
+    /// session ids) waits instead for the waiting set to differ from those, so an app that keeps
+    /// one poll open learns of a second login at once without asking in a loop.
     pub async fn pending_requests(
         &self,
         device: &DeviceRecord,
         wait_secs: u64,
+        known: Option<&[String]>,
     ) -> Result<PendingRequests, ServiceError> {
         let wait = Duration::from_secs(wait_secs.min(self.config.long_poll_max_secs));
         let deadline = tokio::time::Instant::now() + wait;
@@ -150,7 +153,11 @@ impl AppState {
                 tokio::pin!(notified);
                 notified.as_mut().enable();
                 let rows = self.store.fetch_requests(&device.id, self.now(), self.config.policy()).await?;
-                if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
+                let news = match known {
+                    None => !rows.is_empty(),
+                    Some(known) => rows.len() != known.len() || rows.iter().any(|r| !known.contains(&r.id)),
+                };
+                if news || tokio::time::Instant::now() >= deadline {
                     return Ok::<_, ServiceError>(rows);
                 }
                 // On timeout, loop once more: a last fetch, then the deadline check returns. A
