@@ -264,3 +264,18 @@ def test_the_app_is_installable_and_cannot_be_framed(server):
         raise AssertionError("expected 304")
     except urllib.error.HTTPError as e:
         assert e.code == 304
+
+
+def test_a_browser_without_passkeys_is_told_so_and_binds_nothing(server):
+    user, link = new_user(server)
+    bare = Phone(server)
+    try:
+        bare.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                    {"source": "delete window.PublicKeyCredential;"})
+        bare.driver.get(link)
+        bare.wait(lambda: "cannot use passkeys" in bare.text())
+        assert bare.all("enroll-button") == []
+        bare.shot("no-webauthn")
+    finally:
+        bare.quit()
+    assert management(server).has_registered_mobile_device(user) != ManagementAPIResult.has_mobile_device
