@@ -42,8 +42,9 @@ def test_registration_link_with_spaces_and_non_ascii(server, management):
         management.add_user(uid)
         link = management.get_registration_link(uid, "Ann Lée Ünal")
         assert link.startswith(server.url + "/register/"), link
-        page = urllib.request.urlopen(link).read().decode()
-        assert "Ann Lée Ünal" in page and "Conformance" in page
+        req = urllib.request.Request(link, headers={"Accept": "application/json"})
+        info = json.loads(urllib.request.urlopen(req).read())
+        assert (info["display_name"], info["application_name"], info["user_id"]) == ("Ann Lée Ünal", "Conformance", uid)
 
 
 def test_registration_link_for_unknown_user_is_none(management):

@@ -7,8 +7,9 @@ use anyhow::Context as _;
 use futures_util::future::join_all;
 use hdrhistogram::Histogram;
 use iampass_device::{Answer, Phone};
-use iampass_proto::client::{ManagementClient, SessionFilter, default_http};
+use iampass_proto::client::{ManagementClient, default_http};
 use iampass_proto::wire::SessionStatus;
+use iampass_proto::wire::{PageQuery, SessionsQuery};
 
 use crate::harness::{self, Proc, create_app, histogram, micros, start_bare, start_server, summary};
 
@@ -148,14 +149,23 @@ pub async fn login(count: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A page of 100 sessions, from `cursor`.
+fn hundred(cursor: Option<String>) -> PageQuery {
+    PageQuery { cursor, limit: Some(100) }
+}
+
 async fn count_pending(client: &ManagementClient) -> anyhow::Result<usize> {
-    let mut filter = SessionFilter { status: Some(SessionStatus::Pending), limit: Some(1000), ..Default::default() };
+    let mut filter = SessionsQuery {
+        status: Some(SessionStatus::Pending),
+        page: PageQuery { limit: Some(1000), ..Default::default() },
+        ..Default::default()
+    };
     let mut n = 0;
     loop {
         let page = client.sessions(&filter).await?;
         n += page.sessions.len();
         match page.next_cursor {
-            Some(c) => filter.cursor = Some(c),
+            Some(c) => filter.page.cursor = Some(c),
             None => return Ok(n),
         }
     }
@@ -251,15 +261,10 @@ pub async fn pages(sizes: &[usize]) -> anyhow::Result<()> {
         let client = ManagementClient::new(&server.url, &id, &secret)?;
         let middle = (n / 2).to_string();
         let cases = [
-            SessionFilter { limit: Some(100), ..Default::default() },
-            SessionFilter { limit: Some(100), cursor: Some(middle), ..Default::default() },
-            SessionFilter { limit: Some(100), status: Some(SessionStatus::Active), ..Default::default() },
-            SessionFilter {
-                limit: Some(100),
-                status: Some(SessionStatus::Closed),
-                user_id: Some("bench-user".into()),
-                ..Default::default()
-            },
+            SessionsQuery { page: hundred(None), ..Default::default() },
+            SessionsQuery { page: hundred(Some(middle)), ..Default::default() },
+            SessionsQuery { page: hundred(None), status: Some(SessionStatus::Active), ..Default::default() },
+            SessionsQuery { page: hundred(None), status: Some(SessionStatus::Closed), user: Some("bench-user".into()) },
         ];
         let mut cells = Vec::new();
         for f in &cases {

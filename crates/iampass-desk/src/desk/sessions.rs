@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use iampass_proto::client::{SessionClient, SessionFilter, default_http};
+use iampass_proto::client::{SessionClient, default_http};
 use iampass_proto::wire::{Method, SessionStatus, SessionSummary};
+use iampass_proto::wire::{PageQuery, SessionsQuery};
 use serde::Serialize;
 use tokio::sync::watch;
 use ts_rs::TS;
@@ -94,7 +95,8 @@ impl Desk {
     ) -> DeskResult<DashboardPage> {
         let (client, url) = self.client()?;
         let user_id = employee_id.map(|id| self.employee(id).map(|e| e.token)).transpose()?;
-        let filter = SessionFilter { status, user_id, cursor, limit: Some(limit.clamp(1, 1000)) };
+        let filter =
+            SessionsQuery { status, user: user_id, page: PageQuery { cursor, limit: Some(limit.clamp(1, 1000)) } };
         let page = client.sessions(&filter).await.map_err(|e| DeskError::from_client(e, &url))?;
         Ok(DashboardPage { rows: self.name_rows(page.sessions)?, next_cursor: page.next_cursor })
     }

@@ -114,7 +114,9 @@ impl DeviceClient {
 
     /// Long-polls for login requests: returns as soon as one is waiting, or empty after `wait`.
     pub async fn pending(&self, wait: Duration) -> Result<PendingRequests, ClientError> {
-        let target = format!("/device/v1/requests?wait={}", wait.as_secs());
+        let query = RequestsQuery { wait: Some(u32::try_from(wait.as_secs()).unwrap_or(u32::MAX)), known: None };
+        let query = serde_urlencoded::to_string(&query).map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let target = format!("/device/v1/requests?{query}");
         self.call(HttpMethod::GET, &target, None, Some(wait + Duration::from_secs(15))).await
     }
 

@@ -14,15 +14,6 @@ pub struct ManagementClient {
     creds: Credentials,
 }
 
-/// Filters and paging for the session listing.
-#[derive(Debug, Clone, Default)]
-pub struct SessionFilter {
-    pub status: Option<SessionStatus>,
-    pub user_id: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<u32>,
-}
-
 impl ManagementClient {
     pub fn new(base_url: &str, application_id: &str, secret: &str) -> Result<Self, ClientError> {
         Self::with_http(super::default_http(), base_url, application_id, secret)
@@ -82,12 +73,8 @@ impl ManagementClient {
         user: &str,
         display_name: Option<&str>,
     ) -> Result<RegistrationLinkResponse, ClientError> {
-        let mut url = self.url("management/device_registration_link", Some(user));
-        if let Some(name) = display_name.filter(|n| !n.is_empty()) {
-            url.push_str("?display_name=");
-            url.push_str(&encode_segment(name));
-        }
-        self.get(&url).await
+        let query = RegistrationLinkQuery { display_name: display_name.filter(|n| !n.is_empty()).map(str::to_owned) };
+        self.get(&self.with_query("management/device_registration_link", Some(user), &query)?).await
     }
 
     pub async fn has_registered_mobile_device(&self, user: &str) -> Result<bool, ClientError> {
@@ -116,76 +103,34 @@ impl ManagementClient {
         methods: &[Method],
         duration_seconds: Option<u64>,
     ) -> Result<AuthenticateResponse, ClientError> {
-        let mut params = Vec::new();
-        if !methods.is_empty() {
-            params.push(format!("methods={}", Method::join(methods)));
-        }
-        if let Some(d) = duration_seconds {
-            params.push(format!("duration_seconds={d}"));
-        }
-        let mut url = self.url("authentication/authenticate_user", Some(user));
-        if !params.is_empty() {
-            url.push('?');
-            url.push_str(&params.join("&"));
-        }
-        self.post(&url, &serde_json::json!({})).await
+        let query = AuthenticateQuery {
+            methods: (!methods.is_empty()).then(|| Method::join(methods)),
+            duration_seconds: duration_seconds.map(|d| d.to_string()),
+        };
+        self.post(&self.with_query("authentication/authenticate_user", Some(user), &query)?, &serde_json::json!({}))
+            .await
     }
 
     pub async fn users(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<UsersPage, ClientError> {
-        // Built in a block: the serializer is not `Send` and must not live across the await.
-        let query = {
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            if let Some(c) = cursor {
-                q.append_pair("cursor", c);
-            }
-            if let Some(l) = limit {
-                q.append_pair("limit", &l.to_string());
-            }
-            q.finish()
-        };
-        self.get(&with_query(self.url("management/users", None), query)).await
+        let query = UsersQuery { user: None, page: PageQuery { cursor: cursor.map(str::to_owned), limit } };
+        self.get(&self.with_query("management/users", None, &query)?).await
     }
 
     /// One user as the listing shows them (their phone, its kind), or `None` if there is no such user.
     pub async fn user(&self, user: &str) -> Result<Option<UserSummary>, ClientError> {
-        let query = form_urlencoded::Serializer::new(String::new()).append_pair("user", user).finish();
-        let page: UsersPage = self.get(&with_query(self.url("management/users", None), query)).await?;
+        let query = UsersQuery { user: Some(user.to_owned()), page: PageQuery::default() };
+        let page: UsersPage = self.get(&self.with_query("management/users", None, &query)?).await?;
         Ok(page.users.into_iter().next())
     }
 
-    pub async fn sessions(&self, filter: &SessionFilter) -> Result<SessionsPage, ClientError> {
-        let query = {
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            if let Some(s) = filter.status {
-                q.append_pair("status", s.as_str());
-            }
-            if let Some(u) = &filter.user_id {
-                q.append_pair("user", u);
-            }
-            if let Some(c) = &filter.cursor {
-                q.append_pair("cursor", c);
-            }
-            if let Some(l) = filter.limit {
-                q.append_pair("limit", &l.to_string());
-            }
-            q.finish()
-        };
-        self.get(&with_query(self.url("management/sessions", None), query)).await
+    pub async fn sessions(&self, filter: &SessionsQuery) -> Result<SessionsPage, ClientError> {
+        self.get(&self.with_query("management/sessions", None, filter)?).await
     }
 
     /// The server's audit log of this application's management actions, newest first.
     pub async fn audit(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<AuditPage, ClientError> {
-        let query = {
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            if let Some(c) = cursor {
-                q.append_pair("cursor", c);
-            }
-            if let Some(l) = limit {
-                q.append_pair("limit", &l.to_string());
-            }
-            q.finish()
-        };
-        self.get(&with_query(self.url("management/audit", None), query)).await
+        let query = PageQuery { cursor: cursor.map(str::to_owned), limit };
+        self.get(&self.with_query("management/audit", None, &query)?).await
     }
 
     pub async fn session_counts(&self) -> Result<SessionCounts, ClientError> {
@@ -221,8 +166,13 @@ impl ManagementClient {
     }
 }
 
-fn with_query(url: String, query: String) -> String {
-    if query.is_empty() { url } else { format!("{url}?{query}") }
+impl ManagementClient {
+    /// The URL of `path` (and `user`) with `query` written from its type.
+    fn with_query(&self, path: &str, user: Option<&str>, query: &impl serde::Serialize) -> Result<String, ClientError> {
+        let url = self.url(path, user);
+        let query = serde_urlencoded::to_string(query).map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        Ok(if query.is_empty() { url } else { format!("{url}?{query}") })
+    }
 }
 
 /// Turns an SSE byte stream into events, keeping only `data:` payloads of named events.

@@ -6,7 +6,7 @@ mod management;
 mod session;
 
 pub use device::DeviceClient;
-pub use management::{ManagementClient, SessionFilter};
+pub use management::ManagementClient;
 pub use session::SessionClient;
 
 use reqwest::{Method as HttpMethod, RequestBuilder, Response, StatusCode};

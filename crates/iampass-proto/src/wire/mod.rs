@@ -5,12 +5,14 @@ mod authentication;
 mod console;
 mod device;
 mod management;
+mod query;
 mod webphone;
 
 pub use authentication::*;
 pub use console::*;
 pub use device::*;
 pub use management::*;
+pub use query::*;
 pub use webphone::*;
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +30,14 @@ pub enum SessionStatus {
     Failed,
     Timeout,
     Cancelled,
+}
+
+impl std::str::FromStr for SessionStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s).ok_or_else(|| format!("unknown session status {s:?}"))
+    }
 }
 
 impl SessionStatus {

@@ -11,10 +11,10 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
-use iampass_proto::wire::AuditPage;
+use iampass_proto::wire::{AuditPage, PageQuery};
 
 use super::auth::{AppAuth, RequestContext};
-use super::extract::QueryMap;
+use super::extract::Query;
 use super::permissions;
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -25,8 +25,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/management/audit/{app}", get(page))
 }
 
-async fn page(State(s): State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<AuditPage>, ServiceError> {
-    Ok(Json(s.audit_page(&auth.actor, q.get("cursor"), q.u32("limit")?).await?))
+async fn page(
+    State(s): State<AppState>,
+    auth: AppAuth,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<AuditPage>, ServiceError> {
+    Ok(Json(s.audit_page(&auth.actor, &q).await?))
 }
 
 /// Middleware: runs the request, then writes the record (before the answer goes out, so an

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
 use super::auth::{AppAuth, SessionAuthed};
-use super::extract::{Origin, QueryMap, UserPath};
+use super::extract::{Origin, Query, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -25,9 +25,9 @@ async fn authenticate_user(
     auth: AppAuth,
     UserPath(user): UserPath,
     Origin(origin): Origin,
-    q: QueryMap,
+    Query(q): Query<AuthenticateQuery>,
 ) -> Result<(StatusCode, Json<AuthenticateResponse>), ServiceError> {
-    let (methods, duration) = s.login_options(q.get("methods"), q.get("duration_seconds"))?;
+    let (methods, duration) = s.login_options(q.methods.as_deref(), q.duration_seconds.as_deref())?;
     let out = s.authenticate_user(&auth.app, &user, methods, duration, origin).await?;
     Ok((if out.started { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(out.response)))
 }

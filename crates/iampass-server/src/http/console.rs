@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
 use super::auth::AppAuth;
-use super::extract::{QueryMap, SessionPath, UserPath};
+use super::extract::{Query, SessionPath, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -20,12 +20,20 @@ pub fn routes() -> Router<AppState> {
         .route("/management/logout_user/{app}/{user}", post(logout_user))
 }
 
-async fn users(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<UsersPage>, ServiceError> {
-    Ok(Json(s.list_users(&auth.actor, q.get("user"), q.get("cursor"), q.u32("limit")?).await?))
+async fn users(
+    s: State<AppState>,
+    auth: AppAuth,
+    Query(q): Query<UsersQuery>,
+) -> Result<Json<UsersPage>, ServiceError> {
+    Ok(Json(s.list_users(&auth.actor, &q).await?))
 }
 
-async fn sessions(s: State<AppState>, auth: AppAuth, q: QueryMap) -> Result<Json<SessionsPage>, ServiceError> {
-    Ok(Json(s.list_sessions(&auth.actor, q.get("status"), q.get("user"), q.get("cursor"), q.u32("limit")?).await?))
+async fn sessions(
+    s: State<AppState>,
+    auth: AppAuth,
+    Query(q): Query<SessionsQuery>,
+) -> Result<Json<SessionsPage>, ServiceError> {
+    Ok(Json(s.list_sessions(&auth.actor, &q).await?))
 }
 
 async fn session_counts(s: State<AppState>, auth: AppAuth) -> Result<Json<SessionCounts>, ServiceError> {

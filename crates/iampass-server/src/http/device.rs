@@ -7,7 +7,7 @@ use axum::routing::{delete, get, post};
 use iampass_proto::wire::*;
 
 use super::auth::Device;
-use super::extract::QueryMap;
+use super::extract::Query;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -23,12 +23,11 @@ pub fn routes() -> Router<AppState> {
 
 async fn requests(
     State(s): State<AppState>,
-    q: QueryMap,
+    Query(q): Query<RequestsQuery>,
     Device(call): Device,
 ) -> Result<Json<PendingRequests>, ServiceError> {
-    let wait = q.u32("wait")?.unwrap_or(0);
-    let known = q.list("known");
-    Ok(Json(s.pending_requests(&call.device, u64::from(wait), known.as_deref()).await?))
+    let known = q.known_ids();
+    Ok(Json(s.pending_requests(&call.device, u64::from(q.wait.unwrap_or(0)), known.as_deref()).await?))
 }
 
 async fn answer(

@@ -107,34 +107,17 @@ impl FromRequestParts<AppState> for SessionPath {
     }
 }
 
-/// The query string as name → value pairs (form-decoded, last value wins).
+/// The query string, parsed into the route's query type from `iampass_proto::wire` (the client
+/// writes it from the same type); a value that does not parse is a 400 naming it.
 #[derive(Debug, Default)]
-pub struct QueryMap(pub std::collections::HashMap<String, String>);
+pub struct Query<T>(pub T);
 
-impl QueryMap {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
-    pub fn u32(&self, name: &str) -> Result<Option<u32>, Invalid> {
-        self.get(name)
-            .map(|v| {
-                v.parse::<u32>().map_err(|_| Invalid::new("invalid_query", format!("{name} must be a whole number")))
-            })
-            .transpose()
-    }
-
-    /// A comma-separated list (`known=a,b`); `Some(empty)` for a present but empty value.
-    pub fn list(&self, name: &str) -> Option<Vec<String>> {
-        self.get(name).map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ServiceError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ServiceError> {
-        let q = parts.uri.query().unwrap_or("");
-        Ok(QueryMap(form_urlencoded::parse(q.as_bytes()).into_owned().collect()))
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map(Query)
+            .map_err(|e| Invalid::new("invalid_query", format!("the query string cannot be read: {e}")).into())
     }
 }

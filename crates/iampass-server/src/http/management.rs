@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
 use super::auth::AppAuth;
-use super::extract::{JsonBody, QueryMap, UserPath};
+use super::extract::{JsonBody, Query, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -41,9 +41,9 @@ async fn registration_link(
     s: axum::extract::State<AppState>,
     auth: AppAuth,
     UserPath(user): UserPath,
-    q: QueryMap,
+    Query(q): Query<RegistrationLinkQuery>,
 ) -> Result<Json<RegistrationLinkResponse>, ServiceError> {
-    Ok(Json(s.registration_link(&auth.actor, &user, q.get("display_name").map(str::to_owned)).await?))
+    Ok(Json(s.registration_link(&auth.actor, &user, q.display_name).await?))
 }
 
 async fn has_device(

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
-use super::extract::{JsonBody, Origin, QueryMap};
+use super::extract::{JsonBody, Origin, Query};
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::DeviceRecord;
@@ -157,12 +157,11 @@ async fn me(Phone(device): Phone) -> Json<PhoneInfo> {
 
 async fn requests(
     State(s): State<AppState>,
-    q: QueryMap,
+    Query(q): Query<RequestsQuery>,
     Phone(device): Phone,
 ) -> Result<Json<PendingRequests>, ServiceError> {
-    let wait = q.u32("wait")?.unwrap_or(0);
-    let known = q.list("known");
-    Ok(Json(s.pending_requests(&device, u64::from(wait), known.as_deref()).await?))
+    let known = q.known_ids();
+    Ok(Json(s.pending_requests(&device, u64::from(q.wait.unwrap_or(0)), known.as_deref()).await?))
 }
 
 async fn start_approval(

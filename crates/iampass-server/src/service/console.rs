@@ -32,41 +32,24 @@ fn cursor(raw: Option<&str>) -> Result<Option<i64>, Invalid> {
 }
 
 impl AppState {
-    pub async fn list_users(
-        &self,
-        actor: &Actor,
-        user: Option<&str>,
-        after: Option<&str>,
-        limit: Option<u32>,
-    ) -> Result<UsersPage, ServiceError> {
+    pub async fn list_users(&self, actor: &Actor, query: &UsersQuery) -> Result<UsersPage, ServiceError> {
         let app_id = actor.app_id();
-        let limit = page_size(limit)?;
-        let after = cursor(after)?.unwrap_or(0);
-        let only = user.map(|u| crate::domain::user_id::validate(u).map(|()| u.to_owned())).transpose()?;
+        let limit = page_size(query.page.limit)?;
+        let after = cursor(query.page.cursor.as_deref())?.unwrap_or(0);
+        let only = query.user.as_ref().map(|u| crate::domain::user_id::validate(u).map(|()| u.clone())).transpose()?;
         let (users, next) = self.store.list_users(app_id, only, after, limit, self.now()).await?;
         Ok(UsersPage { status: true, users, next_cursor: next.map(|n| n.to_string()) })
     }
 
-    pub async fn list_sessions(
-        &self,
-        actor: &Actor,
-        status: Option<&str>,
-        user: Option<&str>,
-        before: Option<&str>,
-        limit: Option<u32>,
-    ) -> Result<SessionsPage, ServiceError> {
+    pub async fn list_sessions(&self, actor: &Actor, query: &SessionsQuery) -> Result<SessionsPage, ServiceError> {
         let app_id = actor.app_id();
-        let limit = page_size(limit)?;
-        let before = cursor(before)?;
-        let status = status
-            .filter(|s| !s.is_empty())
-            .map(|s| SessionStatus::parse(s).ok_or_else(|| Invalid::new("invalid_status", "unknown session status")))
-            .transpose()?;
-        let user_row = match user.filter(|u| !u.is_empty()) {
+        let limit = page_size(query.page.limit)?;
+        let before = cursor(query.page.cursor.as_deref())?;
+        let user_row = match &query.user {
             Some(u) => Some(self.require_user(app_id, u).await?.row),
             None => None,
         };
-        let (rows, next) = self.store.list_sessions(app_id, status, user_row, before, limit).await?;
+        let (rows, next) = self.store.list_sessions(app_id, query.status, user_row, before, limit).await?;
         Ok(SessionsPage {
             status: true,
             sessions: rows.iter().map(|r| r.summary()).collect(),
@@ -74,14 +57,10 @@ impl AppState {
         })
     }
 
-    pub async fn audit_page(
-        &self,
-        actor: &Actor,
-        before: Option<&str>,
-        limit: Option<u32>,
-    ) -> Result<AuditPage, ServiceError> {
+    pub async fn audit_page(&self, actor: &Actor, query: &PageQuery) -> Result<AuditPage, ServiceError> {
         let app_id = actor.app_id();
-        let (records, next) = self.store.audit_page(app_id, cursor(before)?, page_size(limit)?).await?;
+        let (records, next) =
+            self.store.audit_page(app_id, cursor(query.cursor.as_deref())?, page_size(query.limit)?).await?;
         Ok(AuditPage { status: true, records, next_cursor: next.map(|n| n.to_string()) })
     }
 

@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use iampass_device::Answer;
-use iampass_proto::client::SessionFilter;
-use iampass_proto::wire::{AuthenticatorKind, EventData, SessionStatus::*, UserChange};
+use iampass_proto::wire::{AuthenticatorKind, EventData, PageQuery, SessionStatus::*, SessionsQuery, UserChange};
 
 use iampass_testkit::Kit;
 
@@ -45,16 +44,27 @@ async fn sessions_are_filtered_paged_and_never_carry_secrets() {
     }
     k.login("bob", &[]).await;
     phone.answer(&Answer::Approve(None), 3, Duration::from_secs(5)).await.unwrap();
-    let all = k.app.sessions(&SessionFilter { limit: Some(3), ..Default::default() }).await.unwrap();
+    let all = k
+        .app
+        .sessions(&SessionsQuery { page: PageQuery { limit: Some(3), ..Default::default() }, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(all.sessions.len(), 3);
-    let rest = k.app.sessions(&SessionFilter { cursor: all.next_cursor.clone(), ..Default::default() }).await.unwrap();
+    let rest = k
+        .app
+        .sessions(&SessionsQuery {
+            page: PageQuery { cursor: all.next_cursor.clone(), ..Default::default() },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!((rest.sessions.len(), rest.next_cursor), (1, None));
-    let active = k.app.sessions(&SessionFilter { status: Some(Active), ..Default::default() }).await.unwrap();
+    let active = k.app.sessions(&SessionsQuery { status: Some(Active), ..Default::default() }).await.unwrap();
     assert_eq!(active.sessions.len(), 3);
     let counts = k.app.session_counts().await.unwrap().counts;
     assert_eq!((counts[&Active], counts[&Pending], counts[&Closed]), (3, 1, 0));
     assert_eq!(counts.len(), 8, "every status is present");
-    let bobs = k.app.sessions(&SessionFilter { user_id: Some("bob".into()), ..Default::default() }).await.unwrap();
+    let bobs = k.app.sessions(&SessionsQuery { user: Some("bob".into()), ..Default::default() }).await.unwrap();
     assert_eq!((bobs.sessions.len(), bobs.sessions[0].status), (1, Pending), "bob's phone never polled");
     let raw = k
         .signed(reqwest::Method::GET, &format!("/management/sessions/{}", k.app_id))

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use iampass_device::{Answer, Phone};
-use iampass_proto::client::{ManagementClient, SessionFilter};
+use iampass_proto::client::ManagementClient;
 use iampass_proto::wire::SessionStatus;
+use iampass_proto::wire::SessionsQuery;
 use tokio::sync::Mutex;
 
 const ROUNDS: usize = 20;
@@ -120,7 +121,7 @@ async fn every_acknowledged_write_survives_sigkill() {
         assert!(client.has_registered_mobile_device(user).await.unwrap(), "acknowledged binding of {user} is missing");
     }
     for (user, session) in &acked.active {
-        let page = client.sessions(&SessionFilter { user_id: Some(user.clone()), ..Default::default() }).await.unwrap();
+        let page = client.sessions(&SessionsQuery { user: Some(user.clone()), ..Default::default() }).await.unwrap();
         let s = page.sessions.iter().find(|s| &s.session_id == session).expect("acknowledged session");
         assert_eq!(s.status, SessionStatus::Active, "acknowledged approval of {user} is missing");
     }
