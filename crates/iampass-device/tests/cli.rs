@@ -132,7 +132,7 @@ async fn bad_links_and_missing_state_are_clear_errors() {
     let gone = format!("{}/register/AAAAAAAAAAAAAAAAAAAAAA", e.server.public_url());
     let out = run(&["enroll", &gone, "--state", state.to_str().unwrap()]).await;
     assert!(text(&out.stderr).contains("unknown_link"), "{}", text(&out.stderr));
-    assert!(!state.exists(), "a failed enrolment writes no state");
+    assert!(!state.exists(), "a failed enrollment writes no state");
     let out = run(&["sessions", "--state", state.to_str().unwrap()]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("cannot read the state file"));

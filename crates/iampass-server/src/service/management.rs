@@ -12,7 +12,7 @@ use crate::state::AppState;
 use crate::store::UserRow;
 use crate::store::prelude::*;
 
-/// Display names shown on the enrolment page are bounded like user ids.
+/// Display names shown on the enrollment page are bounded like user ids.
 const MAX_DISPLAY_NAME_BYTES: usize = 256;
 
 impl AppState {
