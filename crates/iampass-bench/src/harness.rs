@@ -66,7 +66,24 @@ pub fn create_app(db: &Path) -> anyhow::Result<(String, String)> {
 }
 
 pub fn start_server(db: &Path, extra: &[&str]) -> anyhow::Result<Proc> {
-    let mut cmd = Command::new(sibling("iampass-server")?);
+    start_server_on(db, extra, None)
+}
+
+/// A command for `program`, run on the given CPUs (`taskset -c`) when asked: so a server under load
+/// gets a core of its own instead of contesting the load generator's.
+fn on_cpus(program: &Path, cpus: Option<&str>) -> Command {
+    match cpus {
+        None => Command::new(program),
+        Some(list) => {
+            let mut cmd = Command::new("taskset");
+            cmd.args(["-c", list]).arg(program);
+            cmd
+        }
+    }
+}
+
+pub fn start_server_on(db: &Path, extra: &[&str], cpus: Option<&str>) -> anyhow::Result<Proc> {
+    let mut cmd = on_cpus(&sibling("iampass-server")?, cpus);
     // Capacity is what is measured: the per-application rate limit would cap it, so it is off.
     cmd.arg("--db")
         .arg(db)
@@ -76,8 +93,8 @@ pub fn start_server(db: &Path, extra: &[&str]) -> anyhow::Result<Proc> {
     spawn(cmd)
 }
 
-pub fn start_bare() -> anyhow::Result<Proc> {
-    let mut cmd = Command::new(std::env::current_exe()?);
+pub fn start_bare(cpus: Option<&str>) -> anyhow::Result<Proc> {
+    let mut cmd = on_cpus(&std::env::current_exe()?, cpus);
     cmd.arg("bare-server");
     spawn(cmd)
 }

@@ -28,6 +28,10 @@ enum Command {
         concurrency: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Run both servers on these CPUs (`taskset -c` list, e.g. `1`); start the load generator on
+        /// the others (`taskset -c 0 iampass-load http --server-cpus 1`).
+        #[arg(long)]
+        server_cpus: Option<String>,
     },
     /// Login → `active` with an auto-approving phone: p50, p99.
     Login {
@@ -66,7 +70,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Http { concurrency, seconds } => scenarios::http(concurrency, seconds).await,
+        Command::Http { concurrency, seconds, server_cpus } => {
+            scenarios::http(concurrency, seconds, server_cpus.as_deref()).await
+        }
         Command::Login { count } => scenarios::login(count).await,
         Command::Pending { count } => scenarios::pending(count).await,
         Command::Logins { count } => scenarios::logins(count).await,

@@ -11,7 +11,7 @@ use iampass_proto::client::{ManagementClient, default_http};
 use iampass_proto::wire::SessionStatus;
 use iampass_proto::wire::{PageQuery, SessionsQuery};
 
-use crate::harness::{self, Proc, create_app, histogram, micros, start_bare, start_server, summary};
+use crate::harness::{self, Proc, create_app, histogram, micros, start_bare, start_server, start_server_on, summary};
 
 struct Load {
     hist: Histogram<u64>,
@@ -65,12 +65,12 @@ fn report(name: &str, l: &Load) {
     println!("{name:<44} {:>9.0} req/s  {}  errors {}", l.rps(), summary(&l.hist), l.errors);
 }
 
-pub async fn http(concurrency: usize, seconds: u64) -> anyhow::Result<()> {
+pub async fn http(concurrency: usize, seconds: u64, server_cpus: Option<&str>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let (id, secret) = create_app(&db)?;
-    let server = start_server(&db, &[])?;
-    let bare = start_bare()?;
+    let server = start_server_on(&db, &[], server_cpus)?;
+    let bare = start_bare(server_cpus)?;
     let http = default_http();
     let client = Arc::new(ManagementClient::with_http(http.clone(), &server.url, &id, &secret)?);
     client.add_users(&["bench-user".to_owned()]).await?;
