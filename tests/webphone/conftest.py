@@ -65,6 +65,8 @@ class Server:
 
 
 _SERVER = None
+# Every phone token and registration link this run handled; test_zz checks none reached the log.
+SEEN_SECRETS = []
 
 
 def pytest_configure(config):
@@ -105,7 +107,9 @@ def new_user(server, app="Payroll", display="Ann Lée"):
     user = f"ann.{uuid.uuid4().hex[:8]}@corp.example"
     m = management(server, app)
     assert m.add_user(user) == 0
-    return user, m.get_registration_link(user, display)
+    link = m.get_registration_link(user, display)
+    SEEN_SECRETS.append(link.rsplit("/", 1)[1])
+    return user, link
 
 
 class Phone:
@@ -133,6 +137,10 @@ class Phone:
         self.driver.add_virtual_authenticator(va)
 
     def quit(self):
+        try:
+            SEEN_SECRETS.append(self.token())
+        except Exception:
+            pass  # the browser may already be gone
         self.driver.quit()
 
     def wait(self, predicate, timeout=15):
