@@ -1,45 +1,19 @@
-"""Starts one real iampass-server on 127.0.0.1 (port 0) with a fresh SQLite file, creates an
-application with the server's own CLI, and points the official client at it through
-IAMPASS_SERVER, which the client reads once, at import."""
+"""Starts one real iampass-server on 127.0.0.1 (port 0) with a fresh SQLite file and one application
+(tests/common/iampass_server.py), and points the official client at it."""
 
-import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 
 import pytest
 
-SERVER = os.environ.get("IAMPASS_SERVER_BIN", "target/debug/iampass-server")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
+from iampass_server import Server, point_official_client  # noqa: E402
+
 DEVICE = os.environ.get("IAMPASS_DEVICE_BIN", "target/debug/iampass-device")
-
-
-class Server:
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.db = os.path.join(tmp, "conformance.db")
-        out = subprocess.run(
-            [SERVER, "--db", self.db, "app", "create", "--name", "Conformance", "--json"],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        app = json.loads(out)
-        self.app_id, self.secret = app["application_id"], app["application_secret"]
-        remember(self.secret)
-        self.log_path = os.path.join(tmp, "server.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", "--request-timeout", "20"],
-            stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )
-        line = self.proc.stdout.readline()
-        assert line.startswith("iampass-server listening on "), f"server did not start: {line!r}"
-        self.url = line.rsplit(" ", 1)[1].strip()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.log.close()
 
 
 _SERVER = None
@@ -52,16 +26,12 @@ def remember(*values):
 
 
 def pytest_configure(config):
-    """Starts the server before test modules are imported: the official client reads
-    IAMPASS_SERVER once, when it is first imported."""
+    """Starts the server before test modules are imported (see `point_official_client`)."""
     global _SERVER
-    tmp = tempfile.mkdtemp(prefix="iampass-conformance-")
-    _SERVER = Server(tmp)
-    os.environ["IAMPASS_SERVER"] = _SERVER.url
-    from IAMPASS import config as client_config
-
-    # Network tests only ever reach loopback.
-    assert client_config.IAMPASS_SERVER.startswith("http://127.0.0.1:"), client_config.IAMPASS_SERVER
+    _SERVER = Server(tempfile.mkdtemp(prefix="iampass-conformance-"), {"Conformance": []}, "--request-timeout", "20")
+    _SERVER.app_id, _SERVER.secret = _SERVER.apps["Conformance"]
+    remember(_SERVER.secret)
+    point_official_client(_SERVER)
 
 
 def pytest_unconfigure(config):

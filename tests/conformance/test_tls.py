@@ -4,7 +4,6 @@ log in end to end, as over HTTP."""
 
 import datetime
 import ipaddress
-import json
 import os
 import subprocess
 
@@ -14,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import DEVICE, SERVER
+from conftest import DEVICE, Server
 
 
 def write_certificate(tmp):
@@ -52,19 +51,10 @@ def write_certificate(tmp):
 @pytest.fixture
 def https_server(tmp_path):
     ca, cert, key = write_certificate(str(tmp_path))
-    db = str(tmp_path / "tls.db")
-    app = json.loads(subprocess.run([SERVER, "--db", db, "app", "create", "--name", "TLS", "--json"],
-                                    check=True, capture_output=True, text=True).stdout)
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([SERVER, "--db", db, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert,
-                             "--tls-key", key], stdout=subprocess.PIPE, stderr=log, text=True)
-    line = proc.stdout.readline()
-    assert line.startswith("iampass-server listening on https://127.0.0.1:"), line
-    url = line.rsplit(" ", 1)[1].strip()
-    yield url, app["application_id"], app["application_secret"], ca
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    server = Server(str(tmp_path), {"TLS": []}, "--tls-cert", cert, "--tls-key", key)
+    assert server.url.startswith("https://127.0.0.1:"), server.url
+    yield (server.url, *server.apps["TLS"], ca)
+    server.stop()
 
 
 def test_the_official_client_and_the_phone_over_https(https_server, monkeypatch, tmp_path):

@@ -5,7 +5,7 @@ whose virtual authenticator is the phone's platform authenticator. Every wait is
 import json
 import os
 import shutil
-import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -19,39 +19,21 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
 from selenium.webdriver.support.ui import WebDriverWait
 
-SERVER = os.environ.get("IAMPASS_SERVER_BIN", "target/debug/iampass-server")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
+import iampass_server as common  # noqa: E402
+
 SHOTS = os.environ.get("IAMPASS_SCREENSHOTS", os.path.join(os.path.dirname(__file__), ".screenshots"))
 ANDROID = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36"
 
 
-class Server:
-    """A real server; the phone opens it as http://localhost:PORT (passkeys refuse IP literals)."""
+class Server(common.Server):
+    """Two applications (one with number matching); pushes may go to a push service on loopback.
+    The phone opens it as http://localhost:PORT (passkeys refuse IP literals)."""
 
     def __init__(self, tmp, *extra):
-        self.tmp = tmp
-        self.db = os.path.join(tmp, "webphone.db")
-        self.apps = {}
-        for name, flags in (("Payroll", []), ("Matching", ["--number-matching"])):
-            out = subprocess.run([SERVER, "--db", self.db, "app", "create", "--name", name, "--json", *flags],
-                                 check=True, capture_output=True, text=True).stdout
-            app = json.loads(out)
-            self.apps[name] = (app["application_id"], app["application_secret"])
-        self.log = open(os.path.join(tmp, "server.log"), "w")
-        self.proc = subprocess.Popen(
-            [SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", "--request-timeout", "60",
-             "--push-extra-hosts", "127.0.0.1", "--push-contact", "mailto:ops@example.com", *extra],
-            stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )
-        line = self.proc.stdout.readline()
-        assert line.startswith("iampass-server listening on "), f"server did not start: {line!r}"
-        self.url = line.rsplit(" ", 1)[1].strip()
-        self.port = int(self.url.rsplit(":", 1)[1])
+        super().__init__(tmp, {"Payroll": [], "Matching": ["--number-matching"]}, "--request-timeout", "60",
+                         "--push-extra-hosts", "127.0.0.1", "--push-contact", "mailto:ops@example.com", *extra)
         self.phone_url = f"http://localhost:{self.port}"
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.log.close()
 
     def signed(self, app, method, path):
         """A Management API call signed with the official client's own signing function."""
@@ -70,13 +52,10 @@ SEEN_SECRETS = []
 
 
 def pytest_configure(config):
-    """The official client reads IAMPASS_SERVER once, at import: start the server first."""
+    """Starts the server before test modules are imported (see `common.point_official_client`)."""
     global _SERVER
     _SERVER = Server(tempfile.mkdtemp(prefix="iampass-webphone-"))
-    os.environ["IAMPASS_SERVER"] = _SERVER.url
-    from IAMPASS import config as client_config
-
-    assert client_config.IAMPASS_SERVER.startswith("http://127.0.0.1:"), client_config.IAMPASS_SERVER
+    common.point_official_client(_SERVER)
 
 
 def pytest_unconfigure(config):

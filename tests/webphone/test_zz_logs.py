@@ -4,7 +4,8 @@ from conftest import SEEN_SECRETS
 
 
 def test_no_token_reached_the_servers_log(server):
-    with open(server.log.name) as f:
+    server.log.flush()
+    with open(server.log_path) as f:
         log = f.read()
     assert "request" in log, "the access log is on"
     secrets = [s for s in SEEN_SECRETS if s]

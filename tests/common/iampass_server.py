@@ -1,0 +1,45 @@
+"""A real iampass-server for the Python suites (conformance, web phone): applications made with the
+server's own CLI, then `serve` on 127.0.0.1 port 0, its address read from the line it prints when
+ready, its log kept in the run's folder. The official client reads IAMPASS_SERVER once, at import,
+so `point_official_client` must run before any test module imports it."""
+
+import json
+import os
+import subprocess
+
+SERVER = os.environ.get("IAMPASS_SERVER_BIN", "target/debug/iampass-server")
+
+
+class Server:
+    def __init__(self, tmp, apps, *serve_args):
+        """`apps`: name → extra `app create` flags; `serve_args`: extra `serve` flags."""
+        self.tmp = tmp
+        self.db = os.path.join(tmp, "iampass.db")
+        self.apps = {}
+        for name, flags in apps.items():
+            out = subprocess.run([SERVER, "--db", self.db, "app", "create", "--name", name, "--json", *flags],
+                                 check=True, capture_output=True, text=True).stdout
+            app = json.loads(out)
+            self.apps[name] = (app["application_id"], app["application_secret"])
+        self.log_path = os.path.join(tmp, "server.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", *serve_args],
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("iampass-server listening on "), f"server did not start: {line!r}"
+        self.url = line.rsplit(" ", 1)[1].strip()
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+def point_official_client(server):
+    """Points the official client at `server` (it reads IAMPASS_SERVER once, at first import)."""
+    os.environ["IAMPASS_SERVER"] = server.url
+    from IAMPASS import config
+
+    # Network tests only ever reach loopback.
+    assert config.IAMPASS_SERVER.startswith("http://127.0.0.1:"), config.IAMPASS_SERVER
