@@ -23,6 +23,17 @@ function withIds(list: Json[] | undefined): Json[] | undefined {
   return list?.map((c) => ({ ...c, id: fromBase64url(c.id) }));
 }
 
+/** A credential as WebAuthn's JSON form has it, with its response's fields already encoded. */
+function credentialJson(cred: PublicKeyCredential, response: Json): Json {
+  return {
+    id: cred.id,
+    rawId: toBase64url(cred.rawId),
+    type: cred.type,
+    response,
+    extensions: cred.getClientExtensionResults(),
+  };
+}
+
 /** Makes a passkey from the server's creation options; resolves to the JSON the server reads. */
 export async function createPasskey(options: Json): Promise<Json> {
   const pk = options.publicKey;
@@ -35,17 +46,11 @@ export async function createPasskey(options: Json): Promise<Json> {
   const cred = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential | null;
   if (!cred) throw new DOMException("no passkey was made", "NotAllowedError");
   const r = cred.response as AuthenticatorAttestationResponse;
-  return {
-    id: cred.id,
-    rawId: toBase64url(cred.rawId),
-    type: cred.type,
-    response: {
-      attestationObject: toBase64url(r.attestationObject),
-      clientDataJSON: toBase64url(r.clientDataJSON),
-      transports: r.getTransports?.() ?? [],
-    },
-    extensions: cred.getClientExtensionResults(),
-  };
+  return credentialJson(cred, {
+    attestationObject: toBase64url(r.attestationObject),
+    clientDataJSON: toBase64url(r.clientDataJSON),
+    transports: r.getTransports?.() ?? [],
+  });
 }
 
 /** Answers the server's request options with a passkey; resolves to the JSON the server reads. */
@@ -59,18 +64,12 @@ export async function usePasskey(options: Json): Promise<Json> {
   const cred = (await navigator.credentials.get({ publicKey, mediation: options.mediation })) as PublicKeyCredential | null;
   if (!cred) throw new DOMException("no passkey answered", "NotAllowedError");
   const r = cred.response as AuthenticatorAssertionResponse;
-  return {
-    id: cred.id,
-    rawId: toBase64url(cred.rawId),
-    type: cred.type,
-    response: {
-      authenticatorData: toBase64url(r.authenticatorData),
-      clientDataJSON: toBase64url(r.clientDataJSON),
-      signature: toBase64url(r.signature),
-      userHandle: r.userHandle ? toBase64url(r.userHandle) : null,
-    },
-    extensions: cred.getClientExtensionResults(),
-  };
+  return credentialJson(cred, {
+    authenticatorData: toBase64url(r.authenticatorData),
+    clientDataJSON: toBase64url(r.clientDataJSON),
+    signature: toBase64url(r.signature),
+    userHandle: r.userHandle ? toBase64url(r.userHandle) : null,
+  });
 }
 
 export function hasWebAuthn(): boolean {

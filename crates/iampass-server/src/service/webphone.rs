@@ -36,17 +36,13 @@ use crate::store::{DeviceRecord, RequestOrigin};
 const PHONE_TOKEN_LIFETIME_MS: Millis = 30 * 24 * 3600 * 1000;
 /// How long a person has to answer the passkey prompt when enrolling or signing in.
 const CEREMONY_MS: Millis = 5 * 60 * 1000;
+/// What the phone's token is sealed for (its own context: no ticket opens as a token).
+const PHONE_TOKEN: &str = "phone-token";
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Sealed<S> {
     state: S,
     expires_at: Millis,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct PhoneToken {
-    device_id: String,
-    issued_at: Millis,
 }
 
 fn bad_ticket() -> ServiceError {
@@ -92,17 +88,23 @@ impl AppState {
         self.relying_party.as_ref().map_err(passkeys_unavailable)
     }
 
+    /// Seals `state` for `bound_to` with its expiry: a ticket, or the phone's token.
     fn seal_ticket<S: Serialize>(&self, bound_to: &str, state: S, expires_at: Millis) -> Result<String, ServiceError> {
         let json = serde_json::to_string(&Sealed { state, expires_at })
             .map_err(|e| ServiceError::Internal(format!("cannot seal a ticket: {e}")))?;
         Ok(URL_SAFE_NO_PAD.encode(self.sealer.seal(bound_to, &json)))
     }
 
+    /// What `seal_ticket` sealed for `bound_to`, or `None` for anything else.
+    fn open_ticket<S: DeserializeOwned>(&self, bound_to: &str, ticket: &str) -> Option<Sealed<S>> {
+        let sealed = URL_SAFE_NO_PAD.decode(ticket.trim()).ok()?;
+        let json = self.sealer.open(bound_to, &sealed).ok()?;
+        serde_json::from_str(&json).ok()
+    }
+
     /// Opens a ticket sealed for `bound_to`, refusing one that has expired or was spent.
     fn spend_ticket<S: DeserializeOwned>(&self, bound_to: &str, ticket: &str) -> Result<S, ServiceError> {
-        let sealed = URL_SAFE_NO_PAD.decode(ticket.trim()).map_err(|_| bad_ticket())?;
-        let json = self.sealer.open(bound_to, &sealed).map_err(|_| bad_ticket())?;
-        let Sealed { state, expires_at } = serde_json::from_str::<Sealed<S>>(&json).map_err(|_| bad_ticket())?;
+        let Sealed { state, expires_at } = self.open_ticket(bound_to, ticket).ok_or_else(bad_ticket)?;
         let now = self.now();
         if now >= expires_at {
             return Err(expired_ticket());
@@ -116,31 +118,39 @@ impl AppState {
         Ok(state)
     }
 
-    fn issue_phone_token(&self, device_id: &str) -> Result<String, ServiceError> {
-        let token = PhoneToken { device_id: device_id.to_owned(), issued_at: self.now() };
-        let json =
-            serde_json::to_string(&token).map_err(|e| ServiceError::Internal(format!("cannot seal a token: {e}")))?;
-        Ok(URL_SAFE_NO_PAD.encode(self.sealer.seal("phone-token", &json)))
+    /// The phone's token: its device id sealed with an expiry (not spent: it is used many times).
+    fn signed_in(&self, device: &DeviceRecord) -> Result<PhoneSignedIn, ServiceError> {
+        let phone_token = self.seal_ticket(PHONE_TOKEN, &device.id, self.now() + PHONE_TOKEN_LIFETIME_MS)?;
+        Ok(PhoneSignedIn { phone_token, phone: Self::phone_info(device) })
     }
 
     /// The active web phone a bearer token names.
     pub async fn authenticate_phone(&self, bearer: Option<&str>) -> Result<DeviceRecord, ServiceError> {
         let unauthorized = |reason: &str| ServiceError::Forbidden { code: "phone_signed_out", reason: reason.into() };
         let bearer = bearer.ok_or_else(|| unauthorized("this phone is not signed in; open it with its passkey"))?;
-        let token = URL_SAFE_NO_PAD
-            .decode(bearer.trim())
-            .ok()
-            .and_then(|sealed| self.sealer.open("phone-token", &sealed).ok())
-            .and_then(|json| serde_json::from_str::<PhoneToken>(&json).ok())
+        let Sealed { state: device_id, expires_at } = self
+            .open_ticket::<String>(PHONE_TOKEN, bearer)
             .ok_or_else(|| unauthorized("this phone's sign-in is not valid; open it with its passkey"))?;
-        if self.now() - token.issued_at > PHONE_TOKEN_LIFETIME_MS {
+        if self.now() >= expires_at {
             return Err(unauthorized("this phone's sign-in has expired; open it with its passkey"));
         }
-        let device = self.store.device(&token.device_id).await?.ok_or_else(ServiceError::device_disabled)?;
-        if device.kind != DeviceKind::Passkey || !device.is_active() {
-            return Err(ServiceError::device_disabled());
+        self.web_phone(&device_id).await
+    }
+
+    /// The device `id` if it is an active web phone.
+    async fn web_phone(&self, id: &str) -> Result<DeviceRecord, ServiceError> {
+        match self.store.device(id).await? {
+            Some(device) if device.kind == DeviceKind::Passkey && device.is_active() => Ok(device),
+            _ => Err(ServiceError::device_disabled()),
         }
-        Ok(device)
+    }
+
+    /// Stores a passkey an assertion moved on (its counter or backup state).
+    async fn keep(&self, device: &DeviceRecord, updated: Option<passkey::Updated>) -> Result<(), ServiceError> {
+        if let Some(u) = updated {
+            self.store.update_credential(&device.id, u.credential, Some(u.synced), self.now()).await?;
+        }
+        Ok(())
     }
 
     pub fn phone_info(device: &DeviceRecord) -> PhoneInfo {
@@ -148,7 +158,7 @@ impl AppState {
             device_id: device.id.clone(),
             application_name: device.app_name.clone(),
             user_id: device.user.external_id.clone(),
-            synced: passkey::is_synced(&device.credential),
+            synced: device.synced,
         }
     }
 
@@ -189,8 +199,7 @@ impl AppState {
             passkey::Registration { device_id, state, credential, platform: platform(origin.user_agent.as_deref()) };
         let bound =
             self.bind_device(token, BindRequest { enrollment: Enrollment::Passkey(registration), origin }).await?;
-        let device = self.store.device(&bound.device_id).await?.ok_or_else(ServiceError::device_disabled)?;
-        Ok(PhoneSignedIn { phone_token: self.issue_phone_token(&device.id)?, phone: Self::phone_info(&device) })
+        self.signed_in(&self.web_phone(&bound.device_id).await?)
     }
 
     /// A challenge any of this site's passkeys may answer: how an installed app (which shares
@@ -204,17 +213,10 @@ impl AppState {
     pub async fn finish_phone_sign_in(&self, answer: CeremonyAnswer) -> Result<PhoneSignedIn, ServiceError> {
         let rp = self.rp()?;
         let assertion: PublicKeyCredential = parse(answer.credential, "passkey answer")?;
-        let device_id = passkey::discovered_device(rp, &assertion)?;
-        let device = self.store.device(&device_id).await?.ok_or_else(ServiceError::device_disabled)?;
-        if device.kind != DeviceKind::Passkey || !device.is_active() {
-            return Err(ServiceError::device_disabled());
-        }
+        let device = self.web_phone(&passkey::discovered_device(rp, &assertion)?).await?;
         let state = self.spend_ticket("sign-in", &answer.ticket)?;
-        if let Some(updated) = passkey::finish_discovery(rp, &device.credential, &assertion, state)? {
-            let synced = passkey::is_synced(&updated);
-            self.store.update_credential(&device.id, updated, synced, self.now()).await?;
-        }
-        Ok(PhoneSignedIn { phone_token: self.issue_phone_token(&device.id)?, phone: Self::phone_info(&device) })
+        self.keep(&device, passkey::finish_discovery(rp, &device.credential, &assertion, state)?).await?;
+        self.signed_in(&device)
     }
 
     /// The challenge to approve one pending login. With number matching the typed code is checked
@@ -254,10 +256,7 @@ impl AppState {
         let assertion: PublicKeyCredential = parse(answer.credential, "passkey answer")?;
         let session = self.waiting_session(device, session_id).await?;
         let state = self.spend_ticket(&approval_binding(device, session_id), &answer.ticket)?;
-        if let Some(updated) = passkey::finish_assertion(rp, &device.credential, &assertion, &state)? {
-            let synced = passkey::is_synced(&updated);
-            self.store.update_credential(&device.id, updated, synced, self.now()).await?;
-        }
+        self.keep(device, passkey::finish_assertion(rp, &device.credential, &assertion, &state)?).await?;
         self.settle(device, session_id, Trigger::Approve { satisfied: session.methods }).await
     }
 

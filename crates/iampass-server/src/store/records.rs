@@ -65,6 +65,8 @@ pub struct DeviceRecord {
     pub name: String,
     pub nearby: bool,
     pub ended: Option<DeviceEnd>,
+    /// For a passkey: whether it is synced to the owner's other devices.
+    pub synced: Option<bool>,
 }
 
 impl DeviceRecord {

@@ -98,10 +98,17 @@ fn load(credential: &[u8]) -> Result<Passkey, ServiceError> {
     serde_json::from_slice(credential).map_err(|_| ServiceError::Internal("a stored passkey cannot be read".into()))
 }
 
-/// Whether a stored passkey is synced to the person's other devices (backup state): a synced
-/// passkey survives a lost phone, and also lives wherever the person's passkey manager does.
-pub fn is_synced(credential: &[u8]) -> Option<bool> {
-    load(credential).ok().map(|p| Credential::from(p).backup_state)
+/// Whether a passkey is synced to the person's other devices (backup state): a synced passkey
+/// survives a lost phone, and also lives wherever the person's passkey manager does.
+fn is_synced(passkey: Passkey) -> bool {
+    Credential::from(passkey).backup_state
+}
+
+/// A stored passkey that an assertion moved on (its counter or backup state): what to store.
+#[derive(Debug)]
+pub struct Updated {
+    pub credential: Vec<u8>,
+    pub synced: bool,
 }
 
 /// The device id as the passkey's user handle (16 bytes), so a discovered passkey names its device.
@@ -146,7 +153,7 @@ pub(super) fn enroll(rp: &RelyingParty, reg: &Registration) -> Result<Enrolled, 
         credential: stored(&passkey)?,
         name: "Web phone".into(),
         platform: reg.platform.clone(),
-        synced: Some(Credential::from(passkey).backup_state),
+        synced: Some(is_synced(passkey)),
     })
 }
 
@@ -160,14 +167,14 @@ pub fn start_assertion(
         .map_err(|e| ServiceError::Internal(format!("cannot start a passkey assertion: {e}")))
 }
 
-/// Checks an assertion against the device's passkey and the challenge it answers. Returns the
-/// credential to store when the counter or backup state moved.
+/// Checks an assertion against the device's passkey and the challenge it answers. Returns what
+/// to store when the counter or backup state moved.
 pub fn finish_assertion(
     rp: &RelyingParty,
     credential: &[u8],
     assertion: &PublicKeyCredential,
     state: &PasskeyAuthentication,
-) -> Result<Option<Vec<u8>>, ServiceError> {
+) -> Result<Option<Updated>, ServiceError> {
     let result = rp.webauthn.finish_passkey_authentication(assertion, state).map_err(refused)?;
     updated(credential, &result)
 }
@@ -175,10 +182,10 @@ pub fn finish_assertion(
 fn updated(
     credential: &[u8],
     result: &webauthn_rs::prelude::AuthenticationResult,
-) -> Result<Option<Vec<u8>>, ServiceError> {
+) -> Result<Option<Updated>, ServiceError> {
     let mut passkey = load(credential)?;
     match passkey.update_credential(result) {
-        Some(true) => Ok(Some(stored(&passkey)?)),
+        Some(true) => Ok(Some(Updated { credential: stored(&passkey)?, synced: is_synced(passkey) })),
         _ => Ok(None),
     }
 }
@@ -204,7 +211,7 @@ pub fn finish_discovery(
     credential: &[u8],
     assertion: &PublicKeyCredential,
     state: DiscoverableAuthentication,
-) -> Result<Option<Vec<u8>>, ServiceError> {
+) -> Result<Option<Updated>, ServiceError> {
     let result =
         rp.webauthn.finish_discoverable_authentication_v2(assertion, state, &load(credential)?).map_err(refused)?;
     updated(credential, &result)

@@ -100,7 +100,7 @@ impl DeviceStore for SqliteStore {
         self.read(move |c| {
             Ok(c.prepare_cached(
                 "SELECT d.id, u.id, u.app_id, u.external_id, u.created_at, u.deleted_at IS NOT NULL, a.name,
-                        d.kind, d.credential, d.name, d.nearby, d.disabled_reason
+                        d.kind, d.credential, d.name, d.nearby, d.disabled_reason, d.synced
                  FROM devices d JOIN users u ON u.id = d.user_id JOIN applications a ON a.id = u.app_id
                  WHERE d.id = ?1",
             )?
@@ -115,6 +115,7 @@ impl DeviceStore for SqliteStore {
                     name: r.get(9)?,
                     nearby: r.get(10)?,
                     ended: r.get(11)?,
+                    synced: r.get(12)?,
                 })
             })
             .optional()?)
