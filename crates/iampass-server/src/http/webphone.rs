@@ -76,7 +76,8 @@ async fn asset(path: Option<Path<String>>, headers: HeaderMap) -> Response {
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        if gzip { gz.to_vec() } else { raw.to_vec() }.into_response()
+        // Served from the binary as they are, not copied per request.
+        bytes::Bytes::from_static(if gzip { gz } else { raw }).into_response()
     };
     let h = response.headers_mut();
     h.insert(header::ETAG, HeaderValue::from_static(etag));
