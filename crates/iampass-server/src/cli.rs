@@ -36,6 +36,59 @@ enum Command {
     /// Manage the key that seals secrets at rest.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage help-desk staff: who may sign in to the console, and with which role. Changes take
+    /// effect on a running server at once.
+    Staff(StaffArgs),
+}
+
+#[derive(Debug, Args)]
+struct StaffArgs {
+    /// The application the staff member works in (required).
+    #[arg(long, env = "IAMPASS_APP", global = true)]
+    app: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: StaffCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add a staff member; prints the registration link for their phone.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// kiosk (enrollment only), helpdesk (sessions, logout, verification, lost phones),
+        /// auditor (read only), admin (everything).
+        #[arg(long)]
+        role: String,
+        /// The address phones reach the server at (the server's --public-url).
+        #[arg(long, env = "IAMPASS_PUBLIC_URL")]
+        public_url: String,
+    },
+    /// List staff members (never their tokens).
+    List,
+    /// Change a staff member's role (STAFF is the id or the name); their sign-ins end at once.
+    Role { staff: String, role: String },
+    /// A new registration link for a staff member's phone (a new or lost phone).
+    Link {
+        staff: String,
+        #[arg(long, env = "IAMPASS_PUBLIC_URL")]
+        public_url: String,
+        /// The current phone was lost: it stops working at once.
+        #[arg(long)]
+        lost: bool,
+    },
+    /// Remove a staff member: their sign-ins end and their phone stops working at once.
+    Remove { staff: String },
+    /// How long console sign-ins last, in seconds (absolute, and without a request).
+    Lifetimes {
+        #[arg(long)]
+        token_secs: u64,
+        #[arg(long)]
+        idle_secs: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,6 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::App(cmd) => app(with_paths(Config::with_db(cli.db.clone())), cmd).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(with_paths(Config::with_db(cli.db.clone()))).await,
+        Command::Staff(args) => staff_cmd(with_paths(Config::with_db(cli.db.clone())), args).await,
     }
 }
 
@@ -287,6 +341,69 @@ async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
             );
             anyhow::ensure!(store.delete_app(&application_id).await?, "no application has the id {application_id}");
             println!("deleted application {application_id}");
+        }
+    }
+    Ok(())
+}
+
+async fn staff_cmd(config: Config, args: StaffArgs) -> anyhow::Result<()> {
+    use iampass_server::domain::staff::parse_role;
+    use iampass_server::service::{LinkIssuer, staff};
+    let (store, sealer) = iampass_server::server::open(&config)?;
+    let now = SystemClock.now_ms();
+    let api = |e: iampass_server::error::ServiceError| anyhow::anyhow!("{e}");
+    let app = args.app.as_deref().ok_or_else(|| anyhow::anyhow!("name the application with --app APP"))?;
+    let lifetime_secs = config.link_lifetime_secs;
+    let links = |public_url| LinkIssuer { public_url, lifetime_secs };
+    let print_added = |added: &iampass_proto::wire::StaffAdded| {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"staff_id": added.staff_id, "name": added.name, "role": added.role,
+                                   "registration_link": added.registration_link, "expires_at": added.expires_at})
+            );
+        } else {
+            println!("staff_id: {}\nname: {}\nrole: {}", added.staff_id, added.name, added.role);
+            println!("registration_link: {}\nexpires_at: {}", added.registration_link, added.expires_at);
+        }
+    };
+    match args.command {
+        StaffCommand::Add { name, role, public_url } => {
+            let role = parse_role(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let added = staff::add(&store, &sealer, links(public_url.as_str()), app, &name, role, now).await.map_err(api)?;
+            print_added(&added);
+        }
+        StaffCommand::Link { staff: who, public_url, lost } => {
+            let lost = lost.then(|| config.policy());
+            let added =
+                staff::new_link(&store, &sealer, links(public_url.as_str()), app, &who, lost, now).await.map_err(api)?;
+            print_added(&added);
+        }
+        StaffCommand::List => {
+            let list = staff::list(&store, app).await.map_err(api)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else if list.is_empty() {
+                println!("no staff; add one with `iampass-server staff add --app {app} --name NAME --role admin`");
+            } else {
+                for s in list {
+                    let phone = s.phone.map_or("no phone", |k| k.as_str());
+                    println!("{}  {:<24}  {:<8}  {phone}  {} signed in", s.staff_id, s.name, s.role, s.signed_in);
+                }
+            }
+        }
+        StaffCommand::Role { staff: who, role } => {
+            let role = parse_role(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let s = staff::set_role(&store, app, &who, role, now, config.policy()).await.map_err(api)?;
+            println!("{} is now {}; their console sign-ins have ended", s.name, s.role);
+        }
+        StaffCommand::Remove { staff: who } => {
+            let s = staff::remove(&store, app, &who, now, config.policy()).await.map_err(api)?;
+            println!("removed {} ({}); their sign-ins have ended and their phone no longer works", s.name, s.id);
+        }
+        StaffCommand::Lifetimes { token_secs, idle_secs } => {
+            staff::set_lifetimes(&store, app, token_secs, idle_secs).await.map_err(api)?;
+            println!("console sign-ins now last {token_secs} s, and end after {idle_secs} s without a request");
         }
     }
     Ok(())

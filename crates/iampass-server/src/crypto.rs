@@ -218,6 +218,12 @@ pub fn new_link_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
+/// A bearer secret (a staff token, a sign-in id): 256 random bits, URL-safe.
+pub fn new_bearer_token() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
 /// A number-matching code: two digits, shown on the login screen and typed on the phone.
 pub fn new_match_code() -> String {
     format!("{:02}", rand::thread_rng().gen_range(0..100))

@@ -14,8 +14,14 @@ pub enum ServiceError {
     Invalid(#[from] Invalid),
     #[error("{0}")]
     Unauthorized(#[from] AuthError),
+    /// No valid credentials (a staff token that ended, was never issued, or was revoked).
+    #[error("{reason}")]
+    Unauthenticated { code: &'static str, reason: String },
     #[error("{reason}")]
     Forbidden { code: &'static str, reason: String },
+    /// A staff member's role does not allow the action; `role` is the least one that would.
+    #[error("forbidden")]
+    RoleRequired { role: iampass_proto::wire::StaffRole },
     #[error("{reason}")]
     NotFound { code: &'static str, reason: String },
     #[error("{reason}")]
@@ -65,10 +71,12 @@ impl ServiceError {
         match self {
             ServiceError::Invalid(i) => i.code,
             ServiceError::Unauthorized(a) => a.code(),
-            ServiceError::Forbidden { code, .. }
+            ServiceError::Unauthenticated { code, .. }
+            | ServiceError::Forbidden { code, .. }
             | ServiceError::NotFound { code, .. }
             | ServiceError::Conflict { code, .. }
             | ServiceError::Gone { code, .. } => code,
+            ServiceError::RoleRequired { .. } => "forbidden",
             ServiceError::PayloadTooLarge { .. } => "payload_too_large",
             ServiceError::BodyTimeout { .. } => "body_timeout",
             ServiceError::HeadersTooLarge { .. } => "headers_too_large",

@@ -7,6 +7,9 @@ use std::sync::Mutex;
 
 use crate::clock::Millis;
 
+/// Buckets kept before full ones are forgotten.
+const MAX_KEYS: usize = 10_000;
+
 #[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
@@ -30,12 +33,28 @@ impl RateLimiter {
         }
     }
 
+    /// `per_minute` requests a minute on average, `burst` at once: for rare actions such as
+    /// sign-ins.
+    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
+        Self {
+            per_second: f64::from(per_minute) / 60.0,
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Takes one request's token; `Err(seconds)` says when to retry.
     pub fn check(&self, key: &str, now: Millis) -> Result<(), u64> {
         if self.per_second <= 0.0 {
             return Ok(());
         }
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_KEYS {
+            // Keys chosen by callers (names) must not grow the map without end: forget the
+            // buckets that have refilled, which hold no information.
+            let (rate, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, b| b.tokens + (now - b.at).max(0) as f64 / 1000.0 * rate < burst);
+        }
         let b = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: self.burst, at: now });
         let elapsed = (now - b.at).max(0) as f64 / 1000.0;
         b.tokens = (b.tokens + elapsed * self.per_second).min(self.burst);

@@ -39,6 +39,8 @@ pub struct Shared {
     pub clock: SharedClock,
     pub replay: Arc<ReplayCache>,
     pub rate_limit: Arc<crate::ratelimit::RateLimiter>,
+    /// Staff sign-in attempts: per application, and per application and name.
+    pub sign_in_limits: (crate::ratelimit::RateLimiter, crate::ratelimit::RateLimiter),
     pub config: Arc<Config>,
     /// Resolved public base URL, without a trailing slash.
     pub public_url: Arc<str>,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use futures_util::Stream;
 use iampass_device::Phone;
-use iampass_proto::client::{ClientError, ManagementClient, SessionClient, default_http};
+use iampass_proto::client::{ClientError, ManagementClient, SessionClient, StaffSignIn, default_http};
 use iampass_proto::clock::{Clock as _, ManualClock, SharedClock};
 use iampass_proto::hmac_v1;
 use iampass_proto::wire::*;
@@ -48,6 +48,39 @@ pub async fn enroll_cli_phone(app: &ManagementClient, user: &str) -> Phone {
     app.add_users(&[user.to_owned()]).await.unwrap();
     let link = app.registration_link(user, Some("Test User")).await.unwrap();
     Phone::enroll(&link.register_url, "test phone", "test").await.unwrap()
+}
+
+/// Adds a staff member through `admin` (the application's or an admin's client) and binds a fresh
+/// reference phone to them at their registration link.
+pub async fn add_staff(admin: &ManagementClient, name: &str, role: StaffRole) -> (StaffAdded, Phone) {
+    let added = admin.add_staff(name, role).await.unwrap();
+    let phone = Phone::enroll(&added.registration_link, "staff phone", "test").await.unwrap();
+    (added, phone)
+}
+
+/// Signs a staff member in by approving the push on their phone; returns a client acting as them
+/// and its bearer token.
+pub async fn sign_in_staff(server: &Running, app_id: &str, name: &str, phone: &Phone) -> (ManagementClient, String) {
+    let base = base_url(server);
+    let sign_in = StaffSignIn::new(default_http(), &base, app_id).unwrap();
+    let started = sign_in.start(name).await.unwrap();
+    let answer = match &started.verification_code {
+        Some(code) => iampass_device::Answer::ApproveWithCode { methods: None, code: code.clone() },
+        None => iampass_device::Answer::Approve(None),
+    };
+    phone.answer(&answer, 1, std::time::Duration::from_secs(10)).await.unwrap();
+    let status = sign_in.status(&started).await.unwrap();
+    let token = status.token.clone().unwrap_or_else(|| panic!("no token after approval: {status:?}"));
+    (ManagementClient::staff(default_http(), &base, app_id, &token).unwrap(), token)
+}
+
+/// A staff member signed in through a [`Kit`].
+#[derive(Debug)]
+pub struct SignedIn {
+    pub client: ManagementClient,
+    pub token: String,
+    pub phone: Phone,
+    pub added: StaffAdded,
 }
 
 /// The application's event stream from just after `last_event_id` (or from now).
@@ -104,6 +137,13 @@ impl Kit {
     /// Adds `user` and binds a fresh phone to them.
     pub async fn enroll(&self, user: &str) -> Phone {
         enroll_cli_phone(&self.app, user).await
+    }
+
+    /// Adds a staff member with a fresh phone, and signs them in.
+    pub async fn staff(&self, name: &str, role: StaffRole) -> SignedIn {
+        let (added, phone) = add_staff(&self.app, name, role).await;
+        let (client, token) = sign_in_staff(&self.server, &self.app_id, name, &phone).await;
+        SignedIn { client, token, phone, added }
     }
 
     /// Starts a login and returns its status and a client for its status/logout URLs.

@@ -1,17 +1,38 @@
-//! Client for the Management API (published routes and the console extensions) and for starting
-//! a login through the Authentication API, all signed with the application's credentials.
+//! Client for the Management API (published routes and the console extensions), signed with the
+//! application's credentials or carrying a staff member's bearer token; and for starting a login
+//! through the Authentication API (the application only).
 
 use futures_util::{Stream, StreamExt};
 use reqwest::Method as HttpMethod;
 
 use super::{ClientError, Credentials, encode_segment, normalise_base, read_json, signed_request};
+use reqwest::RequestBuilder;
 use crate::wire::*;
 
 #[derive(Debug, Clone)]
 pub struct ManagementClient {
     http: reqwest::Client,
     base: String,
-    creds: Credentials,
+    app_id: String,
+    auth: Auth,
+}
+
+/// Who the client acts as.
+#[derive(Clone)]
+enum Auth {
+    /// The application, signing every request with protocol 1.
+    Application(Credentials),
+    /// A signed-in staff member's bearer token.
+    Staff(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::Application(_) => "Application(<signed>)",
+            Auth::Staff(_) => "Staff(<bearer>)",
+        })
+    }
 }
 
 impl ManagementClient {
@@ -28,12 +49,35 @@ impl ManagementClient {
         Ok(Self {
             http,
             base: normalise_base(base_url)?,
-            creds: Credentials { client_id: application_id.to_owned(), secret: secret.to_owned() },
+            app_id: application_id.to_owned(),
+            auth: Auth::Application(Credentials { client_id: application_id.to_owned(), secret: secret.to_owned() }),
+        })
+    }
+
+    /// A client acting as a signed-in staff member (see [`super::StaffSignIn`]).
+    pub fn staff(http: reqwest::Client, base_url: &str, application_id: &str, token: &str) -> Result<Self, ClientError> {
+        Ok(Self {
+            http,
+            base: normalise_base(base_url)?,
+            app_id: application_id.to_owned(),
+            auth: Auth::Staff(token.to_owned()),
         })
     }
 
     pub fn application_id(&self) -> &str {
-        &self.creds.client_id
+        &self.app_id
+    }
+
+    /// Whether this client acts as a staff member (else as the application).
+    pub fn is_staff(&self) -> bool {
+        matches!(self.auth, Auth::Staff(_))
+    }
+
+    fn request(&self, method: HttpMethod, url: &str) -> Result<RequestBuilder, ClientError> {
+        match &self.auth {
+            Auth::Application(creds) => signed_request(&self.http, method, url, creds),
+            Auth::Staff(token) => Ok(self.http.request(method, url).bearer_auth(token)),
+        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -41,7 +85,7 @@ impl ManagementClient {
     }
 
     fn url(&self, route: &str, user: Option<&str>) -> String {
-        let app = &self.creds.client_id;
+        let app = &self.app_id;
         match user {
             Some(u) => format!("{}/{route}/{app}/{}", self.base, encode_segment(u)),
             None => format!("{}/{route}/{app}", self.base),
@@ -49,7 +93,7 @@ impl ManagementClient {
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, ClientError> {
-        read_json(signed_request(&self.http, HttpMethod::GET, url, &self.creds)?.send().await?).await
+        read_json(self.request(HttpMethod::GET, url)?.send().await?).await
     }
 
     async fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
@@ -57,7 +101,66 @@ impl ManagementClient {
         url: &str,
         body: &B,
     ) -> Result<T, ClientError> {
-        read_json(signed_request(&self.http, HttpMethod::POST, url, &self.creds)?.json(body).send().await?).await
+        read_json(self.request(HttpMethod::POST, url)?.json(body).send().await?).await
+    }
+
+    fn console_url(&self, rest: &str) -> String {
+        format!("{}/console/v1/{}/{rest}", self.base, self.app_id)
+    }
+
+    pub async fn staff_list(&self) -> Result<Vec<StaffSummary>, ClientError> {
+        self.get(&self.console_url("staff")).await
+    }
+
+    pub async fn add_staff(&self, name: &str, role: StaffRole) -> Result<StaffAdded, ClientError> {
+        self.post(&self.console_url("staff"), &AddStaff { name: name.to_owned(), role }).await
+    }
+
+    pub async fn set_staff_role(&self, staff: &str, role: StaffRole) -> Result<StaffSummary, ClientError> {
+        self.post(&self.console_url(&format!("staff/{}/role", encode_segment(staff))), &SetRole { role }).await
+    }
+
+    pub async fn staff_link(&self, staff: &str) -> Result<StaffAdded, ClientError> {
+        self.post(&self.console_url(&format!("staff/{}/link", encode_segment(staff))), &serde_json::json!({})).await
+    }
+
+    pub async fn remove_staff(&self, staff: &str) -> Result<StatusReply, ClientError> {
+        let url = self.console_url(&format!("staff/{}", encode_segment(staff)));
+        read_json(self.request(HttpMethod::DELETE, &url)?.send().await?).await
+    }
+
+    pub async fn settings(&self) -> Result<AppSettings, ClientError> {
+        self.get(&self.console_url("settings")).await
+    }
+
+    pub async fn set_settings(&self, settings: &AppSettings) -> Result<AppSettings, ClientError> {
+        read_json(self.request(HttpMethod::PUT, &self.console_url("settings"))?.json(settings).send().await?).await
+    }
+
+    /// Sends a verification push to a caller's phone (the console's *Verify*).
+    pub async fn start_verification(&self, user: &str) -> Result<VerificationStarted, ClientError> {
+        self.post(&self.console_url(&format!("verifications/{}", encode_segment(user))), &serde_json::json!({})).await
+    }
+
+    /// A verification's answer; an approval is reported once and its login ended by the server.
+    pub async fn verification(&self, id: &str) -> Result<VerificationStatus, ClientError> {
+        self.get(&self.console_url(&format!("verification/{}", encode_segment(id)))).await
+    }
+
+    /// Withdraws a verification push from the phone.
+    pub async fn cancel_verification(&self, id: &str) -> Result<VerificationStatus, ClientError> {
+        let url = self.console_url(&format!("verification/{}", encode_segment(id)));
+        read_json(self.request(HttpMethod::DELETE, &url)?.send().await?).await
+    }
+
+    /// The signed-in staff member (a staff client only).
+    pub async fn me(&self) -> Result<StaffSelf, ClientError> {
+        self.get(&self.console_url("me")).await
+    }
+
+    /// Ends this staff client's sign-in.
+    pub async fn sign_out(&self) -> Result<StatusReply, ClientError> {
+        self.post(&format!("{}/console/v1/sign_out", self.base), &serde_json::json!({})).await
     }
 
     pub async fn add_users(&self, users: &[String]) -> Result<AddUsersResponse, ClientError> {
@@ -151,8 +254,7 @@ impl ManagementClient {
         &self,
         last_event_id: Option<u64>,
     ) -> Result<impl Stream<Item = Result<Event, ClientError>> + use<>, ClientError> {
-        let mut req = signed_request(&self.http, HttpMethod::GET, &self.url("management/events", None), &self.creds)?
-            .header("Accept", "text/event-stream");
+        let mut req = self.request(HttpMethod::GET, &self.url("management/events", None))?.header("Accept", "text/event-stream");
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id.to_string());
         }

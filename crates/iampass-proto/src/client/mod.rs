@@ -4,10 +4,12 @@
 mod device;
 mod management;
 mod session;
+mod sign_in;
 
 pub use device::DeviceClient;
 pub use management::ManagementClient;
 pub use session::SessionClient;
+pub use sign_in::StaffSignIn;
 
 use reqwest::{Method as HttpMethod, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -107,6 +109,11 @@ pub(crate) async fn read_json<T: DeserializeOwned>(response: Response) -> Result
 
 pub(crate) fn api_error(status: StatusCode, body: &[u8]) -> ClientError {
     match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody { required_role: Some(role), .. }) => ClientError::Api {
+            status: status.as_u16(),
+            code: "forbidden".to_owned(),
+            reason: format!("your role does not allow this; it needs the {role} role"),
+        },
         Ok(e) => ClientError::Api { status: status.as_u16(), code: e.error, reason: e.reason },
         Err(_) => ClientError::Api {
             status: status.as_u16(),

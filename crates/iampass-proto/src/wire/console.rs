@@ -101,12 +101,15 @@ pub struct SessionCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
     pub at: String,
-    /// Who acted: `application` (signed with the application's credentials).
+    /// Who acted: `application` (signed with the application's credentials) or `staff`.
     #[serde(default = "application_actor")]
     pub actor: String,
     /// The acting staff member's or application's id.
     #[serde(default)]
     pub actor_id: Option<String>,
+    /// The acting staff member's name (`None` for an application).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     /// What was done: the route's name (`add_users`, `lost_user_mobile_device`, ...).
     pub action: String,
     /// The user or session it was done to, when the route names one.

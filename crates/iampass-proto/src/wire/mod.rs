@@ -6,6 +6,7 @@ mod console;
 mod device;
 mod management;
 mod query;
+mod staff;
 mod webphone;
 
 pub use authentication::*;
@@ -13,6 +14,7 @@ pub use console::*;
 pub use device::*;
 pub use management::*;
 pub use query::*;
+pub use staff::*;
 pub use webphone::*;
 
 use serde::{Deserialize, Serialize};
@@ -147,6 +149,9 @@ pub struct ErrorBody {
     pub status: bool,
     pub reason: String,
     pub error: String,
+    /// On a 403 for a staff member whose role does not allow the route: the least role that does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_role: Option<StaffRole>,
 }
 
 /// `{"status": true}` and an optional reason: the published API's plain answer.

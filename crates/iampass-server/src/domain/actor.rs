@@ -3,25 +3,40 @@
 //! requires is one [`Permission`], declared beside the route in `http/permissions.rs`; the audit
 //! layer and the role check read that same table.
 
+use iampass_proto::wire::StaffRole;
+
 /// Who performs a management action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    /// An integrating application (or a console holding its secret), signed with protocol 1.
+    /// An integrating application (or a console holding its secret), signed with protocol 1:
+    /// every permission.
     Application { app_id: String },
+    /// A help-desk staff member signed in with their phone, holding a bearer token: what their
+    /// role allows (`domain/staff.rs`).
+    Staff { app_id: String, staff_id: String, name: String, role: StaffRole },
 }
 
 impl Actor {
     /// The application the action is done in.
     pub fn app_id(&self) -> &str {
         match self {
-            Actor::Application { app_id } => app_id,
+            Actor::Application { app_id } | Actor::Staff { app_id, .. } => app_id,
         }
     }
 
-    /// The actor's own id: the application's id.
+    /// The actor's own id: the application's or the staff member's.
     pub fn id(&self) -> &str {
         match self {
             Actor::Application { app_id } => app_id,
+            Actor::Staff { staff_id, .. } => staff_id,
+        }
+    }
+
+    /// The staff member's name, for the audit log.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Actor::Application { .. } => None,
+            Actor::Staff { name, .. } => Some(name),
         }
     }
 
@@ -29,12 +44,20 @@ impl Actor {
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::Application { .. } => "application",
+            Actor::Staff { .. } => "staff",
+        }
+    }
+
+    /// Whether this actor may do what `permission` guards.
+    pub fn may(&self, permission: Permission) -> bool {
+        match self {
+            Actor::Application { .. } => true,
+            Actor::Staff { role, .. } => super::staff::allows(*role, permission),
         }
     }
 }
 
-/// What a route needs of its caller. The audited ones change something (two of them are GETs in
-/// the published API); their audit name is stable, for the server's audit log.
+/// What a route needs of its caller; which roles have it is `domain/staff.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     AddUsers,
@@ -50,25 +73,32 @@ pub enum Permission {
     LogoutUser,
     ReadEvents,
     ReadAudit,
+    VerifyCaller,
+    ListStaff,
+    ManageStaff,
+    ReadSettings,
+    AppSettings,
 }
 
 impl Permission {
-    /// The action's name in the audit log, for the actions that are recorded.
-    pub fn audited_as(self) -> Option<&'static str> {
-        Some(match self {
-            Permission::AddUsers => "add_users",
-            Permission::DeleteUsers => "delete_users",
-            Permission::RegistrationLink => "device_registration_link",
-            Permission::LostDevice => "lost_user_mobile_device",
-            Permission::SendRegistrationSms => "send_registration_sms",
-            Permission::LogoutSession => "logout_session",
-            Permission::LogoutUser => "logout_user",
-            Permission::DeviceCheck
-            | Permission::ListUsers
-            | Permission::ListSessions
-            | Permission::SessionCounts
-            | Permission::ReadEvents
-            | Permission::ReadAudit => return None,
-        })
-    }
+    pub const ALL: [Permission; 18] = [
+        Permission::AddUsers,
+        Permission::DeleteUsers,
+        Permission::RegistrationLink,
+        Permission::DeviceCheck,
+        Permission::LostDevice,
+        Permission::SendRegistrationSms,
+        Permission::ListUsers,
+        Permission::ListSessions,
+        Permission::SessionCounts,
+        Permission::LogoutSession,
+        Permission::LogoutUser,
+        Permission::ReadEvents,
+        Permission::ReadAudit,
+        Permission::VerifyCaller,
+        Permission::ListStaff,
+        Permission::ManageStaff,
+        Permission::ReadSettings,
+        Permission::AppSettings,
+    ];
 }

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod device;
 pub mod link;
 pub mod session;
+pub mod staff;
 pub mod user_id;
 
 /// A rule was broken by the input; the message is safe to show to the caller.

@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::routing::get;
 use iampass_proto::wire::{AuditPage, PageQuery};
 
-use super::auth::{AppAuth, RequestContext};
+use super::auth::{Manager, RequestContext};
 use super::extract::Query;
 use super::permissions;
 use crate::error::ServiceError;
@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn page(
     State(s): State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<AuditPage>, ServiceError> {
     Ok(Json(s.audit_page(&auth.actor, &q).await?))
@@ -40,8 +40,8 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let action = req
         .extensions()
         .get::<MatchedPath>()
-        .and_then(|m| permissions::required(m.as_str()))
-        .and_then(|p| p.audited_as());
+        .and_then(|m| permissions::rule_for(req.method().as_str(), m.as_str()))
+        .and_then(|rule| rule.audited_as);
     let Some(action) = action else { return next.run(req).await };
     let source = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let ctx = req.extensions().get::<RequestContext>().cloned();

@@ -1,11 +1,12 @@
 //! Extractors that authenticate a request before its handler runs: protocol 1 with an
-//! application's or a session's credentials, device signatures (body-buffering, since the body
-//! is signed), and the operator token. Each rebuilds what the client signed from the request as
+//! application's or a session's credentials, a staff member's bearer token (checked against the
+//! route's permission), device signatures (body-buffering, since the body is signed), and the
+//! operator token. Each rebuilds what the client signed from the request as
 //! it arrived.
 
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, OriginalUri, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
 use iampass_proto::AuthError;
@@ -13,6 +14,7 @@ use iampass_proto::hmac_v1::{self, AuthHeader};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::permissions;
 use crate::domain::actor::Actor;
 use crate::error::ServiceError;
 use crate::service::DeviceCall;
@@ -128,7 +130,7 @@ impl Protocol1 {
 }
 
 /// A request signed with the credentials of the application named in the path (`{app}`): the
-/// application acts.
+/// application acts. The Authentication API takes only this.
 #[derive(Debug)]
 pub struct AppAuth {
     pub app: AppRecord,
@@ -139,11 +141,15 @@ impl FromRequestParts<AppState> for AppAuth {
     type Rejection = ServiceError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
-        let params =
-            RawPathParams::from_request_parts(parts, state).await.map_err(|_| ServiceError::unknown_application())?;
-        let app_id = raw_param(&params, "app").ok_or_else(ServiceError::unknown_application)?;
+        let app_id = path_app(parts, state).await?;
         let signed = read_protocol1(state, parts)?;
-        let app = state.store.app(&app_id).await?.ok_or_else(ServiceError::unknown_application)?;
+        // A staff realm has a secret nobody knows; refuse it by name all the same.
+        let app = state
+            .store
+            .app(&app_id)
+            .await?
+            .filter(|a| a.staff_of.is_none())
+            .ok_or_else(ServiceError::unknown_application)?;
         let actor = Actor::Application { app_id: app.id.clone() };
         RequestContext::note_actor(parts, &actor);
         if signed.header.client_id != app.id {
@@ -151,11 +157,83 @@ impl FromRequestParts<AppState> for AppAuth {
         }
         let secret = state.app_secret(&app)?;
         signed.verify(state, &secret)?;
-        state
-            .rate_limit
-            .check(&app.id, state.now())
-            .map_err(|retry_after| ServiceError::TooManyRequests { retry_after })?;
+        rate_limit(state, &app.id)?;
         Ok(AppAuth { app, actor })
+    }
+}
+
+async fn path_app(parts: &mut Parts, state: &AppState) -> Result<String, ServiceError> {
+    let params =
+        RawPathParams::from_request_parts(parts, state).await.map_err(|_| ServiceError::unknown_application())?;
+    raw_param(&params, "app").ok_or_else(ServiceError::unknown_application)
+}
+
+fn rate_limit(state: &AppState, app_id: &str) -> Result<(), ServiceError> {
+    state.rate_limit.check(app_id, state.now()).map_err(|retry_after| ServiceError::TooManyRequests { retry_after })
+}
+
+/// The bearer token of a request, if it carries one (protocol 1 uses its own scheme).
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = header(&parts.headers, &["authorization"])?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// Whoever may act on the application in the path through the management routes: the application
+/// itself (protocol 1, every permission) or a signed-in staff member (a bearer token, what their
+/// role allows). What the route requires comes from `permissions.rs`; a route missing there is
+/// refused to staff.
+#[derive(Debug)]
+pub struct Manager {
+    pub actor: Actor,
+    /// A staff member's token, for requests that outlive their start (the event stream).
+    pub bearer: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let Some(token) = bearer(parts).map(str::to_owned) else {
+            let AppAuth { actor, .. } = AppAuth::from_request_parts(parts, state).await?;
+            return Ok(Manager { actor, bearer: None });
+        };
+        let app_id = path_app(parts, state).await?;
+        let (actor, _) = state.staff_by_token(&token).await?;
+        if actor.app_id() != app_id {
+            return Err(ServiceError::Forbidden {
+                code: "wrong_application",
+                reason: "this sign-in is for another application".into(),
+            });
+        }
+        RequestContext::note_actor(parts, &actor);
+        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+        let needs = permissions::rule_for(parts.method.as_str(), &route)
+            .map(|rule| rule.needs)
+            .ok_or_else(|| ServiceError::Internal(format!("{} {route} is not in the permission table", parts.method)))?;
+        if !actor.may(needs) {
+            return Err(ServiceError::RoleRequired { role: crate::domain::staff::least_role(needs) });
+        }
+        rate_limit(state, &app_id)?;
+        Ok(Manager { actor, bearer: Some(token) })
+    }
+}
+
+/// A signed-in staff member's own requests (who am I, sign out): any role.
+#[derive(Debug)]
+pub struct StaffBearer {
+    pub token: String,
+    pub record: crate::store::StaffTokenRecord,
+}
+
+impl FromRequestParts<AppState> for StaffBearer {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let token = bearer(parts).ok_or(AuthError::MissingHeader)?.to_owned();
+        let (actor, record) = state.staff_by_token(&token).await?;
+        RequestContext::note_actor(parts, &actor);
+        Ok(StaffBearer { token, record })
     }
 }
 

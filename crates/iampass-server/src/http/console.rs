@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
-use super::auth::AppAuth;
+use super::auth::Manager;
 use super::extract::{Query, SessionPath, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn users(
     s: State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     Query(q): Query<UsersQuery>,
 ) -> Result<Json<UsersPage>, ServiceError> {
     Ok(Json(s.list_users(&auth.actor, &q).await?))
@@ -30,19 +30,19 @@ async fn users(
 
 async fn sessions(
     s: State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     Query(q): Query<SessionsQuery>,
 ) -> Result<Json<SessionsPage>, ServiceError> {
     Ok(Json(s.list_sessions(&auth.actor, &q).await?))
 }
 
-async fn session_counts(s: State<AppState>, auth: AppAuth) -> Result<Json<SessionCounts>, ServiceError> {
+async fn session_counts(s: State<AppState>, auth: Manager) -> Result<Json<SessionCounts>, ServiceError> {
     Ok(Json(s.session_counts(&auth.actor).await?))
 }
 
 async fn logout_session(
     s: State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     SessionPath(id): SessionPath,
 ) -> Result<Json<LogoutReply>, ServiceError> {
     Ok(Json(s.console_logout_session(&auth.actor, &id).await?))
@@ -50,7 +50,7 @@ async fn logout_session(
 
 async fn logout_user(
     s: State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     UserPath(user): UserPath,
 ) -> Result<Json<LogoutReply>, ServiceError> {
     Ok(Json(s.console_logout_user(&auth.actor, &user).await?))

@@ -15,7 +15,8 @@ pub(super) fn status(error: &ServiceError) -> StatusCode {
         ServiceError::Invalid(_) => StatusCode::BAD_REQUEST,
         ServiceError::Unauthorized(AuthError::ReplayCacheFull) => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        ServiceError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        ServiceError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+        ServiceError::Forbidden { .. } | ServiceError::RoleRequired { .. } => StatusCode::FORBIDDEN,
         ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
         ServiceError::Conflict { .. } => StatusCode::CONFLICT,
         ServiceError::Gone { .. } => StatusCode::GONE,
@@ -32,7 +33,11 @@ impl IntoResponse for ServiceError {
         if let ServiceError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let body = ErrorBody { status: false, reason: self.to_string(), error: self.code().to_owned() };
+        let required_role = match &self {
+            ServiceError::RoleRequired { role } => Some(*role),
+            _ => None,
+        };
+        let body = ErrorBody { status: false, reason: self.to_string(), error: self.code().to_owned(), required_role };
         let mut response = (status(&self), Json(body)).into_response();
         if let ServiceError::TooManyRequests { retry_after } = self {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));

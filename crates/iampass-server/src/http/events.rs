@@ -12,13 +12,14 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::get;
 use futures_util::Stream;
 
-use super::auth::AppAuth;
+use super::auth::Manager;
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::prelude::*;
 
 const BATCH: u32 = 500;
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+const STAFF_RECHECK: Duration = Duration::from_secs(2);
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/management/events/{app}", get(events))
@@ -26,10 +27,11 @@ pub fn routes() -> Router<AppState> {
 
 async fn events(
     State(s): State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ServiceError> {
-    let app_id = auth.app.id;
+    let app_id = auth.actor.app_id().to_owned();
+    let bearer = auth.bearer;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let start = match resume {
         Some(id) => id,
@@ -37,12 +39,12 @@ async fn events(
     };
     let rx = s.store.hub().subscribe_events();
     let stream = futures_util::stream::unfold(
-        (s, app_id, start, rx, Vec::new().into_iter()),
-        |(s, app, mut last, mut rx, mut buf)| async move {
+        (s, app_id, start, rx, Vec::new().into_iter(), bearer),
+        |(s, app, mut last, mut rx, mut buf, bearer)| async move {
             loop {
                 if let Some(ev) = buf.next() {
                     let sse = to_sse(&ev);
-                    return Some((Ok(sse), (s, app, last, rx, buf)));
+                    return Some((Ok(sse), (s, app, last, rx, buf, bearer)));
                 }
                 rx.borrow_and_update();
                 match s.store.events_after(&app, last, BATCH).await {
@@ -62,6 +64,14 @@ async fn events(
                     changed = rx.changed() => if changed.is_err() { return None },
                     // The server is stopping: end the stream so the shutdown need not wait for it.
                     _ = shutdown.wait_for(|stop| *stop) => return None,
+                    // A staff member's stream ends with their sign-in (sign-out, removal, role
+                    // change, expiry), checked this often.
+                    _ = tokio::time::sleep(STAFF_RECHECK), if bearer.is_some() => {}
+                }
+                if let Some(token) = &bearer
+                    && !s.staff_token_holds(token).await
+                {
+                    return None;
                 }
             }
         },

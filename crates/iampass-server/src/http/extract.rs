@@ -107,6 +107,24 @@ impl FromRequestParts<AppState> for SessionPath {
     }
 }
 
+/// The `{staff}` path segment: a staff member's id or name, noted as the action's subject.
+#[derive(Debug)]
+pub struct StaffPath(pub String);
+
+impl FromRequestParts<AppState> for StaffPath {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let axum::extract::Path(params) =
+            axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ServiceError::not_found("unknown_staff", "no staff member is named in the path"))?;
+        let who = params.get("staff").cloned().unwrap_or_default();
+        RequestContext::note_subject(parts, &who);
+        Ok(StaffPath(who))
+    }
+}
+
 /// The query string, parsed into the route's query type from `iampass_proto::wire` (the client
 /// writes it from the same type); a value that does not parse is a 400 naming it.
 #[derive(Debug, Default)]

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
-use super::auth::AppAuth;
+use super::auth::Manager;
 use super::extract::{JsonBody, Query, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn add_users(
     s: axum::extract::State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     JsonBody(req): JsonBody<UsersRequest>,
 ) -> Result<(StatusCode, Json<AddUsersResponse>), ServiceError> {
     Ok((StatusCode::CREATED, Json(s.add_users(&auth.actor, &req.users).await?)))
@@ -31,7 +31,7 @@ async fn add_users(
 
 async fn delete_users(
     s: axum::extract::State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     JsonBody(req): JsonBody<UsersRequest>,
 ) -> Result<Json<DeleteUsersResponse>, ServiceError> {
     Ok(Json(s.delete_users(&auth.actor, &req.users).await?))
@@ -39,7 +39,7 @@ async fn delete_users(
 
 async fn registration_link(
     s: axum::extract::State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     UserPath(user): UserPath,
     Query(q): Query<RegistrationLinkQuery>,
 ) -> Result<Json<RegistrationLinkResponse>, ServiceError> {
@@ -48,7 +48,7 @@ async fn registration_link(
 
 async fn has_device(
     s: axum::extract::State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     UserPath(user): UserPath,
 ) -> Result<Json<DeviceRegisteredResponse>, ServiceError> {
     Ok(Json(s.has_registered_mobile_device(&auth.actor, &user).await?))
@@ -56,7 +56,7 @@ async fn has_device(
 
 async fn lost_device(
     s: axum::extract::State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     UserPath(user): UserPath,
 ) -> Result<Json<RegistrationLinkResponse>, ServiceError> {
     Ok(Json(s.lost_user_mobile_device(&auth.actor, &user).await?))
@@ -64,7 +64,7 @@ async fn lost_device(
 
 async fn send_sms(
     s: axum::extract::State<AppState>,
-    auth: AppAuth,
+    auth: Manager,
     UserPath(user): UserPath,
     JsonBody(req): JsonBody<SendSmsRequest>,
 ) -> Result<Json<StatusReply>, ServiceError> {

@@ -11,8 +11,10 @@ mod events;
 mod extract;
 mod management;
 mod operator;
-mod permissions;
+pub mod permissions;
 mod register;
+mod sign_in;
+mod staff;
 mod webphone;
 
 use std::time::Instant;
@@ -36,7 +38,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(management::routes().route_layer(audited.clone()))
         .merge(authentication::routes())
-        .merge(console::routes().route_layer(audited))
+        .merge(console::routes().route_layer(audited.clone()))
+        .merge(staff::routes().route_layer(audited))
+        .merge(sign_in::routes())
         .merge(audit::routes())
         .merge(events::routes())
         .merge(register::routes())

@@ -5,25 +5,52 @@
 
 use crate::domain::actor::Permission;
 
-pub const ROUTES: &[(&str, Permission)] = &[
-    ("/management/add_users/{app}", Permission::AddUsers),
-    ("/management/delete_users/{app}", Permission::DeleteUsers),
-    ("/management/device_registration_link/{app}/{user}", Permission::RegistrationLink),
-    ("/management/has_registered_mobile_device/{app}/{user}", Permission::DeviceCheck),
-    ("/management/lost_user_mobile_device/{app}/{user}", Permission::LostDevice),
-    ("/management/send_registration_sms/{app}/{user}", Permission::SendRegistrationSms),
-    ("/management/users/{app}", Permission::ListUsers),
-    ("/management/sessions/{app}", Permission::ListSessions),
-    ("/management/session_counts/{app}", Permission::SessionCounts),
-    ("/management/logout_session/{app}/{session}", Permission::LogoutSession),
-    ("/management/logout_user/{app}/{user}", Permission::LogoutUser),
-    ("/management/events/{app}", Permission::ReadEvents),
-    ("/management/audit/{app}", Permission::ReadAudit),
+/// One authenticated management route: its method and template, what it requires, and the name
+/// it is recorded under in the server's audit log if it changes something (two GETs of the
+/// published API do).
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub method: &'static str,
+    pub route: &'static str,
+    pub needs: Permission,
+    pub audited_as: Option<&'static str>,
+}
+
+const fn rule(method: &'static str, route: &'static str, needs: Permission, audited_as: Option<&'static str>) -> Rule {
+    Rule { method, route, needs, audited_as }
+}
+
+use Permission::*;
+
+pub const ROUTES: &[Rule] = &[
+    rule("POST", "/management/add_users/{app}", AddUsers, Some("add_users")),
+    rule("POST", "/management/delete_users/{app}", DeleteUsers, Some("delete_users")),
+    rule("GET", "/management/device_registration_link/{app}/{user}", RegistrationLink, Some("device_registration_link")),
+    rule("GET", "/management/has_registered_mobile_device/{app}/{user}", DeviceCheck, None),
+    rule("GET", "/management/lost_user_mobile_device/{app}/{user}", LostDevice, Some("lost_user_mobile_device")),
+    rule("POST", "/management/send_registration_sms/{app}/{user}", SendRegistrationSms, Some("send_registration_sms")),
+    rule("GET", "/management/users/{app}", ListUsers, None),
+    rule("GET", "/management/sessions/{app}", ListSessions, None),
+    rule("GET", "/management/session_counts/{app}", SessionCounts, None),
+    rule("POST", "/management/logout_session/{app}/{session}", LogoutSession, Some("logout_session")),
+    rule("POST", "/management/logout_user/{app}/{user}", LogoutUser, Some("logout_user")),
+    rule("GET", "/management/events/{app}", ReadEvents, None),
+    rule("GET", "/management/audit/{app}", ReadAudit, None),
+    rule("POST", "/console/v1/{app}/verifications/{user}", VerifyCaller, Some("verify_caller")),
+    rule("GET", "/console/v1/{app}/verification/{session}", VerifyCaller, None),
+    rule("DELETE", "/console/v1/{app}/verification/{session}", VerifyCaller, Some("cancel_verification")),
+    rule("GET", "/console/v1/{app}/staff", ListStaff, None),
+    rule("POST", "/console/v1/{app}/staff", ManageStaff, Some("add_staff")),
+    rule("POST", "/console/v1/{app}/staff/{staff}/role", ManageStaff, Some("change_staff_role")),
+    rule("POST", "/console/v1/{app}/staff/{staff}/link", ManageStaff, Some("staff_registration_link")),
+    rule("DELETE", "/console/v1/{app}/staff/{staff}", ManageStaff, Some("remove_staff")),
+    rule("GET", "/console/v1/{app}/settings", ReadSettings, None),
+    rule("PUT", "/console/v1/{app}/settings", AppSettings, Some("app_settings")),
 ];
 
-/// What the route with this template requires, if it is a management route.
-pub fn required(route: &str) -> Option<Permission> {
-    ROUTES.iter().find(|(template, _)| *template == route).map(|(_, p)| *p)
+/// The rule for this method and route template, if it is an authenticated management route.
+pub fn rule_for(method: &str, route: &str) -> Option<&'static Rule> {
+    ROUTES.iter().find(|r| r.method == method && r.route == route)
 }
 
 #[cfg(test)]
@@ -45,22 +72,31 @@ mod tests {
         let config = crate::Config::with_db(dir.path().join("t.db"));
         let server = crate::start(config, Arc::new(ManualClock::starting_now())).await.expect("start");
         let router = crate::http::router(server.state.clone());
-        for (template, _) in ROUTES {
-            let path = template.replace("{app}", "a").replace("{user}", "u").replace("{session}", "s");
-            for method in ["GET", "POST"] {
-                let req = Request::builder().method(method).uri(&path).body(Body::empty()).expect("request");
-                let status = router.clone().oneshot(req).await.expect("answer").status();
-                assert!(
-                    status == StatusCode::UNAUTHORIZED || status == StatusCode::METHOD_NOT_ALLOWED,
-                    "{method} {path}: {status}"
-                );
-            }
+        for rule in ROUTES {
+            let path = rule
+                .route
+                .replace("{app}", "a")
+                .replace("{user}", "u")
+                .replace("{session}", "s")
+                .replace("{staff}", "t");
+            let req = Request::builder().method(rule.method).uri(&path).body(Body::empty()).expect("request");
+            let status = router.clone().oneshot(req).await.expect("answer").status();
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {path}", rule.method);
         }
-        let management_routes = include_str!("management.rs").matches(".route(\"/management/").count()
-            + include_str!("console.rs").matches(".route(\"/management/").count()
-            + include_str!("events.rs").matches(".route(\"/management/").count()
-            + include_str!("audit.rs").matches(".route(\"/management/").count();
-        assert_eq!(management_routes, ROUTES.len(), "a management route is missing from the permission table");
+        // Every route of the areas that take a management principal, counted by method.
+        let sources = [
+            include_str!("management.rs"),
+            include_str!("console.rs"),
+            include_str!("events.rs"),
+            include_str!("audit.rs"),
+            include_str!("staff.rs"),
+        ];
+        let served: usize = sources
+            .iter()
+            .flat_map(|src| src.lines().filter(|l| l.contains(".route(\"/management/") || l.contains(".route(\"/console/v1/{app}/")))
+            .map(|l| l.matches("get(").count() + l.matches("post(").count() + l.matches("put(").count() + l.matches("delete(").count())
+            .sum();
+        assert_eq!(served, ROUTES.len(), "a management route is missing from the permission table");
         server.stop().await.expect("stop");
     }
 }

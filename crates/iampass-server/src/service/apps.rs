@@ -58,6 +58,9 @@ pub async fn create(
             created_at: now,
             secret_rotated_at: now,
             number_matching,
+            staff_of: None,
+            staff_token_secs: crate::domain::staff::DEFAULT_TOKEN_SECS,
+            staff_idle_secs: crate::domain::staff::DEFAULT_IDLE_SECS,
         })
         .await?;
     Ok(CreatedApp { id, name, secret })

@@ -19,6 +19,14 @@ pub fn session_secret_context(token: &str) -> String {
     format!("session-secret:{token}")
 }
 
+/// A login that went out to a phone, with what its starter gets once.
+pub(crate) struct Pushed {
+    pub row: SessionRow,
+    pub token: String,
+    pub secret: Zeroizing<String>,
+    pub code: Option<String>,
+}
+
 /// Whether the login started (202) or not (200), and the published answer.
 #[derive(Debug)]
 pub struct LoginStarted {
@@ -77,6 +85,44 @@ impl AppState {
         let Some(device_id) = device else {
             return Ok(not_started("no_device"));
         };
+        let code = app.number_matching.then(crypto::new_match_code);
+        let pushed = match self.push_login_to(app, user, device_id, methods, duration_secs, origin, code).await? {
+            Ok(pushed) => pushed,
+            Err(reason) => return Ok(not_started(reason)),
+        };
+        let token = pushed.token;
+        Ok(LoginStarted {
+            started: true,
+            response: AuthenticateResponse {
+                authentication_status: AuthenticationStatus {
+                    authenticated: true,
+                    session_status: pushed.row.status,
+                    reason: None,
+                    status_url: Some(self.url(&format!("/authentication/session_status/{token}"))),
+                    logout_url: Some(self.url(&format!("/authentication/logout/{token}"))),
+                    session_token: Some(token),
+                    session_secret: Some(pushed.secret.to_string()),
+                    session_id: Some(pushed.row.id),
+                    verification_code: pushed.code,
+                },
+            },
+        })
+    }
+
+    /// Creates a login for the user's phone and pushes it, unless the push cap holds it back
+    /// (then the inner `Err` is the reason). Logins, caller verifications and staff sign-ins all
+    /// start here, so all count toward the cap.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn push_login_to(
+        &self,
+        app: &crate::store::AppRecord,
+        user: crate::store::UserRow,
+        device_id: String,
+        methods: Vec<Method>,
+        duration_secs: u64,
+        origin: RequestOrigin,
+        code: Option<String>,
+    ) -> Result<Result<Pushed, &'static str>, ServiceError> {
         // Push fatigue: a user flooded with prompts may approve one just to make them stop.
         if self.config.push_cap > 0 {
             let since = self.now() - secs_to_ms(self.config.push_cap_window_secs);
@@ -85,12 +131,11 @@ impl AppState {
                 let reason =
                     format!("{unanswered} pushes unanswered or refused within {} s", self.config.push_cap_window_secs);
                 self.store.note_push_capped(&user, self.now(), since, reason).await?;
-                return Ok(not_started("too_many_pushes"));
+                return Ok(Err("too_many_pushes"));
             }
         }
         let token = crypto::new_hex_id();
         let secret = Zeroizing::new(crypto::new_secret());
-        let code = app.number_matching.then(crypto::new_match_code);
         let new = NewSession {
             id: crypto::new_hex_id(),
             secret_sealed: self.sealer.seal(&session_secret_context(&token), &secret),
@@ -113,22 +158,7 @@ impl AppState {
             };
             self.push_login(device_id, message, answer_by);
         }
-        Ok(LoginStarted {
-            started: true,
-            response: AuthenticateResponse {
-                authentication_status: AuthenticationStatus {
-                    authenticated: true,
-                    session_status: row.status,
-                    reason: None,
-                    status_url: Some(self.url(&format!("/authentication/session_status/{token}"))),
-                    logout_url: Some(self.url(&format!("/authentication/logout/{token}"))),
-                    session_token: Some(token),
-                    session_secret: Some(secret.to_string()),
-                    session_id: Some(row.id),
-                    verification_code: code,
-                },
-            },
-        })
+        Ok(Ok(Pushed { row, token, secret, code }))
     }
 
     /// Applies any deadline that is due before answering, so a status is exact to the moment.

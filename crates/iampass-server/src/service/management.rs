@@ -2,14 +2,15 @@
 
 use iampass_proto::wire::*;
 
-use crate::clock::rfc3339;
+use crate::clock::{Millis, rfc3339};
 use crate::config::secs_to_ms;
 use crate::crypto;
 use crate::domain::actor::Actor;
+use crate::domain::session::Policy;
 use crate::domain::{Invalid, user_id};
 use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::store::UserRow;
+use crate::store::{Store, UserRow};
 use crate::store::prelude::*;
 
 /// Display names shown on the enrollment page are bounded like user ids.
@@ -96,17 +97,42 @@ impl AppState {
         display_name: Option<String>,
         lost: bool,
     ) -> Result<RegistrationLinkResponse, ServiceError> {
+        let lost = lost.then(|| self.config.policy());
+        self.links().issue(&self.store, user, display_name, lost, self.now()).await
+    }
+
+    pub(crate) fn links(&self) -> LinkIssuer<'_> {
+        LinkIssuer { public_url: &self.public_url, lifetime_secs: self.config.link_lifetime_secs }
+    }
+}
+
+/// Issues registration links that point at the server's public URL; the CLI makes one from its
+/// flags, the server from its configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkIssuer<'a> {
+    pub public_url: &'a str,
+    pub lifetime_secs: u64,
+}
+
+impl LinkIssuer<'_> {
+    /// A new link for `user`, revoking any live one; with `lost`, their phone is disabled first.
+    pub async fn issue(
+        &self,
+        store: &impl Store,
+        user: UserRow,
+        display_name: Option<String>,
+        lost: Option<Policy>,
+        now: Millis,
+    ) -> Result<RegistrationLinkResponse, ServiceError> {
         let token = crypto::new_link_token();
         let hash = crypto::hash_token(&token);
-        let now = self.now();
-        let expires_at = now + secs_to_ms(self.config.link_lifetime_secs);
-        let lost = lost.then(|| self.config.policy());
-        self.store.issue_link(user, hash, display_name, now, expires_at, lost).await?;
+        let expires_at = now + secs_to_ms(self.lifetime_secs);
+        store.issue_link(user, hash, display_name, now, expires_at, lost).await?;
         Ok(RegistrationLinkResponse {
             status: true,
-            register_url: self.url(&format!("/register/{token}")),
+            register_url: format!("{}/register/{token}", self.public_url.trim_end_matches('/')),
             expires_at: Some(rfc3339(expires_at)),
-            expires_in_seconds: Some(self.config.link_lifetime_secs),
+            expires_in_seconds: Some(self.lifetime_secs),
         })
     }
 }

@@ -8,11 +8,13 @@ pub mod login;
 mod management;
 mod phone;
 pub mod push;
+pub mod staff;
 pub mod sweeper;
 pub mod webhook;
 mod webphone;
 
 pub use apps::CreatedApp;
+pub use management::LinkIssuer;
 pub use phone::{BindRequest, DeviceCall};
 
 use crate::error::ServiceError;

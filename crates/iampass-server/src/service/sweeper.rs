@@ -41,6 +41,10 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
             if let Err(e) = state.store.prune_events(before).await {
                 tracing::error!(error = %e, "event pruning failed");
             }
+            // Ended sign-ins and tokens are kept a day (for support questions), then forgotten.
+            if let Err(e) = state.store.prune_staff(state.now() - 24 * 3600 * 1000).await {
+                tracing::error!(error = %e, "staff sign-in pruning failed");
+            }
         }
         let now = state.now();
         let next = state.store.next_deadline().await.ok().flatten();

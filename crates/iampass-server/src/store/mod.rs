@@ -21,7 +21,7 @@ use crate::hub::Hub;
 pub mod prelude {
     pub use super::{
         Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _, PushStore as _,
-        SessionStore as _, UserStore as _,
+        SessionStore as _, StaffStore as _, UserStore as _,
     };
 }
 
@@ -31,12 +31,30 @@ pub type Db = sqlite::SqliteStore;
 
 /// Everything a backend is: every area, plus the operator's maintenance.
 pub trait Store:
-    AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + PushStore + Admin
+    AppStore
+    + UserStore
+    + DeviceStore
+    + LinkStore
+    + SessionStore
+    + EventStore
+    + AuditStore
+    + PushStore
+    + StaffStore
+    + Admin
 {
 }
 
 impl<T> Store for T where
-    T: AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + PushStore + Admin
+    T: AppStore
+    + UserStore
+    + DeviceStore
+    + LinkStore
+    + SessionStore
+    + EventStore
+    + AuditStore
+    + PushStore
+    + StaffStore
+    + Admin
 {
 }
 

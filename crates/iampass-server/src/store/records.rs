@@ -7,6 +7,7 @@ use crate::domain::actor::Actor;
 use crate::domain::device::{DeviceEnd, DeviceKind};
 use crate::domain::link::{LinkRefusal, LinkState};
 use crate::domain::session::{self, Facts};
+use iampass_proto::wire::StaffRole;
 
 // Applications.
 
@@ -19,6 +20,11 @@ pub struct AppRecord {
     pub secret_rotated_at: Millis,
     /// Logins must be confirmed on the phone with the code the login screen shows.
     pub number_matching: bool,
+    /// For an application's staff realm (where staff phones live): the application it serves.
+    pub staff_of: Option<String>,
+    /// A console sign-in's absolute lifetime, and its end after this long without a request.
+    pub staff_token_secs: u64,
+    pub staff_idle_secs: u64,
 }
 
 impl std::fmt::Debug for AppRecord {
@@ -221,4 +227,57 @@ impl std::fmt::Debug for PushSubscription {
         // The endpoint is a capability (anyone holding it can push to the phone).
         f.debug_struct("PushSubscription").finish_non_exhaustive()
     }
+}
+
+// Staff accounts.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub id: String,
+    pub app_id: String,
+    pub name: String,
+    pub role: StaffRole,
+    pub created_at: Millis,
+}
+
+/// A staff member as the admin's list shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffListed {
+    pub staff: StaffRecord,
+    pub phone: Option<DeviceKind>,
+    pub signed_in: u32,
+}
+
+/// A sign-in in progress; without a staff member or session when the name was unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRecord {
+    pub app_id: String,
+    pub staff_id: Option<String>,
+    pub session_id: Option<String>,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub token_issued: bool,
+}
+
+/// What a staff bearer token resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffTokenRecord {
+    pub staff: StaffRecord,
+    pub app_name: String,
+    pub session_id: String,
+    /// Whether the sign-in session is still live (not logged out on the phone, not expired).
+    pub session_live: bool,
+    pub expires_at: Millis,
+    pub last_used_at: Millis,
+    pub idle_ms: Millis,
+}
+
+/// A token to store once its sign-in is approved (only its hash: the token itself is never stored).
+#[derive(Debug, Clone)]
+pub struct NewStaffToken {
+    pub hash: Vec<u8>,
+    pub staff_id: String,
+    pub session_id: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
 }

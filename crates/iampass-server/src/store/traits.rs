@@ -6,6 +6,7 @@ use iampass_proto::wire::{AuditRecord, Event, SessionStatus, SessionSummary, Use
 use super::*;
 use crate::clock::Millis;
 use crate::domain::session::{EndedBy, Policy, Refused, Trigger};
+use iampass_proto::wire::StaffRole;
 
 /// Applications.
 pub trait AppStore {
@@ -303,4 +304,83 @@ pub trait PushStore {
         make: Vec<u8>,
         now: Millis,
     ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+}
+
+/// Staff accounts, their sign-ins and bearer tokens. A staff member's phone is a user of the
+/// application's staff realm (`AppRecord::staff_of`) whose id is the staff id.
+pub trait StaffStore {
+    /// The application's staff realm, made from `realm` if it has none yet.
+    fn staff_realm(&self, realm: AppRecord) -> impl Future<Output = Result<AppRecord, StoreError>> + Send;
+
+    /// Adds a staff member and their user in the realm; `None` if the name is taken.
+    fn add_staff(
+        &self,
+        realm_id: &str,
+        staff: StaffRecord,
+    ) -> impl Future<Output = Result<Option<UserRow>, StoreError>> + Send;
+
+    /// The staff member with this id, or else this name (without case).
+    fn staff_member(
+        &self,
+        app_id: &str,
+        id_or_name: &str,
+    ) -> impl Future<Output = Result<Option<StaffRecord>, StoreError>> + Send;
+
+    fn list_staff(&self, app_id: &str) -> impl Future<Output = Result<Vec<StaffListed>, StoreError>> + Send;
+
+    /// Changes a role: the member's tokens end and their console sessions close. `false` if unknown.
+    fn set_staff_role(
+        &self,
+        app_id: &str,
+        staff_id: &str,
+        role: StaffRole,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes a staff member: tokens, sessions, phone and realm user go with them.
+    fn remove_staff(
+        &self,
+        app_id: &str,
+        staff_id: &str,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn set_staff_lifetimes(
+        &self,
+        app_id: &str,
+        token_secs: u64,
+        idle_secs: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn create_sign_in(
+        &self,
+        id_hash: Vec<u8>,
+        sign_in: SignInRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn sign_in(&self, id_hash: Vec<u8>) -> impl Future<Output = Result<Option<SignInRecord>, StoreError>> + Send;
+
+    /// Stores the sign-in's token unless one was issued already; `true` if this call issued it.
+    fn issue_staff_token(
+        &self,
+        sign_in_hash: Vec<u8>,
+        token: NewStaffToken,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn staff_token(&self, hash: Vec<u8>) -> impl Future<Output = Result<Option<StaffTokenRecord>, StoreError>> + Send;
+
+    fn touch_staff_token(&self, hash: Vec<u8>, now: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Ends a token and its sign-in session (sign-out); `false` if there was no such token.
+    fn end_staff_token(
+        &self,
+        hash: Vec<u8>,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Forgets sign-ins and tokens that ended before `before`.
+    fn prune_staff(&self, before: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

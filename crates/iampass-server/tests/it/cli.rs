@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use iampass_proto::wire::StaffRole;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_iampass-server"))
 }
@@ -186,4 +188,51 @@ async fn the_webhook_secret_and_the_receivers_url_stay_out_of_the_logs() {
     for secret in [secret, "receiver-own-token-xyz", app["application_secret"].as_str().unwrap()] {
         assert!(!log.contains(secret), "a secret is in the log:\n{log}");
     }
+}
+
+/// `staff` commands work on the database of a running server and take effect at once: a member
+/// added by the CLI enrolls and signs in; one removed by the CLI loses their sign-in.
+#[tokio::test]
+async fn staff_commands_take_effect_on_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("staff.db");
+    let (_, out, _) = run(&db, &["app", "create", "--name", "Desk", "--json"]);
+    let app: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let app_id = app["application_id"].as_str().unwrap().to_owned();
+    let (mut child, url) = serve(&db, &[], false);
+
+    let (ok, out, err) =
+        run(&db, &["staff", "add", "--app", &app_id, "--name", "Hal", "--role", "helpdesk", "--public-url", &url, "--json"]);
+    assert!(ok, "{err}");
+    let added: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    for key in ["staff_id", "name", "role", "registration_link"] {
+        assert!(added.get(key).is_some(), "missing {key}: {out}");
+    }
+    assert_eq!(added["role"], "helpdesk");
+    let link = added["registration_link"].as_str().unwrap();
+    let phone = iampass_device::Phone::enroll(link, "hal's phone", "test").await.unwrap();
+    let server = iampass_proto::client::StaffSignIn::new(iampass_proto::client::default_http(), &url, &app_id).unwrap();
+    let started = server.start("Hal").await.unwrap();
+    phone.answer(&iampass_device::Answer::Approve(None), 1, std::time::Duration::from_secs(5)).await.unwrap();
+    let token = server.status(&started).await.unwrap().token.unwrap();
+    let hal = iampass_proto::client::ManagementClient::staff(iampass_proto::client::default_http(), &url, &app_id, &token)
+        .unwrap();
+    assert_eq!(hal.me().await.unwrap().role, StaffRole::Helpdesk);
+
+    let (ok, list, _) = run(&db, &["staff", "list", "--app", &app_id]);
+    assert!(ok && list.contains("Hal") && list.contains("helpdesk") && list.contains("1 signed in"), "{list}");
+    assert!(!list.contains(&token));
+    let (ok, _, err) = run(&db, &["staff", "role", "--app", &app_id, "hal", "root"]);
+    assert!(!ok && err.contains("kiosk, helpdesk, auditor, admin"), "{err}");
+    let (ok, out, _) = run(&db, &["staff", "role", "--app", &app_id, "hal", "auditor"]);
+    assert!(ok && out.contains("Hal is now auditor"), "{out}");
+    assert_eq!(hal.me().await.unwrap_err().http_status(), Some(401));
+    let (ok, _, _) = run(&db, &["staff", "remove", "--app", &app_id, "Hal"]);
+    assert!(ok);
+    let (ok, _, err) = run(&db, &["staff", "remove", "--app", &app_id, "Hal"]);
+    assert!(!ok && err.contains("no staff member"), "{err}");
+    let (ok, _, err) = run(&db, &["staff", "list"]);
+    assert!(!ok && err.contains("--app"), "{err}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

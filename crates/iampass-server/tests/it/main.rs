@@ -7,6 +7,7 @@ mod console;
 mod crash;
 mod lifecycle;
 mod management;
+mod staff;
 mod tls;
 mod webhook;
 mod webphone;

@@ -132,7 +132,8 @@ async fn another_applications_signature_is_refused() {
             iampass_proto::wire::ErrorBody {
                 status: false,
                 reason: "the client in the signature does not match the one in the path".into(),
-                error: "client_mismatch".into()
+                error: "client_mismatch".into(),
+                required_role: None
             }
         )
     );
@@ -244,6 +245,7 @@ async fn an_application_over_its_rate_gets_429_with_retry_after() {
                 status: false,
                 reason: "too many requests; retry in 1 s".into(),
                 error: "rate_limited".into(),
+                required_role: None,
             }
         )
     );

@@ -6,7 +6,8 @@ use super::SqliteStore;
 use crate::clock::Millis;
 use crate::store::*;
 
-const COLUMNS: &str = "id, name, secret_sealed, created_at, secret_rotated_at, number_matching";
+const COLUMNS: &str =
+    "id, name, secret_sealed, created_at, secret_rotated_at, number_matching, staff_of, staff_token_secs, staff_idle_secs";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
     Ok(AppRecord {
@@ -16,6 +17,9 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
         created_at: r.get(3)?,
         secret_rotated_at: r.get(4)?,
         number_matching: r.get(5)?,
+        staff_of: r.get(6)?,
+        staff_token_secs: r.get::<_, i64>(7)?.max(0) as u64,
+        staff_idle_secs: r.get::<_, i64>(8)?.max(0) as u64,
     })
 }
 
@@ -23,14 +27,17 @@ impl AppStore for SqliteStore {
     async fn create_app(&self, app: AppRecord) -> Result<(), StoreError> {
         self.write(move |w| {
             w.tx.execute(
-                &format!("INSERT INTO applications ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                &format!("INSERT INTO applications ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     app.id,
                     app.name,
                     app.secret_sealed,
                     app.created_at,
                     app.secret_rotated_at,
-                    app.number_matching
+                    app.number_matching,
+                    app.staff_of,
+                    app.staff_token_secs as i64,
+                    app.staff_idle_secs as i64
                 ],
             )?;
             Ok(())
@@ -52,9 +59,9 @@ impl AppStore for SqliteStore {
         self.read(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS}, (SELECT COUNT(*) FROM users u WHERE u.app_id = a.id AND u.deleted_at IS NULL)
-                 FROM applications a ORDER BY created_at, id"
+                 FROM applications a WHERE staff_of IS NULL ORDER BY created_at, id"
             ))?;
-            let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get::<_, i64>(6)? as u64)))?;
+            let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get::<_, i64>(9)? as u64)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await

@@ -11,6 +11,7 @@ mod events;
 mod links;
 mod push;
 mod sessions;
+mod staff;
 mod users;
 
 use std::path::Path;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_request_origin.sql"),
     include_str!("migrations/0008_web_push.sql"),
     include_str!("migrations/0009_device_synced.sql"),
+    include_str!("migrations/0010_staff.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 

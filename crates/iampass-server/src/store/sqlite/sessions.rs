@@ -135,6 +135,20 @@ pub(super) fn end_for_user(
     Ok(apply_all(w, rows, &Trigger::End(by), now, policy)?.len())
 }
 
+/// Ends one session if it is unfinished (an ended one stays as it is).
+pub(super) fn end_one(
+    w: &mut Writer<'_>,
+    session_id: &str,
+    by: EndedBy,
+    now: Millis,
+    policy: &Policy,
+) -> Result<(), StoreError> {
+    if let Some(row) = by_id(w.tx, session_id)? {
+        let _ = apply(w, &row, &Trigger::End(by), now, policy)?;
+    }
+    Ok(())
+}
+
 pub(super) fn end_for_device(
     w: &mut Writer<'_>,
     device_id: &str,

@@ -3,7 +3,7 @@
 use iampass_proto::wire::{EventData, UserChange, UserEvent, UserSummary};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::{SqliteStore, devices, links, sessions};
+use super::{SqliteStore, Writer, devices, links, sessions};
 use crate::clock::{Millis, rfc3339};
 use crate::domain::device::DeviceEnd;
 use crate::domain::session::{EndedBy, Policy};
@@ -43,6 +43,15 @@ pub(super) fn user_event(
     reason: Option<&str>,
 ) -> EventData {
     EventData::User(UserEvent { user_id: user_id.to_owned(), change, device_id, reason: reason.map(str::to_owned) })
+}
+
+/// Deletes a user: their sessions close, their phone is disabled, their link revoked.
+pub(super) fn delete(w: &mut Writer<'_>, user: &UserRow, now: Millis, policy: &Policy) -> Result<(), StoreError> {
+    sessions::end_for_user(w, user, EndedBy::UserDeleted, now, policy)?;
+    devices::disable_active(w, user, DeviceEnd::UserDeleted, now, policy)?;
+    links::revoke_live(w.tx, user.row, now)?;
+    w.tx.execute("UPDATE users SET deleted_at = ?2 WHERE id = ?1", params![user.row, now])?;
+    w.emit(&user.app_id, now, user_event(&user.external_id, UserChange::Deleted, None, None))
 }
 
 impl UserStore for SqliteStore {
@@ -126,11 +135,7 @@ impl UserStore for SqliteStore {
                     missing.push(id);
                     continue;
                 };
-                sessions::end_for_user(w, &user, EndedBy::UserDeleted, now, &policy)?;
-                devices::disable_active(w, &user, DeviceEnd::UserDeleted, now, &policy)?;
-                links::revoke_live(w.tx, user.row, now)?;
-                w.tx.execute("UPDATE users SET deleted_at = ?2 WHERE id = ?1", params![user.row, now])?;
-                w.emit(&app_id, now, user_event(&id, UserChange::Deleted, None, None))?;
+                delete(w, &user, now, &policy)?;
                 deleted.push(id);
             }
             Ok((deleted, missing))
