@@ -31,6 +31,12 @@ pub enum DeskError {
     LocalServer(String),
     #[error("Wrong PIN.")]
     WrongPin,
+    /// The staff sign-in ended (signed out, unused too long, its day over, or revoked).
+    #[error("You are signed out: {0}")]
+    SignedOut(String),
+    /// The server says the signed-in role does not allow this (the reason names the role needed).
+    #[error("Not allowed: {0}.")]
+    RoleTooLow(String),
 }
 
 /// What the UI shows: a stable `code` to branch on, a sentence, and what to do.
@@ -57,6 +63,8 @@ impl DeskError {
             DeskError::Storage(_) => "storage",
             DeskError::LocalServer(_) => "local_server",
             DeskError::WrongPin => "wrong_pin",
+            DeskError::SignedOut(_) => "signed_out",
+            DeskError::RoleTooLow(_) => "forbidden",
         }
     }
 
@@ -78,6 +86,8 @@ impl DeskError {
             DeskError::Storage(_) => "Check free disk space and that the data folder is writable.",
             DeskError::LocalServer(_) => "Another program may hold its files; restart the console.",
             DeskError::WrongPin => "Ask the staff member who set the kiosk PIN.",
+            DeskError::SignedOut(_) => "Sign in again: enter your name and approve on your phone.",
+            DeskError::RoleTooLow(_) => "Ask an admin, or a colleague whose role allows it.",
         }
     }
 
@@ -92,7 +102,13 @@ impl DeskError {
                 DeskError::ServerUnreachable { url: url.to_owned() }
             }
             ClientError::Transport(t) => DeskError::ServerUnreachable { url: format!("{url} ({t})") },
+            ClientError::Api { status: 401, code, reason }
+                if matches!(code.as_str(), "signed_out" | "idle_timeout" | "invalid_token") =>
+            {
+                DeskError::SignedOut(reason)
+            }
             ClientError::Api { status: 401, .. } => DeskError::WrongCredentials,
+            ClientError::Api { status: 403, code, reason } if code == "forbidden" => DeskError::RoleTooLow(reason),
             ClientError::Api { code, .. } if code == "unknown_application" => DeskError::WrongCredentials,
             ClientError::Api { code, .. } if code == "link_expired" => DeskError::LinkExpired,
             ClientError::Api { code, reason, .. } => DeskError::Refused { code, reason },
@@ -137,6 +153,8 @@ mod tests {
             DeskError::Storage("disk".into()),
             DeskError::LocalServer("busy".into()),
             DeskError::WrongPin,
+            DeskError::SignedOut("unused too long".into()),
+            DeskError::RoleTooLow("it needs the helpdesk role".into()),
         ];
         for e in all {
             let ui = e.to_ui();
@@ -151,5 +169,7 @@ mod tests {
         assert!(matches!(DeskError::from_client(api(404, "unknown_application"), "u"), DeskError::WrongCredentials));
         assert!(matches!(DeskError::from_client(api(410, "link_expired"), "u"), DeskError::LinkExpired));
         assert!(matches!(DeskError::from_client(api(409, "x"), "u"), DeskError::Refused { .. }));
+        assert!(matches!(DeskError::from_client(api(401, "idle_timeout"), "u"), DeskError::SignedOut(_)));
+        assert!(matches!(DeskError::from_client(api(403, "forbidden"), "u"), DeskError::RoleTooLow(_)));
     }
 }

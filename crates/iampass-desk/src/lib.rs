@@ -13,7 +13,7 @@ pub mod qr;
 pub mod secrets;
 
 pub use desk::{
-    AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, ServerAuditPage, ServerAuditRow, VerifyResult,
-    VerifyStarted,
+    Access, AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, ServerAuditPage, ServerAuditRow,
+    SignInPrompt, StaffEnrollment, VerifyResult, VerifyStarted,
 };
 pub use error::{DeskError, DeskResult, UiError};

@@ -86,6 +86,23 @@ impl SecretStore {
     }
 }
 
+impl SecretStore {
+    /// Forgets the secret wherever it is (switching a profile to staff sign-in).
+    pub fn delete(&self, application_id: &str) -> DeskResult<()> {
+        if !self.file_only {
+            match keyring::Entry::new(SERVICE, application_id).and_then(|e| e.delete_credential()) {
+                Ok(()) | Err(keyring::Error::NoEntry) => {}
+                Err(keyring::Error::NoStorageAccess(e)) => return Err(DeskError::Keyring(e.to_string())),
+                Err(e) => tracing::warn!(error = %e, "no keyring service to forget the secret in"),
+            }
+        }
+        match std::fs::remove_file(self.file(application_id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,10 +115,14 @@ mod tests {
         assert_eq!(store.save("app", "S3CRET").unwrap(), SecretBackend::File);
         let (secret, backend) = store.load("app").unwrap().unwrap();
         assert_eq!((secret.as_str(), backend), ("S3CRET", SecretBackend::File));
+        store.delete("app").unwrap();
+        assert!(store.load("app").unwrap().is_none());
+        store.delete("app").unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.path().join("secrets/app.secret")).unwrap().permissions().mode();
+            store.save("app2", "S3CRET").unwrap();
+            let mode = std::fs::metadata(dir.path().join("secrets/app2.secret")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

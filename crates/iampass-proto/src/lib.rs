@@ -6,6 +6,7 @@ pub mod clock;
 pub mod device_v1;
 pub mod error;
 pub mod hmac_v1;
+pub mod roles;
 pub mod webhook;
 pub mod wire;
 

@@ -370,13 +370,15 @@ async fn staff_cmd(config: Config, args: StaffArgs) -> anyhow::Result<()> {
     match args.command {
         StaffCommand::Add { name, role, public_url } => {
             let role = parse_role(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let added = staff::add(&store, &sealer, links(public_url.as_str()), app, &name, role, now).await.map_err(api)?;
+            let added =
+                staff::add(&store, &sealer, links(public_url.as_str()), app, &name, role, now).await.map_err(api)?;
             print_added(&added);
         }
         StaffCommand::Link { staff: who, public_url, lost } => {
             let lost = lost.then(|| config.policy());
-            let added =
-                staff::new_link(&store, &sealer, links(public_url.as_str()), app, &who, lost, now).await.map_err(api)?;
+            let added = staff::new_link(&store, &sealer, links(public_url.as_str()), app, &who, lost, now)
+                .await
+                .map_err(api)?;
             print_added(&added);
         }
         StaffCommand::List => {

@@ -7,6 +7,7 @@ mod enrollment;
 mod kiosk;
 mod sessions;
 mod setup;
+mod staff;
 
 use iampass_desk::{DeskResult, UiError};
 
@@ -43,6 +44,17 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sessions::logout_employee,
         sessions::start_verification,
         sessions::finish_verification,
+        sessions::cancel_verification,
+        staff::use_staff_sign_in,
+        staff::switch_to_staff_sign_in,
+        staff::start_sign_in,
+        staff::finish_sign_in,
+        staff::sign_out,
+        staff::staff_list,
+        staff::add_staff,
+        staff::staff_link,
+        staff::set_staff_role,
+        staff::remove_staff,
     ]
 }
 

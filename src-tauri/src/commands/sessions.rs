@@ -58,3 +58,8 @@ pub async fn finish_verification(
 ) -> Result<VerifyResult, UiError> {
     ui(desk.finish_verification(&verification_id).await)
 }
+
+#[tauri::command]
+pub async fn cancel_verification(desk: State<'_, SharedDesk>, verification_id: String) -> Result<(), UiError> {
+    ui(desk.cancel_verification(&verification_id).await)
+}

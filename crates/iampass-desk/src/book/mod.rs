@@ -16,7 +16,11 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{DeskError, DeskResult};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_phone_kind.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_phone_kind.sql"),
+    include_str!("migrations/0003_staff_sign_in.sql"),
+];
 
 #[derive(Debug)]
 pub struct Book {

@@ -17,11 +17,15 @@ pub struct Profile {
     pub application_id: String,
     /// The console runs this server itself.
     pub embedded: bool,
+    /// Staff sign in with their phones; no application secret is kept.
+    pub staff_sign_in: bool,
 }
 
 impl Book {
     fn profile_where(&self, condition: &str) -> DeskResult<Option<Profile>> {
-        let sql = format!("SELECT id, name, server_url, application_id, embedded FROM profiles WHERE {condition}");
+        let sql = format!(
+            "SELECT id, name, server_url, application_id, embedded, staff_sign_in FROM profiles WHERE {condition}"
+        );
         Ok(self
             .conn
             .query_row(&sql, [], |r| {
@@ -31,6 +35,7 @@ impl Book {
                     server_url: r.get(2)?,
                     application_id: r.get(3)?,
                     embedded: r.get(4)?,
+                    staff_sign_in: r.get(5)?,
                 })
             })
             .optional()?)
@@ -48,6 +53,22 @@ impl Book {
         application_id: &str,
         embedded: bool,
     ) -> DeskResult<Profile> {
+        self.activate(name, server_url, application_id, embedded, false)
+    }
+
+    /// Saves a staff sign-in profile (no secret) and makes it the active one.
+    pub fn activate_staff_profile(&mut self, server_url: &str, application_id: &str) -> DeskResult<Profile> {
+        self.activate(server_url, server_url, application_id, false, true)
+    }
+
+    fn activate(
+        &mut self,
+        name: &str,
+        server_url: &str,
+        application_id: &str,
+        embedded: bool,
+        staff_sign_in: bool,
+    ) -> DeskResult<Profile> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE profiles SET active = 0", [])?;
         let existing: Option<i64> = tx
@@ -59,12 +80,13 @@ impl Book {
             .optional()?;
         match existing {
             Some(id) => tx.execute(
-                "UPDATE profiles SET name = ?2, server_url = ?3, active = 1 WHERE id = ?1",
-                params![id, name, server_url],
+                "UPDATE profiles SET name = ?2, server_url = ?3, staff_sign_in = ?4, active = 1 WHERE id = ?1",
+                params![id, name, server_url, staff_sign_in],
             )?,
             None => tx.execute(
-                "INSERT INTO profiles (name, server_url, application_id, embedded, active) VALUES (?1, ?2, ?3, ?4, 1)",
-                params![name, server_url, application_id, embedded],
+                "INSERT INTO profiles (name, server_url, application_id, embedded, staff_sign_in, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                params![name, server_url, application_id, embedded, staff_sign_in],
             )?,
         };
         tx.commit()?;

@@ -19,6 +19,14 @@ pub struct ConnectionStatus {
     pub secret_store: Option<SecretBackend>,
     /// Shown as a banner while true: the secret is in a file, not the keyring.
     pub warning: Option<String>,
+    /// The signed-in staff member (a staff profile), with their role and the sign-in's limits.
+    pub staff: Option<iampass_proto::wire::StaffSelf>,
+    /// A staff profile with nobody signed in: the console shows the sign-in screen.
+    pub needs_sign_in: bool,
+    /// What the console may show.
+    pub access: super::Access,
+    /// How to move from the application secret to staff sign-in (a non-local profile with a secret).
+    pub advice: Option<String>,
 }
 
 /// A new application's credentials: shown to the operator this once, then stored.
@@ -37,13 +45,28 @@ impl Desk {
         match self.active() {
             Ok(a) => ConnectionStatus {
                 connected: true,
-                warning: (a.backend == SecretBackend::File).then(|| {
+                warning: (a.backend == Some(SecretBackend::File)).then(|| {
                     "The application secret is kept in a private file (mode 0600) in the console's data folder, not in the system keyring (none is available, or the console is set to use the file).".to_owned()
                 }),
-                secret_store: Some(a.backend),
+                secret_store: a.backend,
+                needs_sign_in: a.profile.staff_sign_in && a.staff.is_none(),
+                access: super::staff::access_of(&a),
+                advice: (a.backend.is_some() && !a.profile.embedded).then(|| {
+                    "This console holds the application secret, which can do anything to every employee. Give each help-desk member their own sign-in: add them under Staff, then choose “Use staff sign-in” in Settings.".to_owned()
+                }),
+                staff: a.staff,
                 profile: Some(a.profile),
             },
-            Err(_) => ConnectionStatus { connected: false, profile: None, secret_store: None, warning: None },
+            Err(_) => ConnectionStatus {
+                connected: false,
+                profile: None,
+                secret_store: None,
+                warning: None,
+                staff: None,
+                needs_sign_in: false,
+                access: super::Access::NONE,
+                advice: None,
+            },
         }
     }
 
@@ -60,9 +83,7 @@ impl Desk {
         secret: &str,
         embedded: bool,
     ) -> DeskResult<ConnectionStatus> {
-        if app_id.len() != 32 || !app_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(DeskError::Invalid("The application id is 32 hexadecimal characters.".into()));
-        }
+        check_app_id(app_id)?;
         if secret.is_empty() {
             return Err(DeskError::Invalid("The application secret is required.".into()));
         }
@@ -71,7 +92,8 @@ impl Desk {
         let backend = self.secrets.save(app_id, secret)?;
         let name = if embedded { "Local server".to_owned() } else { url.to_owned() };
         let profile = self.book()?.activate_profile(&name, url, app_id, embedded)?;
-        self.set_active(Active { profile, client, backend });
+        self.set_active(Active { profile, client: Some(client), backend: Some(backend), staff: None });
+        self.connection_changed.notify_waiters();
         Ok(self.status())
     }
 
@@ -135,6 +157,15 @@ impl Desk {
         let server = started.running;
         *local = Some(server);
         drop(local);
-        self.connect_inner(&url, &app_id, &secret, true).await
+        let status = self.connect_inner(&url, &app_id, &secret, true).await?;
+        self.ensure_local_admin().await?;
+        Ok(status)
     }
+}
+
+pub(super) fn check_app_id(app_id: &str) -> DeskResult<()> {
+    if app_id.len() != 32 || !app_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DeskError::Invalid("The application id is 32 hexadecimal characters.".into()));
+    }
+    Ok(())
 }

@@ -7,10 +7,12 @@ mod enrollment;
 mod kiosk;
 mod server_audit;
 mod sessions;
+mod staff;
 
 pub use connection::{AppCreated, ConnectionStatus};
 pub use server_audit::{ServerAuditPage, ServerAuditRow};
 pub use sessions::{DashboardPage, VerifyResult, VerifyStarted};
+pub use staff::{Access, SignInPrompt, StaffEnrollment};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -40,8 +42,13 @@ pub struct DeskOptions {
 #[derive(Debug, Clone)]
 struct Active {
     profile: Profile,
-    client: ManagementClient,
-    backend: SecretBackend,
+    /// Who the console acts as: the application (its secret), a signed-in staff member, or
+    /// nobody yet (a staff profile before sign-in).
+    client: Option<ManagementClient>,
+    /// Where the application secret is kept, for a profile that holds one.
+    backend: Option<SecretBackend>,
+    /// The signed-in staff member.
+    staff: Option<iampass_proto::wire::StaffSelf>,
 }
 
 #[derive(Debug)]
@@ -56,6 +63,10 @@ pub struct Desk {
     verifications: Mutex<HashMap<String, sessions::PendingVerification>>,
     /// The monitor's last connection event, for a window that subscribes after it was sent.
     monitor_state: Mutex<Option<crate::monitor::MonitorEvent>>,
+    /// A staff sign-in whose push is out: its client, its start, the name given.
+    sign_in: Mutex<Option<(iampass_proto::client::StaffSignIn, iampass_proto::wire::SignInStarted, String)>>,
+    /// Wakes the monitor when someone signs in or out, so it need not wait out its backoff.
+    connection_changed: Notify,
 }
 
 fn now() -> i64 {
@@ -75,17 +86,23 @@ impl Desk {
             waits: Mutex::new(HashMap::new()),
             verifications: Mutex::new(HashMap::new()),
             monitor_state: Mutex::new(None),
+            sign_in: Mutex::new(None),
+            connection_changed: Notify::new(),
         };
         let profile = desk.book()?.active_profile()?;
         match profile {
             Some(p) if p.embedded => {
                 desk.start_local_server().await?;
             }
+            // Staff sign in again after every start: no token outlives the console.
+            Some(p) if p.staff_sign_in => {
+                desk.set_active(Active { profile: p, client: None, backend: None, staff: None })
+            }
             Some(p) => {
                 if let Some((secret, backend)) = desk.secrets.load(&p.application_id)? {
                     let client = ManagementClient::new(&p.server_url, &p.application_id, &secret)
                         .map_err(|e| DeskError::from_client(e, &p.server_url))?;
-                    desk.set_active(Active { profile: p, client, backend });
+                    desk.set_active(Active { profile: p, client: Some(client), backend: Some(backend), staff: None });
                 }
             }
             None => {}
@@ -107,9 +124,16 @@ impl Desk {
         self.active.read().ok().and_then(|a| a.clone()).ok_or(DeskError::NotConnected)
     }
 
+    /// The client to act with, or why there is none (a staff profile nobody is signed in to).
     fn client(&self) -> DeskResult<(ManagementClient, String)> {
         let a = self.active()?;
-        Ok((a.client, a.profile.server_url))
+        let client = a.client.ok_or_else(|| DeskError::SignedOut("nobody is signed in to this console".into()))?;
+        Ok((client, a.profile.server_url))
+    }
+
+    /// Who the local audit log names: the signed-in staff member, else the computer's user.
+    fn operator(&self) -> String {
+        self.active().ok().and_then(|a| a.staff).map_or_else(|| self.options.operator.clone(), |s| s.name)
     }
 
     /// Records `action` with its outcome, and hands the outcome back.
@@ -124,8 +148,8 @@ impl Desk {
             Ok(_) => detail.to_owned(),
             Err(e) => format!("{detail}{}{e}", if detail.is_empty() { "" } else { ": " }),
         };
-        let entry =
-            NewAudit { operator: &self.options.operator, action, employee, ok: result.is_ok(), detail: &detail };
+        let operator = self.operator();
+        let entry = NewAudit { operator: &operator, action, employee, ok: result.is_ok(), detail: &detail };
         if let Err(e) = self.book().and_then(|mut b| b.audit(&entry, now())) {
             tracing::error!(error = %e, action, "audit entry not written");
         }

@@ -13,6 +13,8 @@ use crate::error::{DeskError, DeskResult};
 #[ts(export)]
 pub struct ServerAuditRow {
     pub at: String,
+    /// Who acted: a staff member's name, or "application" (its secret).
+    pub actor: String,
     pub action: String,
     /// The user token or session id acted on, when there is one.
     pub subject: Option<String>,
@@ -49,6 +51,7 @@ impl Desk {
                 };
                 Ok(ServerAuditRow {
                     at: r.at,
+                    actor: r.actor_name.unwrap_or(r.actor),
                     action: r.action,
                     subject: r.subject,
                     employee_name,

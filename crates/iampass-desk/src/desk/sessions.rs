@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use iampass_proto::client::{SessionClient, default_http};
-use iampass_proto::wire::{Method, SessionStatus, SessionSummary};
+use iampass_proto::client::ManagementClient;
 use iampass_proto::wire::{PageQuery, SessionsQuery};
+use iampass_proto::wire::{SessionStatus, SessionSummary};
 use serde::Serialize;
 use tokio::sync::watch;
 use ts_rs::TS;
@@ -50,7 +50,6 @@ pub struct VerifyStarted {
 pub(super) struct PendingVerification {
     employee_id: i64,
     employee_name: String,
-    session: SessionClient,
 }
 
 fn verification_detail(r: &VerifyResult) -> String {
@@ -61,8 +60,7 @@ fn verification_detail(r: &VerifyResult) -> String {
     }
 }
 
-/// A verification push lasts this long at most; the session is logged out as soon as it is active.
-const VERIFY_DURATION_SECS: u64 = 60;
+/// The server ends an approved verification's login as soon as its answer is read.
 const VERIFY_POLL: Duration = Duration::from_millis(100);
 const VERIFY_GIVE_UP: Duration = Duration::from_secs(180);
 
@@ -137,56 +135,58 @@ impl Desk {
         let who = Some((id, employee.name.as_str()));
         let started = async {
             let (client, url) = self.client()?;
-            client
-                .authenticate_user(&employee.token, &[Method::Acceptance], Some(VERIFY_DURATION_SECS))
-                .await
-                .map_err(|e| DeskError::from_client(e, &url))
+            client.start_verification(&employee.token).await.map_err(|e| DeskError::from_client(e, &url))
         }
         .await;
-        let status = match started {
-            Ok(started) => started.authentication_status,
+        let started = match started {
+            Ok(started) => started,
             Err(e) => return self.audited("verify_caller", who, "", Err(e)),
         };
-        let (Some(session), Some(verification_id)) =
-            (SessionClient::from_status(default_http(), &status), status.session_id.clone())
-        else {
-            let result = VerifyResult { status: status.session_status, reason: status.reason, verified: false };
+        let Some(verification_id) = started.verification_id else {
+            let result = VerifyResult { status: started.status, reason: started.reason, verified: false };
             let result = self.audited("verify_caller", who, &verification_detail(&result), Ok(result))?;
             return Ok(VerifyStarted { verification_id: None, verification_code: None, result: Some(result) });
         };
-        let pending = PendingVerification { employee_id: id, employee_name: employee.name.clone(), session };
+        let pending = PendingVerification { employee_id: id, employee_name: employee.name.clone() };
         self.pending_verifications()?.insert(verification_id.clone(), pending);
         Ok(VerifyStarted {
             verification_id: Some(verification_id),
-            verification_code: status.verification_code,
+            verification_code: started.verification_code,
             result: None,
         })
     }
 
-    /// Waits for the phone's answer to a verification push; an approved verification session is
-    /// logged out at once. The caller is who they say only if `verified`.
+    /// Waits for the phone's answer to a verification push (the server ends an approved
+    /// verification's login at once). The caller is who they say only if `verified`.
     pub async fn finish_verification(&self, verification_id: &str) -> DeskResult<VerifyResult> {
-        let pending =
-            self.pending_verifications()?.remove(verification_id).ok_or(DeskError::NotFound("This verification"))?;
+        let pending = self
+            .pending_verifications()?
+            .get(verification_id)
+            .map(|p| (p.employee_id, p.employee_name.clone()))
+            .ok_or(DeskError::NotFound("This verification"))?;
         let result = async {
-            let (_, url) = self.client()?;
-            let http = |e| DeskError::from_client(e, &url);
+            let (client, url) = self.client()?;
             let give_up = tokio::time::Instant::now() + VERIFY_GIVE_UP;
             loop {
-                let s = pending.session.status().await.map_err(http)?;
-                if !s.session_status.is_in_progress() || tokio::time::Instant::now() >= give_up {
-                    let verified = s.session_status == SessionStatus::Active;
-                    if verified {
-                        pending.session.logout().await.map_err(http)?;
-                    }
-                    return Ok(VerifyResult { status: s.session_status, reason: s.reason, verified });
+                let s = client.verification(verification_id).await.map_err(|e| DeskError::from_client(e, &url))?;
+                if !s.status.is_in_progress() || tokio::time::Instant::now() >= give_up {
+                    let verified = s.status == SessionStatus::Active;
+                    return Ok(VerifyResult { status: s.status, reason: s.reason, verified });
                 }
                 tokio::time::sleep(VERIFY_POLL).await;
             }
         }
         .await;
+        self.pending_verifications()?.remove(verification_id);
         let detail = result.as_ref().map(verification_detail).unwrap_or_default();
-        self.audited("verify_caller", Some((pending.employee_id, &pending.employee_name)), &detail, result)
+        self.audited("verify_caller", Some((pending.0, &pending.1)), &detail, result)
+    }
+
+    /// Withdraws a verification push from the phone; a wait on it then ends as cancelled.
+    pub async fn cancel_verification(&self, verification_id: &str) -> DeskResult<()> {
+        let (client, url) = self.client()?;
+        client.cancel_verification(verification_id).await.map_err(|e| DeskError::from_client(e, &url))?;
+        Ok(())
     }
 
     fn pending_verifications(
@@ -220,18 +220,28 @@ impl Desk {
         self.follow_events(remember, stop).await;
     }
 
+    /// The client the dashboard follows events with, if the console may see sessions.
+    fn monitor_client(&self) -> Result<(ManagementClient, super::Active), String> {
+        let active = self.active().map_err(|_| "not connected".to_owned())?;
+        let client = active.client.clone().ok_or_else(|| "nobody is signed in".to_owned())?;
+        if !super::staff::access_of(&active).sessions {
+            return Err("the signed-in role does not show sessions".into());
+        }
+        Ok((client, active))
+    }
+
     async fn follow_events(&self, emit: impl Fn(MonitorEvent) + Send + Sync, mut stop: watch::Receiver<bool>) {
         let mut last: Option<(String, u64)> = None;
         let mut backoff = monitor::BACKOFF_FIRST;
         let mut alerts = AlertDetector::default();
         let mut connected = None;
         while !*stop.borrow() {
-            let outcome: Result<(), String> = match self.active() {
-                Err(_) => Err("not connected".to_owned()),
-                Ok(active) => {
+            let outcome: Result<(), String> = match self.monitor_client() {
+                Err(why) => Err(why),
+                Ok((client, active)) => {
                     let key = format!("{}|{}", active.profile.server_url, active.profile.application_id);
                     let resume = last.as_ref().filter(|(k, _)| *k == key).map(|(_, id)| *id);
-                    match active.client.events(resume).await {
+                    match client.events(resume).await {
                         Err(e) => Err(DeskError::from_client(e, &active.profile.server_url).to_string()),
                         Ok(stream) => {
                             if connected != Some(true) {
@@ -319,10 +329,11 @@ impl Desk {
                     message: Some(message),
                 });
                 tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
+                    _ = tokio::time::sleep(backoff) => backoff = monitor::next_backoff(backoff),
+                    // Someone signed in or out, or connected elsewhere: try at once.
+                    _ = self.connection_changed.notified() => backoff = monitor::BACKOFF_FIRST,
                     _ = stop.changed() => return,
                 }
-                backoff = monitor::next_backoff(backoff);
             }
         }
     }

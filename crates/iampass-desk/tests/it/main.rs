@@ -7,6 +7,7 @@ mod connection;
 mod dashboard;
 mod employees;
 mod enrollment;
+mod staff;
 
 use std::sync::Arc;
 use std::time::Duration;

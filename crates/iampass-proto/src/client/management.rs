@@ -6,8 +6,8 @@ use futures_util::{Stream, StreamExt};
 use reqwest::Method as HttpMethod;
 
 use super::{ClientError, Credentials, encode_segment, normalise_base, read_json, signed_request};
-use reqwest::RequestBuilder;
 use crate::wire::*;
+use reqwest::RequestBuilder;
 
 #[derive(Debug, Clone)]
 pub struct ManagementClient {
@@ -55,7 +55,12 @@ impl ManagementClient {
     }
 
     /// A client acting as a signed-in staff member (see [`super::StaffSignIn`]).
-    pub fn staff(http: reqwest::Client, base_url: &str, application_id: &str, token: &str) -> Result<Self, ClientError> {
+    pub fn staff(
+        http: reqwest::Client,
+        base_url: &str,
+        application_id: &str,
+        token: &str,
+    ) -> Result<Self, ClientError> {
         Ok(Self {
             http,
             base: normalise_base(base_url)?,
@@ -254,7 +259,8 @@ impl ManagementClient {
         &self,
         last_event_id: Option<u64>,
     ) -> Result<impl Stream<Item = Result<Event, ClientError>> + use<>, ClientError> {
-        let mut req = self.request(HttpMethod::GET, &self.url("management/events", None))?.header("Accept", "text/event-stream");
+        let mut req =
+            self.request(HttpMethod::GET, &self.url("management/events", None))?.header("Accept", "text/event-stream");
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id.to_string());
         }

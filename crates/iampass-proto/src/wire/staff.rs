@@ -48,7 +48,6 @@ pub struct SignInRequest {
 
 /// The answer to a sign-in request: the same shape whether or not the name is known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SignInStarted {
     pub sign_in_id: String,
     pub status_url: String,
@@ -95,7 +94,10 @@ pub struct SignInStatus {
 
 impl std::fmt::Debug for SignInStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInStatus").field("status", &self.status).field("reason", &self.reason).finish_non_exhaustive()
+        f.debug_struct("SignInStatus")
+            .field("status", &self.status)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
     }
 }
 

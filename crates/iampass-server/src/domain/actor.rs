@@ -1,8 +1,9 @@
-//! Who acts, and what each action needs. Every management action carries an [`Actor`] from the
-//! extractor that authenticated it into the service and into the audit record. What a route
-//! requires is one [`Permission`], declared beside the route in `http/permissions.rs`; the audit
-//! layer and the role check read that same table.
+//! Who acts. Every management action carries an [`Actor`] from the extractor that authenticated it
+//! into the service and into the audit record. What a route requires is one [`Permission`],
+//! declared beside the route in `http/permissions.rs`; which roles have it is the contract's own
+//! table (`iampass_proto::roles`), which the console reads too.
 
+pub use iampass_proto::roles::Permission;
 use iampass_proto::wire::StaffRole;
 
 /// Who performs a management action.
@@ -52,53 +53,7 @@ impl Actor {
     pub fn may(&self, permission: Permission) -> bool {
         match self {
             Actor::Application { .. } => true,
-            Actor::Staff { role, .. } => super::staff::allows(*role, permission),
+            Actor::Staff { role, .. } => iampass_proto::roles::allows(*role, permission),
         }
     }
-}
-
-/// What a route needs of its caller; which roles have it is `domain/staff.rs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    AddUsers,
-    DeleteUsers,
-    RegistrationLink,
-    DeviceCheck,
-    LostDevice,
-    SendRegistrationSms,
-    ListUsers,
-    ListSessions,
-    SessionCounts,
-    LogoutSession,
-    LogoutUser,
-    ReadEvents,
-    ReadAudit,
-    VerifyCaller,
-    ListStaff,
-    ManageStaff,
-    ReadSettings,
-    AppSettings,
-}
-
-impl Permission {
-    pub const ALL: [Permission; 18] = [
-        Permission::AddUsers,
-        Permission::DeleteUsers,
-        Permission::RegistrationLink,
-        Permission::DeviceCheck,
-        Permission::LostDevice,
-        Permission::SendRegistrationSms,
-        Permission::ListUsers,
-        Permission::ListSessions,
-        Permission::SessionCounts,
-        Permission::LogoutSession,
-        Permission::LogoutUser,
-        Permission::ReadEvents,
-        Permission::ReadAudit,
-        Permission::VerifyCaller,
-        Permission::ListStaff,
-        Permission::ManageStaff,
-        Permission::ReadSettings,
-        Permission::AppSettings,
-    ];
 }

@@ -208,9 +208,9 @@ impl FromRequestParts<AppState> for Manager {
         }
         RequestContext::note_actor(parts, &actor);
         let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
-        let needs = permissions::rule_for(parts.method.as_str(), &route)
-            .map(|rule| rule.needs)
-            .ok_or_else(|| ServiceError::Internal(format!("{} {route} is not in the permission table", parts.method)))?;
+        let needs = permissions::rule_for(parts.method.as_str(), &route).map(|rule| rule.needs).ok_or_else(|| {
+            ServiceError::Internal(format!("{} {route} is not in the permission table", parts.method))
+        })?;
         if !actor.may(needs) {
             return Err(ServiceError::RoleRequired { role: crate::domain::staff::least_role(needs) });
         }

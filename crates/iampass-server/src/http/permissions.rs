@@ -25,7 +25,12 @@ use Permission::*;
 pub const ROUTES: &[Rule] = &[
     rule("POST", "/management/add_users/{app}", AddUsers, Some("add_users")),
     rule("POST", "/management/delete_users/{app}", DeleteUsers, Some("delete_users")),
-    rule("GET", "/management/device_registration_link/{app}/{user}", RegistrationLink, Some("device_registration_link")),
+    rule(
+        "GET",
+        "/management/device_registration_link/{app}/{user}",
+        RegistrationLink,
+        Some("device_registration_link"),
+    ),
     rule("GET", "/management/has_registered_mobile_device/{app}/{user}", DeviceCheck, None),
     rule("GET", "/management/lost_user_mobile_device/{app}/{user}", LostDevice, Some("lost_user_mobile_device")),
     rule("POST", "/management/send_registration_sms/{app}/{user}", SendRegistrationSms, Some("send_registration_sms")),
@@ -64,6 +69,14 @@ mod tests {
     use super::ROUTES;
     use crate::clock::ManualClock;
 
+    /// An auditor reads: no route that changes something (one recorded in the audit log) is theirs.
+    #[test]
+    fn an_auditor_changes_nothing() {
+        for rule in ROUTES.iter().filter(|r| r.audited_as.is_some()) {
+            assert!(!crate::domain::staff::allows(iampass_proto::wire::StaffRole::Auditor, rule.needs), "{rule:?}");
+        }
+    }
+
     /// Every route under /management/ that the router serves is in the table, and every row of the
     /// table is a route: unsigned, each answers 401, never the JSON 404 for unknown routes.
     #[tokio::test]
@@ -93,8 +106,15 @@ mod tests {
         ];
         let served: usize = sources
             .iter()
-            .flat_map(|src| src.lines().filter(|l| l.contains(".route(\"/management/") || l.contains(".route(\"/console/v1/{app}/")))
-            .map(|l| l.matches("get(").count() + l.matches("post(").count() + l.matches("put(").count() + l.matches("delete(").count())
+            .flat_map(|src| {
+                src.lines().filter(|l| l.contains(".route(\"/management/") || l.contains(".route(\"/console/v1/{app}/"))
+            })
+            .map(|l| {
+                l.matches("get(").count()
+                    + l.matches("post(").count()
+                    + l.matches("put(").count()
+                    + l.matches("delete(").count()
+            })
             .sum();
         assert_eq!(served, ROUTES.len(), "a management route is missing from the permission table");
         server.stop().await.expect("stop");

@@ -45,11 +45,19 @@ async fn set_role(
     Ok(Json(s.set_staff_role(&auth.actor, &who, req.role).await?))
 }
 
-async fn new_link(s: State<AppState>, auth: Manager, StaffPath(who): StaffPath) -> Result<Json<StaffAdded>, ServiceError> {
+async fn new_link(
+    s: State<AppState>,
+    auth: Manager,
+    StaffPath(who): StaffPath,
+) -> Result<Json<StaffAdded>, ServiceError> {
     Ok(Json(s.staff_link(&auth.actor, &who).await?))
 }
 
-async fn remove(s: State<AppState>, auth: Manager, StaffPath(who): StaffPath) -> Result<Json<StatusReply>, ServiceError> {
+async fn remove(
+    s: State<AppState>,
+    auth: Manager,
+    StaffPath(who): StaffPath,
+) -> Result<Json<StatusReply>, ServiceError> {
     Ok(Json(s.remove_staff(&auth.actor, &who).await?))
 }
 

@@ -10,8 +10,8 @@ use crate::domain::session::Policy;
 use crate::domain::{Invalid, user_id};
 use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::store::{Store, UserRow};
 use crate::store::prelude::*;
+use crate::store::{Store, UserRow};
 
 /// Display names shown on the enrollment page are bounded like user ids.
 const MAX_DISPLAY_NAME_BYTES: usize = 256;

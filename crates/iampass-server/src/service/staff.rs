@@ -93,9 +93,13 @@ pub async fn add(
     let app = application(store, app_id).await?;
     let name = validate_name(name)?;
     let realm = realm(store, sealer, &app, now).await?;
-    let staff = StaffRecord { id: crypto::new_hex_id(), app_id: app.id.clone(), name: name.clone(), role, created_at: now };
+    let staff =
+        StaffRecord { id: crypto::new_hex_id(), app_id: app.id.clone(), name: name.clone(), role, created_at: now };
     let Some(user) = store.add_staff(&realm.id, staff.clone()).await? else {
-        return Err(ServiceError::Conflict { code: "staff_exists", reason: format!("a staff member is already named {name:?}") });
+        return Err(ServiceError::Conflict {
+            code: "staff_exists",
+            reason: format!("a staff member is already named {name:?}"),
+        });
     };
     let link = links.issue(store, user, Some(name.clone()), None, now).await?;
     Ok(StaffAdded {
@@ -201,7 +205,12 @@ pub async fn remove(
 }
 
 /// Checks and stores how long console sign-ins last.
-pub async fn set_lifetimes(store: &impl Store, app_id: &str, token_secs: u64, idle_secs: u64) -> Result<(), ServiceError> {
+pub async fn set_lifetimes(
+    store: &impl Store,
+    app_id: &str,
+    token_secs: u64,
+    idle_secs: u64,
+) -> Result<(), ServiceError> {
     if !TOKEN_SECS.contains(&token_secs) || !IDLE_SECS.contains(&idle_secs) || idle_secs > token_secs {
         return Err(Invalid::new(
             "invalid_lifetime",
@@ -233,7 +242,12 @@ impl AppState {
         list(&self.store, actor.app_id()).await
     }
 
-    pub async fn set_staff_role(&self, actor: &Actor, who: &str, role: StaffRole) -> Result<StaffSummary, ServiceError> {
+    pub async fn set_staff_role(
+        &self,
+        actor: &Actor,
+        who: &str,
+        role: StaffRole,
+    ) -> Result<StaffSummary, ServiceError> {
         let staff = set_role(&self.store, actor.app_id(), who, role, self.now(), self.config.policy()).await?;
         self.staff_summary(actor, &staff.id).await
     }
@@ -327,7 +341,8 @@ impl AppState {
         origin: RequestOrigin,
     ) -> Result<SignInStatus, ServiceError> {
         let hash = crypto::hash_token(sign_in_id);
-        let record = self.store.sign_in(hash.clone()).await?.filter(|r| r.app_id == app_id).ok_or_else(unknown_sign_in)?;
+        let record =
+            self.store.sign_in(hash.clone()).await?.filter(|r| r.app_id == app_id).ok_or_else(unknown_sign_in)?;
         let Some(session_id) = record.session_id else {
             let status = if self.now() >= record.expires_at { SignInState::Timeout } else { SignInState::Pending };
             let reason = (status == SignInState::Timeout).then(|| "no_answer".to_owned());
@@ -341,7 +356,11 @@ impl AppState {
         }
         let staff = self.store.staff_member(app_id, &row.user_id).await?.filter(|s| s.id == row.user_id);
         let Some(staff) = staff else {
-            return Ok(SignInStatus { status: SignInState::Cancelled, token: None, reason: Some("staff_removed".into()) });
+            return Ok(SignInStatus {
+                status: SignInState::Cancelled,
+                token: None,
+                reason: Some("staff_removed".into()),
+            });
         };
         let token = crypto::new_bearer_token();
         let now = self.now();

@@ -31,30 +31,21 @@ pub type Db = sqlite::SqliteStore;
 
 /// Everything a backend is: every area, plus the operator's maintenance.
 pub trait Store:
-    AppStore
-    + UserStore
-    + DeviceStore
-    + LinkStore
-    + SessionStore
-    + EventStore
-    + AuditStore
-    + PushStore
-    + StaffStore
-    + Admin
+    AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + PushStore + StaffStore + Admin
 {
 }
 
 impl<T> Store for T where
     T: AppStore
-    + UserStore
-    + DeviceStore
-    + LinkStore
-    + SessionStore
-    + EventStore
-    + AuditStore
-    + PushStore
-    + StaffStore
-    + Admin
+        + UserStore
+        + DeviceStore
+        + LinkStore
+        + SessionStore
+        + EventStore
+        + AuditStore
+        + PushStore
+        + StaffStore
+        + Admin
 {
 }
 

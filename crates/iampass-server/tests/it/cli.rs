@@ -201,8 +201,10 @@ async fn staff_commands_take_effect_on_a_running_server() {
     let app_id = app["application_id"].as_str().unwrap().to_owned();
     let (mut child, url) = serve(&db, &[], false);
 
-    let (ok, out, err) =
-        run(&db, &["staff", "add", "--app", &app_id, "--name", "Hal", "--role", "helpdesk", "--public-url", &url, "--json"]);
+    let (ok, out, err) = run(
+        &db,
+        &["staff", "add", "--app", &app_id, "--name", "Hal", "--role", "helpdesk", "--public-url", &url, "--json"],
+    );
     assert!(ok, "{err}");
     let added: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     for key in ["staff_id", "name", "role", "registration_link"] {
@@ -215,8 +217,9 @@ async fn staff_commands_take_effect_on_a_running_server() {
     let started = server.start("Hal").await.unwrap();
     phone.answer(&iampass_device::Answer::Approve(None), 1, std::time::Duration::from_secs(5)).await.unwrap();
     let token = server.status(&started).await.unwrap().token.unwrap();
-    let hal = iampass_proto::client::ManagementClient::staff(iampass_proto::client::default_http(), &url, &app_id, &token)
-        .unwrap();
+    let hal =
+        iampass_proto::client::ManagementClient::staff(iampass_proto::client::default_http(), &url, &app_id, &token)
+            .unwrap();
     assert_eq!(hal.me().await.unwrap().role, StaffRole::Helpdesk);
 
     let (ok, list, _) = run(&db, &["staff", "list", "--app", &app_id]);

@@ -87,8 +87,12 @@ async fn sign_in_gives_the_token_once_and_deny_timeout_and_wrong_code_give_none(
     assert!(!format!("{first:?}").contains(&token), "Debug output shows the token");
     let again = c.status(&started).await.unwrap();
     assert_eq!((again.status, again.token), (SignInState::Active, None));
-    let me = ManagementClient::staff(default_http(), &base_url(&k.server), &k.app_id, &token).unwrap().me().await.unwrap();
-    assert_eq!((me.name.as_str(), me.role, me.staff_id.as_str()), ("Ana", StaffRole::Helpdesk, added.staff_id.as_str()));
+    let me =
+        ManagementClient::staff(default_http(), &base_url(&k.server), &k.app_id, &token).unwrap().me().await.unwrap();
+    assert_eq!(
+        (me.name.as_str(), me.role, me.staff_id.as_str()),
+        ("Ana", StaffRole::Helpdesk, added.staff_id.as_str())
+    );
     assert_eq!(me.idle_seconds, 900);
 
     // Deny.
@@ -157,7 +161,8 @@ async fn unknown_names_look_like_known_ones() {
     assert_eq!(r.status().as_u16(), 400);
     let r = k.http.post(&url).json(&serde_json::json!({"staff": "  "})).send().await.unwrap();
     assert_eq!(error_of(r).await.1.error, "invalid_staff_name");
-    let r = k.http.post(k.url("/console/v1/nope/sign_in")).json(&serde_json::json!({"staff": "Cy"})).send().await.unwrap();
+    let r =
+        k.http.post(k.url("/console/v1/nope/sign_in")).json(&serde_json::json!({"staff": "Cy"})).send().await.unwrap();
     assert_eq!(error_of(r).await.1.error, "unknown_application");
 }
 

@@ -4,4 +4,8 @@ export type Profile = { id: number, name: string, server_url: string, applicatio
 /**
  * The console runs this server itself.
  */
-embedded: boolean, };
+embedded: boolean, 
+/**
+ * Staff sign in with their phones; no application secret is kept.
+ */
+staff_sign_in: boolean, };

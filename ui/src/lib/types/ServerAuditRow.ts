@@ -3,7 +3,11 @@
 /**
  * One management action as the server recorded it, with the employee named from the book.
  */
-export type ServerAuditRow = { at: string, action: string, 
+export type ServerAuditRow = { at: string, 
+/**
+ * Who acted: a staff member's name, or "application" (its secret).
+ */
+actor: string, action: string, 
 /**
  * The user token or session id acted on, when there is one.
  */

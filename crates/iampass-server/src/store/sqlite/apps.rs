@@ -6,8 +6,7 @@ use super::SqliteStore;
 use crate::clock::Millis;
 use crate::store::*;
 
-const COLUMNS: &str =
-    "id, name, secret_sealed, created_at, secret_rotated_at, number_matching, staff_of, staff_token_secs, staff_idle_secs";
+const COLUMNS: &str = "id, name, secret_sealed, created_at, secret_rotated_at, number_matching, staff_of, staff_token_secs, staff_idle_secs";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
     Ok(AppRecord {

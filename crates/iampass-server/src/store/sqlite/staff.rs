@@ -48,7 +48,8 @@ fn end_sign_ins(
 
 impl StaffStore for SqliteStore {
     async fn staff_realm(&self, realm: AppRecord) -> Result<AppRecord, StoreError> {
-        let parent = realm.staff_of.clone().ok_or_else(|| StoreError::Corrupt("a staff realm needs its application".into()))?;
+        let parent =
+            realm.staff_of.clone().ok_or_else(|| StoreError::Corrupt("a staff realm needs its application".into()))?;
         self.write(move |w| {
             w.tx.execute(
                 "INSERT INTO applications (id, name, secret_sealed, created_at, secret_rotated_at, number_matching, staff_of)
@@ -143,7 +144,13 @@ impl StaffStore for SqliteStore {
         .await
     }
 
-    async fn remove_staff(&self, app_id: &str, staff_id: &str, now: Millis, policy: Policy) -> Result<bool, StoreError> {
+    async fn remove_staff(
+        &self,
+        app_id: &str,
+        staff_id: &str,
+        now: Millis,
+        policy: Policy,
+    ) -> Result<bool, StoreError> {
         let (app_id, staff_id) = (app_id.to_owned(), staff_id.to_owned());
         self.write(move |w| {
             let exists = w
@@ -262,10 +269,9 @@ impl StaffStore for SqliteStore {
 
     async fn end_staff_token(&self, hash: Vec<u8>, now: Millis, policy: Policy) -> Result<bool, StoreError> {
         self.write(move |w| {
-            let session: Option<String> = w
-                .tx
-                .query_row("DELETE FROM staff_tokens WHERE hash = ?1 RETURNING session_id", [hash], |r| r.get(0))
-                .optional()?;
+            let session: Option<String> =
+                w.tx.query_row("DELETE FROM staff_tokens WHERE hash = ?1 RETURNING session_id", [hash], |r| r.get(0))
+                    .optional()?;
             let Some(session) = session else { return Ok(false) };
             sessions::end_one(w, &session, EndedBy::Console, now, &policy)?;
             Ok(true)

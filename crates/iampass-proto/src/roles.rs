@@ -1,0 +1,97 @@
+//! What each staff role may do: the contract's one table, read by the server (which enforces it)
+//! and by the console (which shows only what the signed-in role may use).
+
+use crate::wire::StaffRole;
+
+/// What a management route needs of its caller; which roles have it is [`roles_allowed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    AddUsers,
+    DeleteUsers,
+    RegistrationLink,
+    DeviceCheck,
+    LostDevice,
+    SendRegistrationSms,
+    ListUsers,
+    ListSessions,
+    SessionCounts,
+    LogoutSession,
+    LogoutUser,
+    ReadEvents,
+    ReadAudit,
+    VerifyCaller,
+    ListStaff,
+    ManageStaff,
+    ReadSettings,
+    AppSettings,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 18] = [
+        Permission::AddUsers,
+        Permission::DeleteUsers,
+        Permission::RegistrationLink,
+        Permission::DeviceCheck,
+        Permission::LostDevice,
+        Permission::SendRegistrationSms,
+        Permission::ListUsers,
+        Permission::ListSessions,
+        Permission::SessionCounts,
+        Permission::LogoutSession,
+        Permission::LogoutUser,
+        Permission::ReadEvents,
+        Permission::ReadAudit,
+        Permission::VerifyCaller,
+        Permission::ListStaff,
+        Permission::ManageStaff,
+        Permission::ReadSettings,
+        Permission::AppSettings,
+    ];
+}
+
+/// The roles that may use `permission`. `kiosk` enrolls; `helpdesk` adds the day's work on
+/// sessions and callers; `auditor` reads; `admin` does everything.
+pub fn roles_allowed(permission: Permission) -> &'static [StaffRole] {
+    use Permission::*;
+    use StaffRole::*;
+    match permission {
+        ListUsers => &[Kiosk, Helpdesk, Auditor, Admin],
+        ReadSettings => &[Auditor, Admin],
+        RegistrationLink | DeviceCheck => &[Kiosk, Helpdesk, Admin],
+        ListSessions | SessionCounts | ReadEvents => &[Helpdesk, Auditor, Admin],
+        LogoutSession | LogoutUser | LostDevice | VerifyCaller | SendRegistrationSms => &[Helpdesk, Admin],
+        ReadAudit => &[Auditor, Admin],
+        AddUsers | DeleteUsers | ListStaff | ManageStaff | AppSettings => &[Admin],
+    }
+}
+
+pub fn allows(role: StaffRole, permission: Permission) -> bool {
+    roles_allowed(permission).contains(&role)
+}
+
+/// The role a refusal names: the least one that would have been allowed.
+pub fn least_role(permission: Permission) -> StaffRole {
+    roles_allowed(permission).first().copied().unwrap_or(StaffRole::Admin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kiosk_only_enrolls_and_auditor_only_reads() {
+        for p in Permission::ALL {
+            let kiosk = allows(StaffRole::Kiosk, p);
+            assert_eq!(
+                kiosk,
+                matches!(p, Permission::ListUsers | Permission::RegistrationLink | Permission::DeviceCheck),
+                "{p:?}"
+            );
+            assert!(allows(StaffRole::Admin, p), "admin may do everything: {p:?}");
+            if kiosk {
+                assert!(allows(StaffRole::Helpdesk, p), "helpdesk has kiosk's rights: {p:?}");
+            }
+            assert!(allows(least_role(p), p));
+        }
+    }
+}
