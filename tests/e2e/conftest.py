@@ -30,7 +30,7 @@ def free_port():
 class Console:
     """A running console and what tests need to drive it."""
 
-    def __init__(self, tmp, start_local):
+    def __init__(self, tmp, start_local, extra_env=None):
         self.tmp = tmp
         env = dict(os.environ)
         env.update({
@@ -41,6 +41,7 @@ class Console:
         })
         if start_local:
             env["IAMPASS_DESK_START_LOCAL"] = "1"
+        env.update(extra_env or {})
         port, native = free_port(), free_port()
         self.log = open(os.path.join(tmp, "tauri-driver.log"), "w")
         self.driver_proc = subprocess.Popen(
@@ -114,7 +115,7 @@ class Console:
 def console(request):
     start_local = getattr(request.module, "START_LOCAL", False)
     tmp = tempfile.mkdtemp(prefix="iampass-e2e-")
-    c = Console(tmp, start_local)
+    c = Console(tmp, start_local, getattr(request.module, "CONSOLE_ENV", None))
     try:
         yield c
     finally:

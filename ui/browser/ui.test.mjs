@@ -9,7 +9,9 @@ import { launch, mockTauri, serveDist } from "./harness.mjs";
 // off for the console's own local server); scripts/screenshots.sh copies them into docs/.
 const SHOTS = process.env.IAMPASS_SCREENSHOTS ?? new URL("./.screenshots", import.meta.url).pathname;
 
-const connected = { connected: true, profile: { id: 1, name: "Local server", server_url: "http://127.0.0.1:1", application_id: "a".repeat(32), embedded: true }, secret_store: "keyring", warning: null };
+const connected = { connected: true, profile: { id: 1, name: "Local server", server_url: "http://127.0.0.1:1", application_id: "a".repeat(32), embedded: true }, secret_store: "keyring", warning: null,
+  staff: null, needs_sign_in: false, advice: null, idle_lock_seconds: null,
+  access: { enroll: true, manage_employees: true, sessions: true, logout: true, verify: true, lost_phone: true, audit: true, staff: true, kiosk_only: false } };
 
 // The mock's answers, as source run in the page. `window.__rows` holds the dashboard's rows.
 const respond = `(cmd, args) => {
@@ -124,7 +126,7 @@ describe("dashboard", () => {
 describe("setup", () => {
   test("wrong credentials say what happened and what to do", async () => {
     const page = await browser.newPage();
-    await page.addInitScript(mockTauri(respond.replace(`case "status": return ${JSON.stringify(connected)};`, `case "status": return { connected: false, profile: null, secret_store: null, warning: null };`)));
+    await page.addInitScript(mockTauri(respond.replace(`case "status": return ${JSON.stringify(connected)};`, `case "status": return { connected: false, profile: null, secret_store: null, warning: null, staff: null, needs_sign_in: false, advice: null, idle_lock_seconds: null, access: { enroll: false, manage_employees: false, sessions: false, logout: false, verify: false, lost_phone: false, audit: false, staff: false, kiosk_only: false } };`)));
     await page.goto(site.url);
     await page.getByTestId("connect-app").fill("a".repeat(32));
     await page.getByTestId("connect-secret").fill("WRONG");
@@ -177,8 +179,8 @@ describe("verify a caller", () => {
 describe("audit", () => {
   test("the server's log shows every management action, named, with where it came from", async () => {
     const page = await openWithAnn(`window.__serverAudit = { rows: [
-      { at: "2026-11-29T08:01:00Z", action: "logout_user", subject: "t1", employee_name: "Ann Example", source: "10.0.0.7", status: 200 },
-      { at: "2026-11-29T08:00:00Z", action: "add_users", subject: null, employee_name: null, source: "10.0.0.9", status: 401 }],
+      { at: "2026-11-29T08:01:00Z", actor: "Hal", action: "logout_user", subject: "t1", employee_name: "Ann Example", source: "10.0.0.7", status: 200 },
+      { at: "2026-11-29T08:00:00Z", actor: "application", action: "add_users", subject: null, employee_name: null, source: "10.0.0.9", status: 401 }],
       next_cursor: null };`);
     await page.getByTestId("nav-audit").click();
     await page.getByTestId("audit-tab-server").click();

@@ -1,6 +1,18 @@
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Employee, EnrollmentTicket } from "../src/lib/api";
+import type { Access, Employee, EnrollmentTicket } from "../src/lib/api";
+
+const ALL: Access = {
+  enroll: true,
+  manage_employees: true,
+  sessions: true,
+  logout: true,
+  verify: true,
+  lost_phone: true,
+  audit: true,
+  staff: true,
+  kiosk_only: false,
+};
 
 const api = vi.hoisted(() => ({
   listEmployees: vi.fn(),
@@ -48,7 +60,7 @@ describe("Employees", () => {
     api.listEmployees.mockResolvedValue([ann, bob]);
     api.startEnrollment.mockResolvedValue(ticket());
     const onenroll = vi.fn();
-    render(Employees, { onenroll, onerror: vi.fn() });
+    render(Employees, { access: ALL, onenroll, onerror: vi.fn() });
     await waitFor(() => expect(screen.getAllByTestId("employee-row")).toHaveLength(2));
     const states = screen.getAllByTestId("enrollment-state").map((e) => e.textContent);
     expect(states).toEqual(["Enrolled", "Not enrolled"]);
@@ -63,7 +75,7 @@ describe("Employees", () => {
     api.listEmployees.mockResolvedValue([bob]);
     const onerror = vi.fn();
     api.startEnrollment.mockRejectedValue({ code: "server_unreachable", message: "Cannot reach", action: "Check it" });
-    render(Employees, { onenroll: vi.fn(), onerror });
+    render(Employees, { access: ALL, onenroll: vi.fn(), onerror });
     await waitFor(() => screen.getByTestId("employee-row"));
     await fireEvent.click(screen.getByTestId("remove"));
     expect(screen.getByTestId("confirm-remove").textContent).toContain("Remove Bob?");

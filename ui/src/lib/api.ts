@@ -22,6 +22,12 @@ import type { EnrollmentTicket } from "./types/EnrollmentTicket";
 import type { ImportPreview } from "./types/ImportPreview";
 import type { NewEmployee } from "./types/NewEmployee";
 import type { UiError } from "./types/UiError";
+import type { Access } from "./types/Access";
+import type { SignInPrompt } from "./types/SignInPrompt";
+import type { StaffEnrollment } from "./types/StaffEnrollment";
+import type { StaffRole } from "./types/StaffRole";
+import type { StaffSelf } from "./types/StaffSelf";
+import type { StaffSummary } from "./types/StaffSummary";
 
 export type {
   Alert,
@@ -43,6 +49,12 @@ export type {
   ImportPreview,
   NewEmployee,
   UiError,
+  Access,
+  SignInPrompt,
+  StaffEnrollment,
+  StaffRole,
+  StaffSelf,
+  StaffSummary,
 };
 
 /** Any failure as a UiError: Rust sends one; anything else (IPC broken) is wrapped. */
@@ -66,6 +78,20 @@ export const api = {
   addApplication: (serverUrl: string, adminToken: string, name: string) =>
     call<AppCreated>("add_application", { serverUrl, adminToken, name }),
   startLocalServer: () => call<ConnectionStatus>("start_local_server"),
+  /** Staff sign in with their phones on this server; no secret is asked for or kept. */
+  useStaffSignIn: (serverUrl: string, applicationId: string) =>
+    call<ConnectionStatus>("use_staff_sign_in", { serverUrl, applicationId }),
+  switchToStaffSignIn: () => call<ConnectionStatus>("switch_to_staff_sign_in"),
+  /** Sends the push to the staff member's phone; with number matching, the code to choose there. */
+  startSignIn: (name: string) => call<SignInPrompt>("start_sign_in", { name }),
+  /** Waits for the phone's answer; signed in on approval. */
+  finishSignIn: () => call<ConnectionStatus>("finish_sign_in"),
+  signOut: () => call<ConnectionStatus>("sign_out"),
+  staffList: () => call<StaffSummary[]>("staff_list"),
+  addStaff: (name: string, role: StaffRole) => call<StaffEnrollment>("add_staff", { name, role }),
+  staffLink: (staffId: string) => call<StaffEnrollment>("staff_link", { staffId }),
+  setStaffRole: (staffId: string, role: StaffRole) => call<StaffSummary>("set_staff_role", { staffId, role }),
+  removeStaff: (staffId: string) => call<void>("remove_staff", { staffId }),
 
   listEmployees: (query: EmployeeQuery) => call<Employee[]>("list_employees", { query }),
   addEmployee: (employee: NewEmployee) => call<Employee>("add_employee", { employee }),
@@ -102,6 +128,8 @@ export const api = {
   startVerification: (id: number) => call<VerifyStarted>("start_verification", { id }),
   /** Waits for the phone's answer to a verification push. */
   finishVerification: (verificationId: string) => call<VerifyResult>("finish_verification", { verificationId }),
+  /** Withdraws the verification push from the phone. */
+  cancelVerification: (verificationId: string) => call<void>("cancel_verification", { verificationId }),
   /** Live changes from the server's event stream, batched by Rust. */
   onMonitor: (handler: (e: MonitorEvent) => void): Promise<UnlistenFn> => listen<MonitorEvent>("monitor", (e) => handler(e.payload)),
 

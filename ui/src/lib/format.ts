@@ -3,6 +3,7 @@ import type { AlertKind } from "./types/AlertKind";
 import type { AuthenticatorKind } from "./types/AuthenticatorKind";
 import type { EnrollmentState } from "./types/EnrollmentState";
 import type { SessionStatus } from "./types/SessionStatus";
+import type { StaffRole } from "./types/StaffRole";
 
 /** "9:05" for 545 seconds; "0:00" once past. */
 export function countdown(secondsLeft: number): string {
@@ -113,4 +114,25 @@ export function auditOutcome(status: number): { text: string; tone: Tone } {
   if (status === 401 || status === 403) return { text: `Refused (${status})`, tone: "warn" };
   if (status === 429) return { text: "Rate limited", tone: "warn" };
   return { text: `Failed (${status})`, tone: "warn" };
+}
+
+/** A staff role in words, and what it may do. */
+export function roleLabel(role: StaffRole): { text: string; what: string } {
+  switch (role) {
+    case "kiosk":
+      return { text: "Kiosk", what: "enrollment only" };
+    case "helpdesk":
+      return { text: "Help desk", what: "sessions, log out, verify callers, lost phones" };
+    case "auditor":
+      return { text: "Auditor", what: "reads sessions and the audit log; changes nothing" };
+    default:
+      return { text: "Admin", what: "everything, including employees and staff" };
+  }
+}
+
+/** "15 min" for 900 seconds, "8 h" for 28800. */
+export function duration(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60) return `${Math.round(seconds / 60)} min`;
+  return `${seconds} s`;
 }

@@ -30,6 +30,12 @@ export class Live {
     this.rows = rows;
   }
 
+  /** Forgets what the last signed-in person saw (a sign-out or lock). */
+  clear() {
+    this.rows = [];
+    this.alerts = [];
+  }
+
   append(rows: DashboardRow[]) {
     const known = new Set(this.rows.map((r) => r.session.session_id));
     this.rows = [...this.rows, ...rows.filter((r) => !known.has(r.session.session_id))];

@@ -27,6 +27,9 @@ pub struct ConnectionStatus {
     pub access: super::Access,
     /// How to move from the application secret to staff sign-in (a non-local profile with a secret).
     pub advice: Option<String>,
+    /// Seconds without input after which the console locks (a staff sign-in only).
+    #[ts(type = "number | null")]
+    pub idle_lock_seconds: Option<u64>,
 }
 
 /// A new application's credentials: shown to the operator this once, then stored.
@@ -54,6 +57,10 @@ impl Desk {
                 advice: (a.backend.is_some() && !a.profile.embedded).then(|| {
                     "This console holds the application secret, which can do anything to every employee. Give each help-desk member their own sign-in: add them under Staff, then choose “Use staff sign-in” in Settings.".to_owned()
                 }),
+                idle_lock_seconds: a.staff.as_ref().map(|s| {
+                    let server = s.idle_seconds;
+                    self.options.idle_lock_secs.map_or(server, |mine| mine.min(server))
+                }),
                 staff: a.staff,
                 profile: Some(a.profile),
             },
@@ -66,6 +73,7 @@ impl Desk {
                 needs_sign_in: false,
                 access: super::Access::NONE,
                 advice: None,
+                idle_lock_seconds: None,
             },
         }
     }

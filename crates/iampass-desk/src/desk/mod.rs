@@ -36,6 +36,9 @@ pub struct DeskOptions {
     pub secrets_in_file: bool,
     /// Where exports and saved QR codes go.
     pub save_dir: PathBuf,
+    /// Lock a staff sign-in after this long without input, if sooner than the application's idle
+    /// time (a kiosk in a busy hall may want less).
+    pub idle_lock_secs: Option<u64>,
 }
 
 /// The connected server.

@@ -205,6 +205,7 @@ async fn the_monitor_reconnects_after_a_server_restart_and_loses_or_repeats_noth
             data_dir: dir.path().join("desk"),
             operator: "t".into(),
             secrets_in_file: true,
+            idle_lock_secs: None,
             save_dir: dir.path().join("saved"),
         })
         .await

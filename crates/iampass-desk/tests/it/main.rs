@@ -23,6 +23,7 @@ pub async fn desk(dir: &std::path::Path) -> Desk {
         data_dir: dir.join("data"),
         operator: "tester".into(),
         secrets_in_file: true,
+        idle_lock_secs: None,
         save_dir: dir.join("saved"),
     })
     .await

@@ -113,6 +113,7 @@ pub struct StaffSelf {
     /// The token's absolute end.
     pub expires_at: String,
     /// Seconds without a request after which the token ends.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub idle_seconds: u64,
 }
 
@@ -166,8 +167,10 @@ pub struct SetRole {
 pub struct AppSettings {
     pub number_matching: bool,
     /// A console sign-in's absolute lifetime.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub staff_token_seconds: u64,
     /// A console sign-in ends after this long without a request.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub staff_idle_seconds: u64,
 }
 

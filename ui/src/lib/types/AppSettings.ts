@@ -7,8 +7,8 @@ export type AppSettings = { number_matching: boolean,
 /**
  * A console sign-in's absolute lifetime.
  */
-staff_token_seconds: bigint, 
+staff_token_seconds: number, 
 /**
  * A console sign-in ends after this long without a request.
  */
-staff_idle_seconds: bigint, };
+staff_idle_seconds: number, };

@@ -24,4 +24,8 @@ access: Access,
 /**
  * How to move from the application secret to staff sign-in (a non-local profile with a secret).
  */
-advice: string | null, };
+advice: string | null, 
+/**
+ * Seconds without input after which the console locks (a staff sign-in only).
+ */
+idle_lock_seconds: number | null, };

@@ -12,4 +12,4 @@ expires_at: string,
 /**
  * Seconds without a request after which the token ends.
  */
-idle_seconds: bigint, };
+idle_seconds: number, };

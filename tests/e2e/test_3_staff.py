@@ -1,0 +1,146 @@
+"""Issue 12 end to end, in the real window: a real iampass-server with staff added by its CLI; the
+console keeps no secret. A help-desk member signs in by approving on their phone (the real
+iampass-device CLI), logs a session out, and sees no admin screens; an admin signs in and adds a
+staff member; the console locks itself after its idle time. Screenshots of each screen."""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import DEVICE, device
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
+from iampass_server import SERVER, Server  # noqa: E402
+
+IDLE_LOCK_SECS = 20
+CONSOLE_ENV = {"IAMPASS_DESK_IDLE_LOCK_SECS": str(IDLE_LOCK_SECS)}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("staff-server"))
+    s = Server(tmp, {"Help desk": []})
+    s.app_id, s.secret = s.apps["Help desk"]
+    for name, role in [("Hana Help", "helpdesk"), ("Abe Admin", "admin")]:
+        out = subprocess.run([SERVER, "--db", s.db, "staff", "add", "--app", s.app_id, "--name", name, "--role", role,
+                              "--public-url", s.url, "--json"], check=True, capture_output=True, text=True).stdout
+        link = json.loads(out)["registration_link"]
+        device("enroll", link, "--state", os.path.join(tmp, f"{role}.json"), "--name", f"{name}'s phone")
+    s.phones = {"helpdesk": os.path.join(tmp, "helpdesk.json"), "admin": os.path.join(tmp, "admin.json")}
+    yield s
+    s.stop()
+
+
+def official(server):
+    """The official client's two APIs, pointed at this server (it reads the address at import)."""
+    os.environ["IAMPASS_SERVER"] = server.url
+    import IAMPASS.config
+    importlib.reload(IAMPASS.config)
+    import IAMPASS.authentication_api
+    import IAMPASS.management_api
+    importlib.reload(IAMPASS.authentication_api)
+    importlib.reload(IAMPASS.management_api)
+    assert IAMPASS.config.IAMPASS_SERVER.startswith("http://127.0.0.1:")
+    return (IAMPASS.authentication_api.AuthenticationAPI(server.app_id, server.secret),
+            IAMPASS.management_api.ManagementAPI(server.app_id, server.secret))
+
+
+def sign_in(console, name, phone_state, shot=None):
+    phone = subprocess.Popen([DEVICE, "approve", "--state", phone_state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
+    console.when("sign-in-name").send_keys(name)
+    console.click("sign-in-submit")
+    if shot:
+        console.when("sign-in-waiting")
+        console.shot(shot)
+    header = console.when("signed-in-as", name)
+    phone.communicate(timeout=30)
+    return header
+
+
+def test_helpdesk_signs_in_with_the_phone_and_logs_a_session_out(console, server):
+    console.when("staff-url").send_keys(server.url)
+    console.when("staff-app").send_keys(server.app_id)
+    console.click("use-staff-sign-in")
+    console.when("sign-in-name")
+    console.shot("30-staff-sign-in")
+    started = time.monotonic()
+    sign_in(console, "Hana Help", server.phones["helpdesk"], shot="31-approve-on-phone")
+    print(f"\nsign-in: name sent → console open ≤ {(time.monotonic() - started) * 1000:.0f} ms (includes the CLI phone's poll)")
+    assert "Help desk" in console.by_id("signed-in-as").text
+    # Admin screens are absent, not disabled.
+    assert console.by_id("nav-staff", many=True) == []
+    assert console.by_id("add-employee", many=True) == []
+    assert console.by_id("nav-kiosk", many=True) == []
+
+    # An employee logs in through the official client; the help desk logs the session out.
+    authentication, management = official(server)
+    assert management.add_user("emp-1") == 0
+    link = management.get_registration_link("emp-1", "Employee One")
+    emp_state = os.path.join(console.tmp, "emp.json")
+    device("enroll", link, "--state", emp_state, "--name", "Emp's phone")
+    phone = subprocess.Popen([DEVICE, "approve", "--state", emp_state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
+    session = authentication.authenticate_user("emp-1")
+    assert session is not None
+    phone.communicate(timeout=30)
+    console.click("nav-dashboard")
+    console.when("session-table")
+
+    def active_row(_):
+        for row in console.by_id("session-row", many=True):
+            if row.get_attribute("data-status") == "active":
+                return row
+        return False
+    row = console.wait.until(active_row)
+    console.shot("32-signed-in-helpdesk")
+    from selenium.webdriver.common.by import By
+    row.find_element(By.CSS_SELECTOR, '[data-testid="logout"]').click()
+    console.click("confirm-logout-yes")
+    for _ in range(200):
+        if session.get_status().name == "closed":
+            break
+        time.sleep(0.05)
+    assert session.get_status().name == "closed"
+    console.click("sign-out")
+    console.when("sign-in-name")
+
+
+def test_admin_signs_in_and_adds_a_staff_member(console, server):
+    sign_in(console, "Abe Admin", server.phones["admin"])
+    console.click("nav-staff")
+    console.when("staff-table", "Hana Help")
+    console.when("staff-name").send_keys("Kit Kiosk")
+    from selenium.webdriver.support.ui import Select
+    Select(console.by_id("staff-role")).select_by_value("kiosk")
+    console.click("staff-add")
+    url = console.when("staff-register-url").text
+    assert "/register/" in url
+    console.shot("33-staff-added")
+    console.driver.find_element("css selector", '[data-testid="staff-enrollment"] button.primary').click()
+    console.when("staff-table", "Kit Kiosk")
+    console.shot("34-staff-screen")
+    out = subprocess.run([SERVER, "--db", server.db, "staff", "list", "--app", server.app_id],
+                         check=True, capture_output=True, text=True).stdout
+    assert "Kit Kiosk" in out and "kiosk" in out
+
+
+def test_the_console_locks_after_its_idle_time(console, server):
+    console.click("nav-settings")
+    console.when("settings-staff", "Abe Admin")
+    # No input from here: the lock comes by itself, bounded at twice its time.
+    deadline = time.monotonic() + 2 * IDLE_LOCK_SECS + 10
+    while time.monotonic() < deadline and not console.by_id("sign-in-notice", many=True):
+        time.sleep(0.5)
+    notice = console.when("sign-in-notice").text
+    assert "Locked after" in notice, notice
+    console.shot("35-idle-locked")
+    # The sign-in is over on the server too.
+    out = subprocess.run([SERVER, "--db", server.db, "staff", "list", "--app", server.app_id],
+                         check=True, capture_output=True, text=True).stdout
+    assert "Abe Admin" in out
+    line = next(l for l in out.splitlines() if "Abe Admin" in l)
+    assert "0 signed in" in line, line
