@@ -36,6 +36,17 @@ const COMMANDS: &[&str] = &[
     "start_verification",
     "finish_verification",
     "server_audit",
+    "cancel_verification",
+    "use_staff_sign_in",
+    "switch_to_staff_sign_in",
+    "start_sign_in",
+    "finish_sign_in",
+    "sign_out",
+    "staff_list",
+    "add_staff",
+    "staff_link",
+    "set_staff_role",
+    "remove_staff",
 ];
 
 fn npm(ui: &Path, args: &[&str]) {

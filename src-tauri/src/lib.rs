@@ -113,6 +113,28 @@ mod tests {
     use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
     use tauri::webview::InvokeRequest;
 
+    /// A command the UI can call must be in three places: the handler, the app manifest (build.rs)
+    /// and the window's capability; one missing there is refused at run time, so check here.
+    #[test]
+    fn every_command_is_in_the_manifest_and_the_capability() {
+        let handler = include_str!("commands/mod.rs");
+        let manifest = include_str!("../build.rs");
+        let capability = include_str!("../../tauri.conf.json");
+        let commands: Vec<&str> = handler
+            .lines()
+            .filter_map(|l| l.trim().strip_suffix(','))
+            .filter_map(|l| l.split_once("::").map(|(_, command)| command))
+            .collect();
+        assert!(commands.len() > 30, "the handler's list was not found");
+        for c in commands {
+            assert!(manifest.contains(&format!("\"{c}\"")), "{c} is missing from build.rs COMMANDS");
+            assert!(
+                capability.contains(&format!("\"allow-{}\"", c.replace('_', "-"))),
+                "{c} is not allowed in tauri.conf.json"
+            );
+        }
+    }
+
     #[test]
     fn the_shell_starts_and_answers_a_command() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -66,7 +66,11 @@ def test_helpdesk_signs_in_with_the_phone_and_logs_a_session_out(console, server
     console.when("staff-url").send_keys(server.url)
     console.when("staff-app").send_keys(server.app_id)
     console.click("use-staff-sign-in")
-    console.when("sign-in-name")
+    try:
+        console.when("sign-in-name")
+    except Exception:
+        console.shot("debug-staff")
+        raise
     console.shot("30-staff-sign-in")
     started = time.monotonic()
     sign_in(console, "Hana Help", server.phones["helpdesk"], shot="31-approve-on-phone")

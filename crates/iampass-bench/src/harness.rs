@@ -154,3 +154,22 @@ pub fn tree_rss_kib(pid: u32) -> u64 {
     }
     total
 }
+
+/// Adds a staff member with the server's CLI and binds a reference phone at their link.
+pub async fn staff_phone(
+    db: &Path,
+    app_id: &str,
+    server_url: &str,
+    name: &str,
+    role: &str,
+) -> anyhow::Result<iampass_device::Phone> {
+    let out = Command::new(sibling("iampass-server")?)
+        .arg("--db")
+        .arg(db)
+        .args(["staff", "add", "--app", app_id, "--name", name, "--role", role, "--public-url", server_url, "--json"])
+        .output()?;
+    anyhow::ensure!(out.status.success(), "staff add failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let link = v["registration_link"].as_str().context("link")?;
+    Ok(iampass_device::Phone::enroll(link, "bench staff phone", "bench").await?)
+}

@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Signed `has_registered_mobile_device` beside a bare axum route: requests/s, p50, p99, ratio.
+    /// `has_registered_mobile_device` beside a bare axum route, signed (protocol 1) and with a staff
+    /// bearer token: requests/s, p50, p99, ratios.
     Http {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
@@ -32,6 +33,11 @@ enum Command {
         /// the others (`taskset -c 0 iampass-load http --server-cpus 1`).
         #[arg(long)]
         server_cpus: Option<String>,
+    },
+    /// Staff sign-in: the phone's approval → the console open (token read, who-am-I answered).
+    SignIn {
+        #[arg(long, default_value_t = 200)]
+        count: usize,
     },
     /// Login → `active` with an auto-approving phone: p50, p99.
     Login {
@@ -74,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
             scenarios::http(concurrency, seconds, server_cpus.as_deref()).await
         }
         Command::Login { count } => scenarios::login(count).await,
+        Command::SignIn { count } => scenarios::sign_in(count).await,
         Command::Pending { count } => scenarios::pending(count).await,
         Command::Logins { count } => scenarios::logins(count).await,
         Command::Pages { sizes } => scenarios::pages(&sizes).await,

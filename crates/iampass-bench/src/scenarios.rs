@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use futures_util::future::join_all;
 use hdrhistogram::Histogram;
 use iampass_device::{Answer, Phone};
-use iampass_proto::client::{ManagementClient, default_http};
+use iampass_proto::client::{ManagementClient, StaffSignIn, default_http};
 use iampass_proto::wire::SessionStatus;
 use iampass_proto::wire::{PageQuery, SessionsQuery};
 
@@ -75,6 +75,14 @@ pub async fn http(concurrency: usize, seconds: u64, server_cpus: Option<&str>) -
     let client = Arc::new(ManagementClient::with_http(http.clone(), &server.url, &id, &secret)?);
     client.add_users(&["bench-user".to_owned()]).await?;
     let bare_url = format!("{}/management/has_registered_mobile_device/{id}/bench-user", bare.url);
+    let staff = Arc::new(staff_client(&db, &id, &server.url).await?);
+    let bearer_op = {
+        let staff = staff.clone();
+        move || {
+            let staff = staff.clone();
+            async move { staff.has_registered_mobile_device("bench-user").await.is_ok() }
+        }
+    };
 
     let signed_op = {
         let client = client.clone();
@@ -97,18 +105,84 @@ pub async fn http(concurrency: usize, seconds: u64, server_cpus: Option<&str>) -
     };
     // Warm both up, then measure each in turn.
     run_load(concurrency, 1, signed_op.clone()).await;
+    run_load(concurrency, 1, bearer_op.clone()).await;
     run_load(concurrency, 1, bare_op.clone()).await;
     let bare_load = run_load(concurrency, seconds, bare_op).await;
     let signed_load = run_load(concurrency, seconds, signed_op).await;
+    let bearer_load = run_load(concurrency, seconds, bearer_op).await;
     println!("concurrency {concurrency}, {seconds} s each, loopback, one load generator signing every request afresh");
     report("bare axum route", &bare_load);
     report("signed has_registered_mobile_device", &signed_load);
+    report("staff bearer has_registered_mobile_device", &bearer_load);
+    println!("bearer / signed: {:.2}x requests/s", bearer_load.rps() / signed_load.rps());
     println!(
         "ratio: {:.0}% of the bare route's requests/s; p99 {:.2}x",
         100.0 * signed_load.rps() / bare_load.rps(),
         signed_load.hist.value_at_quantile(0.99) as f64 / bare_load.hist.value_at_quantile(0.99).max(1) as f64
     );
     println!("server RSS after the run: {} KiB", server.rss_kib()?);
+    Ok(())
+}
+
+/// A help-desk staff member signed in on the server under test: a client acting with their token.
+async fn staff_client(db: &std::path::Path, app_id: &str, url: &str) -> anyhow::Result<ManagementClient> {
+    let phone = harness::staff_phone(db, app_id, url, "bench desk", "helpdesk").await?;
+    let sign_in = StaffSignIn::new(default_http(), url, app_id)?;
+    let started = sign_in.start("bench desk").await?;
+    phone.answer(&Answer::Approve(None), 1, Duration::from_secs(10)).await?;
+    let token = sign_in.status(&started).await?.token.context("no token after approval")?;
+    Ok(ManagementClient::staff(default_http(), url, app_id, &token)?)
+}
+
+/// The phone approves a staff sign-in; the console, long-polling the status, is open once it has
+/// the token and the server has said who it belongs to. Measured from the approval's request.
+pub async fn sign_in(count: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let (id, _) = create_app(&db)?;
+    let server = start_server(&db, &["--push-cap", "0", "--sign-in-rate", "0", "--sign-in-app-rate", "0"])?;
+    let phone = harness::staff_phone(&db, &id, &server.url, "bench desk", "helpdesk").await?;
+    let state = phone.state();
+    let device = iampass_proto::client::DeviceClient::new(
+        default_http(),
+        &state.server,
+        &state.device_id,
+        state.signing_key()?,
+    )?;
+    let console = StaffSignIn::new(default_http(), &server.url, &id)?;
+    let mut h = histogram();
+    for _ in 0..count {
+        let started = console.start("bench desk").await?;
+        let request = loop {
+            if let Some(r) = device.pending(Duration::from_secs(5)).await?.requests.into_iter().next() {
+                break r;
+            }
+        };
+        let waiting = {
+            let (console, started, url, id) = (console.clone(), started.clone(), server.url.clone(), id.clone());
+            tokio::spawn(async move {
+                let status = console.wait(&started, 20).await?;
+                let token = status.token.context("no token")?;
+                ManagementClient::staff(default_http(), &url, &id, &token)?.me().await?;
+                anyhow::Ok(Instant::now())
+            })
+        };
+        // Let the console's wait reach the server first, as a console does while the person reaches
+        // for their phone.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let approve = iampass_proto::wire::AnswerRequest {
+            decision: iampass_proto::wire::Decision::Approve,
+            methods: request.methods.clone(),
+            fraud: false,
+            code: None,
+        };
+        let approved_at = Instant::now();
+        device.answer(&request.session_id, &approve).await?;
+        let open_at = waiting.await??;
+        let _ = h.record(micros(open_at.saturating_duration_since(approved_at)));
+    }
+    println!("staff sign-in, {count} runs, loopback: approval on the phone → console open (token + who-am-I)");
+    println!("{}", summary(&h));
     Ok(())
 }
 

@@ -82,6 +82,14 @@ pub struct Config {
     /// Requests an application may save up for a burst.
     #[arg(long = "rate-burst", env = "IAMPASS_RATE_BURST", default_value_t = 2000)]
     pub rate_limit_burst: u32,
+    /// Staff sign-ins each name may start per minute (a burst of 5; 0: no limit): guessing or
+    /// flooding one staff member's phone is slow.
+    #[arg(long = "sign-in-rate", env = "IAMPASS_SIGN_IN_RATE", default_value_t = 6)]
+    pub sign_in_per_minute: u32,
+    /// Staff sign-ins each application may start per minute, over all names (a burst of 30; 0: no
+    /// limit).
+    #[arg(long = "sign-in-app-rate", env = "IAMPASS_SIGN_IN_APP_RATE", default_value_t = 60)]
+    pub sign_in_app_per_minute: u32,
     /// Push-fatigue cap: at most this many unanswered or refused pushes per user within
     /// --push-cap-window; past it, logins do not start (reason `too_many_pushes`). 0 turns it off.
     #[arg(long = "push-cap", env = "IAMPASS_PUSH_CAP", default_value_t = 5)]

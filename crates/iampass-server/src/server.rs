@@ -128,7 +128,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         clock,
         replay: Arc::new(ReplayCache::new(REPLAY_CAPACITY)),
         rate_limit: Arc::new(crate::ratelimit::RateLimiter::new(config.rate_limit_per_sec, config.rate_limit_burst)),
-        sign_in_limits: crate::service::staff::sign_in_limiters(),
+        sign_in_limits: crate::service::staff::sign_in_limiters(&config),
         config: Arc::new(config),
         public_url: public_url.into(),
         relying_party,

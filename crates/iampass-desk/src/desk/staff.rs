@@ -14,9 +14,9 @@ use crate::error::{DeskError, DeskResult};
 use crate::qr;
 
 /// How long the console waits for the phone's answer to a sign-in (the server's own timeout
-/// ends it first; this only bounds the wait).
+/// ends it first; this only bounds the wait), in long-polls of this many seconds each.
 const SIGN_IN_WAIT: std::time::Duration = std::time::Duration::from_secs(180);
-const SIGN_IN_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+const SIGN_IN_POLL_SECS: u32 = 20;
 
 /// What the signed-in person may do; the UI shows only these parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -172,12 +172,10 @@ impl Desk {
         let url = self.active()?.profile.server_url;
         let give_up = tokio::time::Instant::now() + SIGN_IN_WAIT;
         let result = loop {
-            let status = client.status(&started).await.map_err(|e| DeskError::from_client(e, &url))?;
+            let status = client.wait(&started, SIGN_IN_POLL_SECS).await.map_err(|e| DeskError::from_client(e, &url))?;
             match (status.status, status.token) {
                 (SignInState::Active, Some(token)) => break Ok(token),
-                (SignInState::Pending, _) if tokio::time::Instant::now() < give_up => {
-                    tokio::time::sleep(SIGN_IN_POLL).await;
-                }
+                (SignInState::Pending, _) if tokio::time::Instant::now() < give_up => {}
                 (state, _) => break Err(sign_in_refusal(state, status.reason.as_deref())),
             }
         };

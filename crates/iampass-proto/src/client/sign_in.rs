@@ -2,7 +2,7 @@
 //! answers; the approved answer carries the bearer token once.
 
 use super::{ClientError, normalise_base, read_json};
-use crate::wire::{SignInRequest, SignInStarted, SignInStatus};
+use crate::wire::{SignInRequest, SignInStarted, SignInStatus, SignInStatusQuery};
 
 #[derive(Debug, Clone)]
 pub struct StaffSignIn {
@@ -25,5 +25,17 @@ impl StaffSignIn {
     /// Where the sign-in is; `token` is set in the first answer after the phone approved.
     pub async fn status(&self, started: &SignInStarted) -> Result<SignInStatus, ClientError> {
         read_json(self.http.get(&started.status_url).send().await?).await
+    }
+
+    /// As [`StaffSignIn::status`], but the server holds the answer up to `wait_secs` while the
+    /// sign-in is pending, and answers as soon as the phone does.
+    pub async fn wait(&self, started: &SignInStarted, wait_secs: u32) -> Result<SignInStatus, ClientError> {
+        let query = SignInStatusQuery { wait: Some(wait_secs) };
+        let request = self
+            .http
+            .get(&started.status_url)
+            .query(&query)
+            .timeout(std::time::Duration::from_secs(u64::from(wait_secs) + 10));
+        read_json(request.send().await?).await
     }
 }

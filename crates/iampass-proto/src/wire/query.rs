@@ -51,6 +51,13 @@ pub struct SessionsQuery {
     pub page: PageQuery,
 }
 
+/// `GET /console/v1/{app}/sign_in/{id}`: wait up to this many seconds for the phone's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInStatusQuery {
+    #[serde(default, deserialize_with = "non_empty", skip_serializing_if = "Option::is_none")]
+    pub wait: Option<u32>,
+}
+
 /// `GET /device/v1/requests` and `GET /phone/api/requests`: the long-poll.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestsQuery {

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
 use super::auth::StaffBearer;
-use super::extract::{JsonBody, Origin};
+use super::extract::{JsonBody, Origin, Query};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -36,8 +36,10 @@ async fn status(
     s: State<AppState>,
     Path((app, sign_in_id)): Path<(String, String)>,
     Origin(origin): Origin,
+    Query(q): Query<SignInStatusQuery>,
 ) -> Result<impl IntoResponse, ServiceError> {
-    let status = s.staff_sign_in_status(&app, &sign_in_id, origin).await?;
+    let wait = u64::from(q.wait.unwrap_or(0));
+    let status = s.staff_sign_in_wait(&app, &sign_in_id, wait, origin).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(status)))
 }
 

@@ -34,8 +34,8 @@ const IDLE_SECS: std::ops::RangeInclusive<u64> = 60..=7 * 24 * 3600;
 pub const VERIFY_DURATION_SECS: u64 = 60;
 
 /// Sign-in attempts allowed, per application and per name (per node: `docs/PROTOCOL.md`).
-pub fn sign_in_limiters() -> (RateLimiter, RateLimiter) {
-    (RateLimiter::per_minute(60, 30), RateLimiter::per_minute(6, 5))
+pub fn sign_in_limiters(config: &crate::Config) -> (RateLimiter, RateLimiter) {
+    (RateLimiter::per_minute(config.sign_in_app_per_minute, 30), RateLimiter::per_minute(config.sign_in_per_minute, 5))
 }
 
 fn unknown_staff() -> ServiceError {
@@ -330,6 +330,52 @@ impl AppState {
             .push_login_to(&realm, user, device, vec![Method::Acceptance], app.staff_token_secs, origin, code)
             .await?;
         Ok(pushed.ok().map(|p| p.row.id))
+    }
+
+    /// Where a sign-in is, waiting up to `wait_secs` (capped like the phones' long-poll) while it
+    /// is pending: the console learns of the approval as soon as it is made.
+    pub async fn staff_sign_in_wait(
+        &self,
+        app_id: &str,
+        sign_in_id: &str,
+        wait_secs: u64,
+        origin: RequestOrigin,
+    ) -> Result<SignInStatus, ServiceError> {
+        let deadline =
+            tokio::time::Instant::now() + std::time::Duration::from_secs(wait_secs.min(self.config.long_poll_max_secs));
+        let mut changes = self.store.hub().subscribe_events();
+        let mut shutdown = self.shutdown.clone();
+        let status = self.staff_sign_in_status(app_id, sign_in_id, origin.clone()).await?;
+        if status.status != SignInState::Pending {
+            return Ok(status);
+        }
+        let hash = crypto::hash_token(sign_in_id);
+        loop {
+            // Every session change is an event, so the approval's commit wakes this; a sign-in
+            // that times out without a push is rechecked each second. The check is a read; the
+            // full status (which may write) runs once it has settled.
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                changed = changes.changed() => if changed.is_err() { break },
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+            changes.borrow_and_update();
+            if self.sign_in_settled(hash.clone()).await? {
+                break;
+            }
+        }
+        self.staff_sign_in_status(app_id, sign_in_id, origin).await
+    }
+
+    /// Whether a sign-in is no longer waiting for the phone (answered, or past its time).
+    async fn sign_in_settled(&self, hash: Vec<u8>) -> Result<bool, ServiceError> {
+        let Some(record) = self.store.sign_in(hash).await? else { return Ok(true) };
+        let now = self.now();
+        let Some(session_id) = record.session_id else { return Ok(now >= record.expires_at) };
+        Ok(self.store.session(&session_id).await?.is_none_or(|row| {
+            !row.status.is_in_progress() || now >= row.created_at + self.config.policy().request_timeout_ms
+        }))
     }
 
     /// Where a sign-in is; the first answer after the phone approved carries the token, and no

@@ -323,3 +323,22 @@ async fn verification_through_the_console_routes() {
     assert_eq!((none.verification_id, none.reason.as_deref()), (None, Some("no_device")));
     assert_eq!(desk.client.verification("unknown").await.unwrap_err().code(), Some("unknown_session"));
 }
+
+#[tokio::test]
+async fn a_waiting_status_answers_as_soon_as_the_phone_approves() {
+    let k = Kit::start().await;
+    let (_, phone) = add_staff(&k.app, "Ivy", StaffRole::Auditor).await;
+    let c = sign_in_client(&k);
+    let started = c.start("Ivy").await.unwrap();
+    let waiting = {
+        let (c, started) = (c.clone(), started.clone());
+        tokio::spawn(async move { c.wait(&started, 20).await })
+    };
+    phone.answer(&Answer::Approve(None), 1, Duration::from_secs(5)).await.unwrap();
+    // Bounded: the wait must end with the approval, well before its 20 s.
+    let status = tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap().unwrap();
+    assert_eq!(status.status, SignInState::Active);
+    assert!(status.token.is_some());
+    let r = k.http.get(format!("{}?wait=soon", started.status_url)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}
