@@ -58,7 +58,7 @@ async fn realm(store: &impl Store, sealer: &Sealer, app: &AppRecord, now: Millis
     let record = AppRecord {
         secret_sealed: sealer.seal(&secret_context(&id), &secret),
         id,
-        name: format!("{} help desk", app.name),
+        name: format!("{} · help-desk console", app.name),
         created_at: now,
         secret_rotated_at: now,
         number_matching: false,
