@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "finish_verification",
     "server_audit",
     "cancel_verification",
+    "clear_push_cap",
     "use_staff_sign_in",
     "switch_to_staff_sign_in",
     "start_sign_in",

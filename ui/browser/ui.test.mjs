@@ -36,7 +36,7 @@ function rows(n, status = "active") {
     employee_id: i, employee_name: `Employee ${i}`, phone_kind: i % 2 ? "passkey" : "app", phone_synced: i % 2 ? true : null,
     session: { session_id: `s${String(i).padStart(6, "0")}`, user_id: `t${i}`, status, reason: null, methods: ["acceptance"], satisfied_methods: ["acceptance"],
       device_id: "d", device_name: "Phone", created_at: new Date(1_800_000_000_000 - i * 1000).toISOString(), authenticated_at: null, expires_at: null,
-      updated_at: new Date(1_800_000_000_000 - i * 1000).toISOString() },
+      updated_at: new Date(1_800_000_000_000 - i * 1000).toISOString(), purpose: "login", requested_from: null },
   }));
 }
 

@@ -10,7 +10,7 @@ function row(id: string, status: SessionStatus, created: string, employee_id = 1
     phone_synced: null,
     session: {
       session_id: id, user_id: "t", status, reason: null, methods: ["acceptance"], satisfied_methods: [], device_id: null,
-      device_name: null, created_at: created, authenticated_at: null, expires_at: null, updated_at: created,
+      device_name: null, created_at: created, authenticated_at: null, expires_at: null, updated_at: created, purpose: "login", requested_from: null,
     },
   };
 }

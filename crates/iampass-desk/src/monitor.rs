@@ -6,7 +6,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use iampass_proto::wire::{AuthenticatorKind, Event, EventData, SessionStatus, SessionSummary, UserChange};
+use iampass_proto::wire::{
+    AuthenticatorKind, Event, EventData, RequestPurpose, SessionStatus, SessionSummary, UserChange,
+};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -80,8 +82,13 @@ pub struct AlertDetector {
 }
 
 impl AlertDetector {
-    /// Alerts raised by one session change at `now` (ms); `who` names the employee.
+    /// Alerts raised by one session change at `now` (ms); `who` names the employee. A caller
+    /// verification is not a login: its answer shows in the verification dialog, not as an alert
+    /// or a failed login.
     pub fn observe(&mut self, s: &SessionSummary, who: &str, now: i64) -> Vec<Alert> {
+        if s.purpose == RequestPurpose::Verification {
+            return Vec::new();
+        }
         let at = iampass_proto::clock::rfc3339(now);
         let alert =
             |kind, message: String| Alert { kind, message, session_id: Some(s.session_id.clone()), at: at.clone() };
@@ -169,6 +176,20 @@ mod tests {
             authenticated_at: None,
             expires_at: None,
             updated_at: "t".into(),
+            purpose: RequestPurpose::Login,
+            requested_from: None,
+        }
+    }
+
+    #[test]
+    fn a_denied_verification_is_not_a_failed_login() {
+        let mut d = AlertDetector::default();
+        let denied = SessionSummary {
+            purpose: RequestPurpose::Verification,
+            ..summary(SessionStatus::Cancelled, Some("denied"))
+        };
+        for t in 0..10 {
+            assert!(d.observe(&denied, "Ann", t).is_empty());
         }
     }
 

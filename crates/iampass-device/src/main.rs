@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use iampass_device::{Answer, Answered, DeviceState, Phone};
-use iampass_proto::wire::Method;
+use iampass_proto::wire::{Method, RequestPurpose};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -143,10 +143,19 @@ fn print_answered(json: bool, a: &Answered) {
         println!("{}", serde_json::to_string(a).unwrap_or_default());
     } else {
         let reason = a.session.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        println!(
-            "{} for {} at {}: {}{reason}",
-            a.session.session_id, a.request.user_id, a.request.application_name, a.session.status
-        );
+        let what = match a.request.purpose {
+            RequestPurpose::Verification => format!(
+                "{} is verifying the identity of {} ({})",
+                a.request.verifier.as_deref().unwrap_or("the help desk"),
+                a.request.user_id,
+                a.request.application_name
+            ),
+            RequestPurpose::ConsoleSignIn => {
+                format!("console sign-in of {} at {}", a.request.user_id, a.request.application_name)
+            }
+            RequestPurpose::Login => format!("{} at {}", a.request.user_id, a.request.application_name),
+        };
+        println!("{}: {what}: {}{reason}", a.session.session_id, a.session.status);
     }
 }
 

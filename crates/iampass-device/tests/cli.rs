@@ -151,3 +151,18 @@ async fn forget_unregisters_and_removes_the_state() {
     assert!(!state.exists());
     assert!(!e.app.has_registered_mobile_device("cy").await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_help_desk_verification_reads_as_one_not_as_a_login() {
+    let e = env().await;
+    let state = e.dir.path().join("phone.json");
+    assert!(enroll(&e, "ann", &state).await.status.success());
+    let (_, staff_phone) = iampass_testkit::add_staff(&e.app, "Hal", iampass_proto::wire::StaffRole::Helpdesk).await;
+    let (hal, _) = iampass_testkit::sign_in_staff(&e.server, e.app.application_id(), "Hal", &staff_phone).await;
+    let started = hal.start_verification("ann").await.unwrap();
+    let out = run(&["approve", "--state", state.to_str().unwrap(), "--timeout", "10"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Hal is verifying the identity of ann"), "{}", text(&out.stdout));
+    let id = started.verification_id.unwrap();
+    assert_eq!(hal.verification(&id).await.unwrap().status, SessionStatus::Active);
+}

@@ -20,6 +20,7 @@ pub enum Permission {
     ReadEvents,
     ReadAudit,
     VerifyCaller,
+    ClearPushCap,
     ListStaff,
     ManageStaff,
     ReadSettings,
@@ -27,7 +28,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::AddUsers,
         Permission::DeleteUsers,
         Permission::RegistrationLink,
@@ -42,6 +43,7 @@ impl Permission {
         Permission::ReadEvents,
         Permission::ReadAudit,
         Permission::VerifyCaller,
+        Permission::ClearPushCap,
         Permission::ListStaff,
         Permission::ManageStaff,
         Permission::ReadSettings,
@@ -59,7 +61,9 @@ pub fn roles_allowed(permission: Permission) -> &'static [StaffRole] {
         ReadSettings => &[Auditor, Admin],
         RegistrationLink | DeviceCheck => &[Kiosk, Helpdesk, Admin],
         ListSessions | SessionCounts | ReadEvents => &[Helpdesk, Auditor, Admin],
-        LogoutSession | LogoutUser | LostDevice | VerifyCaller | SendRegistrationSms => &[Helpdesk, Admin],
+        LogoutSession | LogoutUser | LostDevice | VerifyCaller | ClearPushCap | SendRegistrationSms => {
+            &[Helpdesk, Admin]
+        }
         ReadAudit => &[Auditor, Admin],
         AddUsers | DeleteUsers | ListStaff | ManageStaff | AppSettings => &[Admin],
     }

@@ -45,6 +45,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sessions::start_verification,
         sessions::finish_verification,
         sessions::cancel_verification,
+        sessions::clear_push_cap,
         staff::use_staff_sign_in,
         staff::switch_to_staff_sign_in,
         staff::start_sign_in,

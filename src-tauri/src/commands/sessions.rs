@@ -63,3 +63,8 @@ pub async fn finish_verification(
 pub async fn cancel_verification(desk: State<'_, SharedDesk>, verification_id: String) -> Result<(), UiError> {
     ui(desk.cancel_verification(&verification_id).await)
 }
+
+#[tauri::command]
+pub async fn clear_push_cap(desk: State<'_, SharedDesk>, id: i64, reason: String) -> Result<(), UiError> {
+    ui(desk.clear_push_cap(id, &reason).await)
+}

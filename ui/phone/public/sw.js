@@ -41,7 +41,12 @@ self.addEventListener("push", (event) => {
   } catch {
     // Not ours, or damaged: still say something, since a push must show a notification.
   }
-  const title = login.application_name ? `Sign in to ${login.application_name}?` : "IAMPASS sign-in request";
+  const title =
+    login.purpose === "verification"
+      ? "The help desk is verifying your identity"
+      : login.application_name
+        ? `Sign in to ${login.application_name}?`
+        : "IAMPASS sign-in request";
   event.waitUntil(
     self.registration.showNotification(title, {
       body: "Tap to approve or deny.",

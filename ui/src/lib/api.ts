@@ -130,6 +130,8 @@ export const api = {
   finishVerification: (verificationId: string) => call<VerifyResult>("finish_verification", { verificationId }),
   /** Withdraws the verification push from the phone. */
   cancelVerification: (verificationId: string) => call<void>("cancel_verification", { verificationId }),
+  /** After verifying the employee another way: their pushes are no longer held back; `reason` is audited. */
+  clearPushCap: (id: number, reason: string) => call<void>("clear_push_cap", { id, reason }),
   /** Live changes from the server's event stream, batched by Rust. */
   onMonitor: (handler: (e: MonitorEvent) => void): Promise<UnlistenFn> => listen<MonitorEvent>("monitor", (e) => handler(e.payload)),
 

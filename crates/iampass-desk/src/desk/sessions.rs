@@ -43,6 +43,8 @@ pub struct VerifyStarted {
     pub verification_code: Option<String>,
     /// Already decided when no push went out (no phone, push cap reached, ...).
     pub result: Option<VerifyResult>,
+    /// When the push stops waiting (for the dialog's countdown).
+    pub answer_by: Option<String>,
 }
 
 /// A verification push waiting for its answer.
@@ -145,7 +147,12 @@ impl Desk {
         let Some(verification_id) = started.verification_id else {
             let result = VerifyResult { status: started.status, reason: started.reason, verified: false };
             let result = self.audited("verify_caller", who, &verification_detail(&result), Ok(result))?;
-            return Ok(VerifyStarted { verification_id: None, verification_code: None, result: Some(result) });
+            return Ok(VerifyStarted {
+                verification_id: None,
+                verification_code: None,
+                result: Some(result),
+                answer_by: None,
+            });
         };
         let pending = PendingVerification { employee_id: id, employee_name: employee.name.clone() };
         self.pending_verifications()?.insert(verification_id.clone(), pending);
@@ -153,7 +160,24 @@ impl Desk {
             verification_id: Some(verification_id),
             verification_code: started.verification_code,
             result: None,
+            answer_by: started.answer_by,
         })
+    }
+
+    /// Lets pushes reach the employee again after the push cap paused them: staff verified them
+    /// another way, and `reason` says how (it goes to both audit logs).
+    pub async fn clear_push_cap(&self, id: i64, reason: &str) -> DeskResult<()> {
+        let employee = self.employee(id)?;
+        let result = async {
+            let (client, url) = self.client()?;
+            client
+                .clear_push_cap(&employee.token, reason)
+                .await
+                .map(|_| ())
+                .map_err(|e| DeskError::from_client(e, &url))
+        }
+        .await;
+        self.audited("clear_push_cap", Some((id, &employee.name)), reason.trim(), result)
     }
 
     /// Waits for the phone's answer to a verification push (the server ends an approved

@@ -152,6 +152,13 @@ impl ManagementClient {
         self.get(&self.console_url(&format!("verification/{}", encode_segment(id)))).await
     }
 
+    /// Lets pushes reach a user again after the push cap paused them (staff verified them
+    /// another way; `reason` says how, for the audit log).
+    pub async fn clear_push_cap(&self, user: &str, reason: &str) -> Result<StatusReply, ClientError> {
+        let url = self.console_url(&format!("clear_push_cap/{}", encode_segment(user)));
+        self.post(&url, &ClearPushCap { reason: reason.to_owned() }).await
+    }
+
     /// Withdraws a verification push from the phone.
     pub async fn cancel_verification(&self, id: &str) -> Result<VerificationStatus, ClientError> {
         let url = self.console_url(&format!("verification/{}", encode_segment(id)));

@@ -81,6 +81,12 @@ pub struct SessionSummary {
     pub authenticated_at: Option<String>,
     pub expires_at: Option<String>,
     pub updated_at: String,
+    /// A login, a caller verification, or a staff sign-in.
+    #[serde(default)]
+    pub purpose: super::RequestPurpose,
+    /// The address the login was requested from, as the server saw it.
+    #[serde(default)]
+    pub requested_from: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +124,9 @@ pub struct AuditRecord {
     pub source: Option<String>,
     /// The HTTP status the action got.
     pub status: u16,
+    /// The reason the actor gave (clearing a push cap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Records from servers that did not name the actor were all made by the application.

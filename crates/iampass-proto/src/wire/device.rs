@@ -57,6 +57,41 @@ pub struct LoginRequest {
     /// The user agent of the request that started the login.
     #[serde(default)]
     pub requested_by: Option<String>,
+    /// What the push is for: a login to the application, the help desk verifying the person's
+    /// identity, or a staff member signing in to the help-desk console.
+    #[serde(default)]
+    pub purpose: RequestPurpose,
+    /// For a verification: the staff member verifying (`None`: the help desk, unnamed).
+    #[serde(default)]
+    pub verifier: Option<String>,
+}
+
+/// What a push asks the person to confirm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum RequestPurpose {
+    /// A login to the application (the published Authentication API).
+    #[default]
+    Login,
+    /// The help desk is verifying the caller's identity; nothing is signed in.
+    Verification,
+    /// A staff member signing in to the help-desk console.
+    ConsoleSignIn,
+}
+
+impl RequestPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Verification => "verification",
+            Self::ConsoleSignIn => "console_sign_in",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Login, Self::Verification, Self::ConsoleSignIn].into_iter().find(|p| p.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -182,6 +182,16 @@ pub struct VerificationStarted {
     pub verification_code: Option<String>,
     pub status: SessionStatus,
     pub reason: Option<String>,
+    /// When the push stops waiting for an answer.
+    #[serde(default)]
+    pub answer_by: Option<String>,
+}
+
+/// `POST /console/v1/{app}/clear_push_cap/{user}`: staff verified the person another way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearPushCap {
+    /// Why (for the audit log): how the person was verified.
+    pub reason: String,
 }
 
 /// `GET /console/v1/{app}/verifications/{id}`.

@@ -122,4 +122,6 @@ pub struct LoginPush {
     pub application_name: String,
     pub user_id: String,
     pub answer_by: String,
+    #[serde(default)]
+    pub purpose: super::RequestPurpose,
 }

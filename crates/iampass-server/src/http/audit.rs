@@ -56,6 +56,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         subject: ctx.subject().map(str::to_owned),
         source,
         status: response.status().as_u16(),
+        detail: ctx.detail().map(str::to_owned),
     };
     if let Err(e) = state.store.record_audit(record).await {
         tracing::error!(error = %e, "audit record not written");

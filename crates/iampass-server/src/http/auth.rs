@@ -33,6 +33,7 @@ pub struct RequestContext(Arc<ContextCells>);
 struct ContextCells {
     actor: OnceLock<Actor>,
     subject: OnceLock<String>,
+    detail: OnceLock<String>,
 }
 
 impl RequestContext {
@@ -42,6 +43,15 @@ impl RequestContext {
 
     pub fn subject(&self) -> Option<&str> {
         self.0.subject.get().map(String::as_str)
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        self.0.detail.get().map(String::as_str)
+    }
+
+    /// Records the reason the caller gave, for the audit record (a handler reads it from the body).
+    pub fn note_detail(&self, detail: &str) {
+        let _ = self.0.detail.set(detail.to_owned());
     }
 
     /// Records the request's subject, if the request carries a context (the router adds one).

@@ -28,7 +28,8 @@ async fn authenticate_user(
     Query(q): Query<AuthenticateQuery>,
 ) -> Result<(StatusCode, Json<AuthenticateResponse>), ServiceError> {
     let (methods, duration) = s.login_options(q.methods.as_deref(), q.duration_seconds.as_deref())?;
-    let out = s.authenticate_user(&auth.app, &user, methods, duration, origin).await?;
+    let ask = crate::service::login::Ask::login(methods, duration, origin);
+    let out = s.authenticate_user(&auth.app, &user, ask).await?;
     Ok((if out.started { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(out.response)))
 }
 

@@ -44,6 +44,7 @@ pub const ROUTES: &[Rule] = &[
     rule("POST", "/console/v1/{app}/verifications/{user}", VerifyCaller, Some("verify_caller")),
     rule("GET", "/console/v1/{app}/verification/{session}", VerifyCaller, None),
     rule("DELETE", "/console/v1/{app}/verification/{session}", VerifyCaller, Some("cancel_verification")),
+    rule("POST", "/console/v1/{app}/clear_push_cap/{user}", ClearPushCap, Some("clear_push_cap")),
     rule("GET", "/console/v1/{app}/staff", ListStaff, None),
     rule("POST", "/console/v1/{app}/staff", ManageStaff, Some("add_staff")),
     rule("POST", "/console/v1/{app}/staff/{staff}/role", ManageStaff, Some("change_staff_role")),

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
-use super::auth::Manager;
+use super::auth::{Manager, RequestContext};
 use super::extract::{JsonBody, Origin, SessionPath, StaffPath, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/v1/{app}/staff/{staff}", axum::routing::delete(remove))
         .route("/console/v1/{app}/settings", get(settings).put(set_settings))
         .route("/console/v1/{app}/verifications/{user}", post(verify))
+        .route("/console/v1/{app}/clear_push_cap/{user}", post(clear_push_cap))
         .route("/console/v1/{app}/verification/{session}", get(verification).delete(cancel_verification))
 }
 
@@ -96,4 +97,16 @@ async fn cancel_verification(
     SessionPath(id): SessionPath,
 ) -> Result<Json<VerificationStatus>, ServiceError> {
     Ok(Json(s.cancel_verification(&auth.actor, &id).await?))
+}
+
+async fn clear_push_cap(
+    s: State<AppState>,
+    auth: Manager,
+    UserPath(user): UserPath,
+    axum::Extension(ctx): axum::Extension<RequestContext>,
+    JsonBody(req): JsonBody<ClearPushCap>,
+) -> Result<Json<StatusReply>, ServiceError> {
+    let reason = crate::service::staff::validate_reason(&req.reason)?;
+    ctx.note_detail(&reason);
+    Ok(Json(s.clear_push_cap(&auth.actor, &user).await?))
 }

@@ -19,6 +19,24 @@ pub fn session_secret_context(token: &str) -> String {
     format!("session-secret:{token}")
 }
 
+/// What a push asks of the phone, whoever it goes to.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub methods: Vec<Method>,
+    pub duration_secs: u64,
+    pub origin: RequestOrigin,
+    pub purpose: RequestPurpose,
+    /// For a verification: who verifies.
+    pub verifier: Option<String>,
+}
+
+impl Ask {
+    /// A login to the application, as the Authentication API starts one.
+    pub fn login(methods: Vec<Method>, duration_secs: u64, origin: RequestOrigin) -> Self {
+        Self { methods, duration_secs, origin, purpose: RequestPurpose::Login, verifier: None }
+    }
+}
+
 /// A login that went out to a phone, with what its starter gets once.
 pub(crate) struct Pushed {
     pub row: SessionRow,
@@ -77,16 +95,14 @@ impl AppState {
         &self,
         app: &crate::store::AppRecord,
         user: &str,
-        methods: Vec<Method>,
-        duration_secs: u64,
-        origin: RequestOrigin,
+        ask: Ask,
     ) -> Result<LoginStarted, ServiceError> {
         let (user, device) = self.require_user_with_device(&app.id, user).await?;
         let Some(device_id) = device else {
             return Ok(not_started("no_device"));
         };
         let code = app.number_matching.then(crypto::new_match_code);
-        let pushed = match self.push_login_to(app, user, device_id, methods, duration_secs, origin, code).await? {
+        let pushed = match self.push_login_to(app, user, device_id, ask, code).await? {
             Ok(pushed) => pushed,
             Err(reason) => return Ok(not_started(reason)),
         };
@@ -112,15 +128,12 @@ impl AppState {
     /// Creates a login for the user's phone and pushes it, unless the push cap holds it back
     /// (then the inner `Err` is the reason). Logins, caller verifications and staff sign-ins all
     /// start here, so all count toward the cap.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn push_login_to(
         &self,
         app: &crate::store::AppRecord,
         user: crate::store::UserRow,
         device_id: String,
-        methods: Vec<Method>,
-        duration_secs: u64,
-        origin: RequestOrigin,
+        ask: Ask,
         code: Option<String>,
     ) -> Result<Result<Pushed, &'static str>, ServiceError> {
         // Push fatigue: a user flooded with prompts may approve one just to make them stop.
@@ -142,10 +155,12 @@ impl AppState {
             token: token.clone(),
             user,
             device_id,
-            methods,
-            duration_ms: secs_to_ms(duration_secs),
+            methods: ask.methods,
+            duration_ms: secs_to_ms(ask.duration_secs),
             code: code.clone(),
-            origin,
+            origin: ask.origin,
+            purpose: ask.purpose,
+            verifier: ask.verifier,
         };
         let row = self.store.create_session(new, self.now(), self.config.policy()).await?;
         let answer_by = row.created_at + self.config.policy().request_timeout_ms;
@@ -155,6 +170,7 @@ impl AppState {
                 application_name: app.name.clone(),
                 user_id: row.user_id.clone(),
                 answer_by: crate::clock::rfc3339(answer_by),
+                purpose: row.purpose,
             };
             self.push_login(device_id, message, answer_by);
         }

@@ -186,6 +186,8 @@ impl AppState {
                 code_required: r.code.is_some(),
                 requested_from: r.origin.address,
                 requested_by: r.origin.user_agent,
+                purpose: r.purpose,
+                verifier: r.verifier,
                 methods: r.methods,
                 created_at: rfc3339(r.created_at),
             })

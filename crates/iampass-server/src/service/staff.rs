@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use super::LinkIssuer;
 use super::apps::secret_context;
+use super::login::Ask;
 use crate::clock::{Millis, rfc3339};
 use crate::crypto::{self, Sealer};
 use crate::domain::Invalid;
@@ -204,6 +205,18 @@ pub async fn remove(
     Ok(staff)
 }
 
+/// A reason given for an audited action: said in words, bounded, one line.
+pub fn validate_reason(reason: &str) -> Result<String, Invalid> {
+    let reason = reason.trim();
+    if reason.chars().count() < 3 || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            "invalid_reason",
+            "say in a few words (3 to 500 characters, one line) how the person was verified",
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
 /// Checks and stores how long console sign-ins last.
 pub async fn set_lifetimes(
     store: &impl Store,
@@ -327,7 +340,19 @@ impl AppState {
             return Ok(None);
         };
         let pushed = self
-            .push_login_to(&realm, user, device, vec![Method::Acceptance], app.staff_token_secs, origin, code)
+            .push_login_to(
+                &realm,
+                user,
+                device,
+                Ask {
+                    methods: vec![Method::Acceptance],
+                    duration_secs: app.staff_token_secs,
+                    origin,
+                    purpose: RequestPurpose::ConsoleSignIn,
+                    verifier: None,
+                },
+                code,
+            )
             .await?;
         Ok(pushed.ok().map(|p| p.row.id))
     }
@@ -497,6 +522,7 @@ impl AppState {
             subject: Some(staff.name.clone()),
             source,
             status: 200,
+            detail: None,
         };
         if let Err(e) = self.store.record_audit(record).await {
             tracing::error!(error = %e, "audit record not written");
@@ -511,14 +537,36 @@ impl AppState {
         origin: RequestOrigin,
     ) -> Result<VerificationStarted, ServiceError> {
         let app = application(&self.store, actor.app_id()).await?;
-        let out = self.authenticate_user(&app, user, vec![Method::Acceptance], VERIFY_DURATION_SECS, origin).await?;
+        let ask = Ask {
+            methods: vec![Method::Acceptance],
+            duration_secs: VERIFY_DURATION_SECS,
+            origin,
+            purpose: RequestPurpose::Verification,
+            verifier: actor.name().map(str::to_owned),
+        };
+        let out = self.authenticate_user(&app, user, ask).await?;
         let s = out.response.authentication_status;
+        let answer_by = match &s.session_id {
+            Some(id) => {
+                self.store.session(id).await?.map(|r| rfc3339(r.created_at + self.config.policy().request_timeout_ms))
+            }
+            None => None,
+        };
         Ok(VerificationStarted {
             verification_id: s.session_id,
             verification_code: s.verification_code,
             status: s.session_status,
             reason: s.reason,
+            answer_by,
         })
+    }
+
+    /// Pushes before now no longer count toward the user's push cap: staff verified the person
+    /// another way (the reason goes to the audit log).
+    pub async fn clear_push_cap(&self, actor: &Actor, user: &str) -> Result<StatusReply, ServiceError> {
+        let user = self.require_user(actor.app_id(), user).await?;
+        self.store.clear_push_cap(&user, self.now()).await?;
+        Ok(StatusReply { status: true, reason: None })
     }
 
     /// A verification's answer. An approval is read once: the login it made ends at once (it

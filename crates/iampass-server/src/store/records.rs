@@ -1,6 +1,6 @@
 //! What the store hands out and takes in: plain domain records, the same for every backend.
 
-use iampass_proto::wire::{Method, SessionStatus, SessionSummary};
+use iampass_proto::wire::{Method, RequestPurpose, SessionStatus, SessionSummary};
 
 use crate::clock::{Millis, rfc3339};
 use crate::domain::actor::Actor;
@@ -125,6 +125,9 @@ pub struct SessionRow {
     /// The number-matching code the phone must send back, if the application requires one.
     pub code: Option<String>,
     pub origin: RequestOrigin,
+    pub purpose: RequestPurpose,
+    /// For a verification: the staff member verifying.
+    pub verifier: Option<String>,
 }
 
 /// What signing with a session's token needs.
@@ -160,6 +163,8 @@ pub struct NewSession {
     /// The number-matching code, when the application requires one.
     pub code: Option<String>,
     pub origin: RequestOrigin,
+    pub purpose: RequestPurpose,
+    pub verifier: Option<String>,
 }
 
 impl std::fmt::Debug for NewSession {
@@ -194,6 +199,8 @@ impl SessionRow {
             authenticated_at: self.authenticated_at.map(rfc3339),
             expires_at: session::expires_at(&self.facts()).map(rfc3339),
             updated_at: rfc3339(self.updated_at),
+            purpose: self.purpose,
+            requested_from: self.origin.address.clone(),
         }
     }
 }
@@ -210,6 +217,8 @@ pub struct NewAuditRecord {
     pub subject: Option<String>,
     pub source: Option<String>,
     pub status: u16,
+    /// The reason the actor gave, for actions that take one.
+    pub detail: Option<String>,
 }
 
 /// A browser's Web Push subscription (RFC 8030 endpoint, RFC 8291 keys).

@@ -45,6 +45,9 @@ pub trait UserStore {
         reason: String,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Pushes to `user` before `now` no longer count toward the push cap.
+    fn clear_push_cap(&self, user: &UserRow, now: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     fn user(&self, app_id: &str, external_id: &str)
     -> impl Future<Output = Result<Option<UserRow>, StoreError>> + Send;
 

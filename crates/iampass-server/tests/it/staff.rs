@@ -342,3 +342,51 @@ async fn a_waiting_status_answers_as_soon_as_the_phone_approves() {
     let r = k.http.get(format!("{}?wait=soon", started.status_url)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn a_verification_is_its_own_kind_of_push_and_never_counts_toward_the_cap() {
+    let k = Kit::start().await;
+    let phone = k.enroll("caller").await;
+    let desk = k.staff("Jo", StaffRole::Helpdesk).await;
+    // Six verifications denied: none counts toward the push cap (5), none is a failed login.
+    for _ in 0..6 {
+        desk.client.start_verification("caller").await.unwrap();
+        let answered = phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(answered[0].request.purpose, RequestPurpose::Verification);
+        assert_eq!(answered[0].request.verifier.as_deref(), Some("Jo"));
+    }
+    let (login, _) = k.login("caller", &[]).await;
+    assert!(login.session_token.is_some(), "a login still goes out: {login:?}");
+    let answered = phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(5)).await.unwrap();
+    assert_eq!((answered[0].request.purpose, answered[0].request.verifier.as_deref()), (RequestPurpose::Login, None));
+    let listed = k.app.sessions(&SessionsQuery::default()).await.unwrap();
+    assert_eq!(listed.sessions.iter().filter(|s| s.purpose == RequestPurpose::Verification).count(), 6);
+}
+
+#[tokio::test]
+async fn staff_clear_a_push_cap_with_a_reason_that_is_audited() {
+    let k = Kit::start().await;
+    let phone = k.enroll("flooded").await;
+    for _ in 0..5 {
+        k.login("flooded", &[]).await;
+        phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(5)).await.unwrap();
+    }
+    let refused = k.app.authenticate_user("flooded", &[], None).await.unwrap().authentication_status;
+    assert_eq!(refused.reason.as_deref(), Some("too_many_pushes"));
+    let desk = k.staff("Kay", StaffRole::Helpdesk).await;
+    // A verification is held back by the cap too: the push would only add to the flood.
+    let held = desk.client.start_verification("flooded").await.unwrap();
+    assert_eq!((held.verification_id, held.reason.as_deref()), (None, Some("too_many_pushes")));
+    // No reason, no clearing; a kiosk may not; then Kay clears it.
+    assert_eq!(desk.client.clear_push_cap("flooded", " ").await.unwrap_err().code(), Some("invalid_reason"));
+    let kiosk = k.staff("Kit", StaffRole::Kiosk).await;
+    assert_eq!(kiosk.client.clear_push_cap("flooded", "checked the badge").await.unwrap_err().http_status(), Some(403));
+    desk.client.clear_push_cap("flooded", "called back on the number in the HR file").await.unwrap();
+    let (again, _) = k.login("flooded", &[]).await;
+    assert!(again.session_token.is_some());
+    let page = k.app.audit(None, None).await.unwrap();
+    let cleared = page.records.iter().find(|r| r.action == "clear_push_cap" && r.status == 200).unwrap();
+    assert_eq!(cleared.actor_name.as_deref(), Some("Kay"));
+    assert_eq!(cleared.subject.as_deref(), Some("flooded"));
+    assert_eq!(cleared.detail.as_deref(), Some("called back on the number in the HR file"));
+}

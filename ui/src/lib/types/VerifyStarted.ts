@@ -16,4 +16,8 @@ verification_code: string | null,
 /**
  * Already decided when no push went out (no phone, push cap reached, ...).
  */
-result: VerifyResult | null, };
+result: VerifyResult | null, 
+/**
+ * When the push stops waiting (for the dialog's countdown).
+ */
+answer_by: string | null, };

@@ -39,12 +39,14 @@ impl AuditStore for SqliteStore {
         let result = self
             .write(move |w| {
                 let mut insert = w.tx.prepare_cached(
-                    "INSERT INTO audit (app_id, actor_kind, actor_id, actor_name, at, action, subject, source, status)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO audit (app_id, actor_kind, actor_id, actor_name, at, action, subject, source, status, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?;
                 for r in records {
                     let (kind, id, name) = (r.actor.kind(), r.actor.id(), r.actor.name());
-                    insert.execute(params![r.app_id, kind, id, name, r.at, r.action, r.subject, r.source, r.status])?;
+                    insert.execute(params![
+                        r.app_id, kind, id, name, r.at, r.action, r.subject, r.source, r.status, r.detail
+                    ])?;
                 }
                 Ok::<_, StoreError>(())
             })
@@ -65,7 +67,7 @@ impl AuditStore for SqliteStore {
         let app_id = app_id.to_owned();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, at, action, subject, source, status, actor_kind, actor_id, actor_name FROM audit WHERE app_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+                "SELECT id, at, action, subject, source, status, actor_kind, actor_id, actor_name, detail FROM audit WHERE app_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
             )?;
             let rows: Vec<(i64, AuditRecord)> = stmt
                 .query_map(params![app_id, before.unwrap_or(i64::MAX), limit + 1], |r| {
@@ -76,6 +78,7 @@ impl AuditStore for SqliteStore {
                             actor: r.get(6)?,
                             actor_id: r.get(7)?,
                             actor_name: r.get(8)?,
+                            detail: r.get(9)?,
                             action: r.get(2)?,
                             subject: r.get(3)?,
                             source: r.get(4)?,

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_web_push.sql"),
     include_str!("migrations/0009_device_synced.sql"),
     include_str!("migrations/0010_staff.sql"),
+    include_str!("migrations/0011_purpose_and_cap_reset.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 

@@ -1,7 +1,7 @@
 //! Login sessions: creating them, applying the domain's transitions in a transaction (each change
 //! one event), the phone's view, the console's paged listing, and the sweeper's due deadlines.
 
-use iampass_proto::wire::{EventData, Method, SessionStatus, SessionSummary};
+use iampass_proto::wire::{EventData, Method, RequestPurpose, SessionStatus, SessionSummary};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::{SqliteStore, Writer, methods_from_db};
@@ -11,7 +11,7 @@ use crate::store::*;
 
 const SELECT: &str = "SELECT s.seq, s.id, s.app_id, s.user_id, u.external_id, s.device_id, d.name, s.status, s.reason,
         s.methods, s.satisfied, s.duration_ms, s.created_at, s.authenticated_at, s.walkaway_since, s.updated_at, s.code,
-        s.origin_address, s.origin_agent
+        s.origin_address, s.origin_agent, s.purpose, s.verifier
      FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN devices d ON d.id = s.device_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRow, StoreError>> {
@@ -20,6 +20,10 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRow, StoreE
     let satisfied: String = r.get(10)?;
     let Some(status) = SessionStatus::parse(&status) else {
         return Ok(Err(StoreError::Corrupt(format!("unknown session status {status:?}"))));
+    };
+    let purpose: String = r.get(19)?;
+    let Some(purpose) = RequestPurpose::parse(&purpose) else {
+        return Ok(Err(StoreError::Corrupt(format!("unknown session purpose {purpose:?}"))));
     };
     let (methods, satisfied) = match (methods_from_db(&methods), methods_from_db(&satisfied)) {
         (Ok(m), Ok(s)) => (m, s),
@@ -44,6 +48,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SessionRow, StoreE
         updated_at: r.get(15)?,
         code: r.get(16)?,
         origin: RequestOrigin { address: r.get(17)?, user_agent: r.get(18)? },
+        purpose,
+        verifier: r.get(20)?,
     }))
 }
 
@@ -183,8 +189,9 @@ impl SessionStore for SqliteStore {
             };
             w.tx.prepare_cached(
                 "INSERT INTO sessions (id, token, secret_sealed, app_id, user_id, device_id, status, methods, duration_ms,
-                                       created_at, updated_at, deadline_at, code, origin_address, origin_agent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
+                                       created_at, updated_at, deadline_at, code, origin_address, origin_agent,
+                                       purpose, verifier)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 new.id,
@@ -199,7 +206,9 @@ impl SessionStore for SqliteStore {
                 session::deadline(&facts, &policy),
                 new.code,
                 new.origin.address,
-                new.origin.user_agent
+                new.origin.user_agent,
+                new.purpose.as_str(),
+                new.verifier
             ])?;
             let row = by_id(w.tx, &new.id)?.ok_or_else(|| StoreError::Corrupt("inserted session vanished".into()))?;
             w.emit(&row.app_id, now, EventData::Session(row.summary()))?;
@@ -325,8 +334,9 @@ impl SessionStore for SqliteStore {
             let n: i64 = c
                 .prepare_cached(
                     "SELECT COUNT(*) FROM sessions
-                     WHERE user_id = ?1 AND created_at >= ?2 AND authenticated_at IS NULL
+                     WHERE user_id = ?1 AND created_at >= ?2 AND authenticated_at IS NULL AND purpose != 'verification'
                        AND status IN ('pending', 'identifying', 'cancelled', 'timeout', 'failed')
+                       AND created_at > COALESCE((SELECT push_cap_cleared_at FROM users WHERE id = ?1), -1)
                        AND seq > COALESCE((SELECT MAX(seq) FROM sessions WHERE user_id = ?1 AND authenticated_at IS NOT NULL), 0)",
                 )?
                 .query_row(params![user_row, since], |r| r.get(0))?;

@@ -55,6 +55,15 @@ pub(super) fn delete(w: &mut Writer<'_>, user: &UserRow, now: Millis, policy: &P
 }
 
 impl UserStore for SqliteStore {
+    async fn clear_push_cap(&self, user: &UserRow, now: Millis) -> Result<(), StoreError> {
+        let row = user.row;
+        self.write(move |w| {
+            w.tx.execute("UPDATE users SET push_cap_cleared_at = ?2 WHERE id = ?1", params![row, now])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn note_push_capped(
         &self,
         user: &UserRow,
