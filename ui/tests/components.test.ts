@@ -18,6 +18,7 @@ const api = vi.hoisted(() => ({
   listEmployees: vi.fn(),
   startEnrollment: vi.fn(),
   reportLost: vi.fn(),
+  logoutEmployee: vi.fn(),
   waitEnrolled: vi.fn(),
   cancelWait: vi.fn(),
   previewImport: vi.fn(),
@@ -79,9 +80,49 @@ describe("Employees", () => {
     await waitFor(() => screen.getByTestId("employee-row"));
     await fireEvent.click(screen.getByTestId("remove"));
     expect(screen.getByTestId("confirm-remove").textContent).toContain("Remove Bob?");
-    await fireEvent.click(screen.getByText("Keep"));
+    // The safe choice has the focus, and removing offers no "don't ask again".
+    expect(document.activeElement).toBe(screen.getByTestId("confirm-remove-no"));
+    expect(screen.queryByTestId("confirm-remove-dont-ask")).toBeNull();
+    await fireEvent.click(screen.getByTestId("confirm-remove-no"));
     await fireEvent.click(screen.getByTestId("enroll"));
     await waitFor(() => expect(onerror).toHaveBeenCalledWith(expect.objectContaining({ code: "server_unreachable" })));
+  });
+});
+
+describe("Dangerous actions", () => {
+  beforeEach(() => localStorage.clear());
+
+  it("phone lost asks every time, naming the employee and what happens", async () => {
+    api.listEmployees.mockResolvedValue([ann]);
+    api.reportLost.mockResolvedValue(ticket());
+    const onenroll = vi.fn();
+    render(Employees, { access: ALL, onenroll, onerror: vi.fn() });
+    await waitFor(() => screen.getByTestId("employee-row"));
+    await fireEvent.click(screen.getByTestId("lost-phone"));
+    const dialog = screen.getByTestId("confirm-lost");
+    expect(dialog.textContent).toContain("Ann");
+    expect(dialog.textContent).toContain("stops working at once");
+    expect(screen.queryByTestId("confirm-lost-dont-ask")).toBeNull();
+    expect(api.reportLost).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId("confirm-lost-yes"));
+    await waitFor(() => expect(onenroll).toHaveBeenCalled());
+    expect(api.reportLost).toHaveBeenCalledTimes(1);
+  });
+
+  it("log out everywhere asks until told not to, and Settings can bring the question back", async () => {
+    api.listEmployees.mockResolvedValue([ann]);
+    api.logoutEmployee.mockResolvedValue(2);
+    render(Employees, { access: ALL, onenroll: vi.fn(), onerror: vi.fn() });
+    await waitFor(() => screen.getByTestId("employee-row"));
+    await fireEvent.click(screen.getByTestId("logout-everywhere"));
+    expect(screen.getByTestId("confirm-logout-everywhere").textContent).toContain("Every session Ann");
+    await fireEvent.click(screen.getByTestId("confirm-logout-everywhere-dont-ask"));
+    await fireEvent.click(screen.getByTestId("confirm-logout-everywhere-yes"));
+    await waitFor(() => expect(api.logoutEmployee).toHaveBeenCalledTimes(1));
+    await fireEvent.click(screen.getByTestId("logout-everywhere"));
+    expect(screen.queryByTestId("confirm-logout-everywhere")).toBeNull();
+    await waitFor(() => expect(api.logoutEmployee).toHaveBeenCalledTimes(2));
+    expect(localStorage.getItem("confirmLogoutEverywhere")).toBe("no");
   });
 });
 

@@ -136,3 +136,14 @@ export function duration(seconds: number): string {
   if (seconds >= 60) return `${Math.round(seconds / 60)} min`;
   return `${seconds} s`;
 }
+
+/** Whether to ask before an action that offers "don't ask again" (its key in localStorage). */
+export function asksFirst(key: string): boolean {
+  return localStorage.getItem(key) !== "no";
+}
+
+/** The confirmations a person may have turned off, by key, in words for Settings. */
+export const SKIPPABLE_CONFIRMATIONS: { key: string; label: string }[] = [
+  { key: "confirmLogout", label: "Ask before logging a session out" },
+  { key: "confirmLogoutEverywhere", label: "Ask before logging an employee out everywhere" },
+];
