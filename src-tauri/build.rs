@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "kiosk_pin_set",
     "set_kiosk_pin",
     "check_kiosk_pin",
+    "kiosk_enroll",
     "audit_entries",
     "export_audit",
     "dashboard_page",

@@ -55,11 +55,14 @@ def test_import_employees_from_csv_with_a_preview(console):
 def test_enroll_with_the_phone_and_the_screen_turns_by_itself(console):
     row = next(r for r in console.by_id("employee-row", many=True) if "Ann Lee" in r.text)
     row.find_element(By.CSS_SELECTOR, '[data-testid="enroll"]').click()
-    console.when("qr")
+    # The console's own server is on this computer only: no QR code a phone cannot open, but the
+    # link for the reference phone here.
+    console.when("enroll-unreachable")
+    assert console.by_id("qr", many=True) == []
     assert "Waiting for the phone" in console.by_id("enroll-status").text
     link = console.by_id("register-url").text
     assert "/register/" in link
-    console.shot("05-enroll-qr")
+    console.shot("05-enroll-local-server")
     state = os.path.join(console.tmp, "phone.json")
     started = time.monotonic()
     device("enroll", link, "--state", state, "--name", "Ann's phone")
@@ -67,9 +70,12 @@ def test_enroll_with_the_phone_and_the_screen_turns_by_itself(console):
     console.when("enroll-status", "Enrolled")
     shown = time.monotonic()
     console.shot("06-enrolled")
+    # The link is used up: nothing on the screen acts on it any more.
+    assert not console.by_id("new-link").is_enabled() and not console.by_id("copy-link").is_enabled()
+    assert console.by_id("register-url", many=True) == []
     print(f"\nphone bound → screen shows Enrolled: {(shown - bound) * 1000:.0f} ms (enroll command took {(bound - started) * 1000:.0f} ms)")
     console.click("back")
-    row = next(r for r in console.by_id("employee-row", many=True) if "Ann Lee" in r.text)
+    row = console.wait.until(lambda _: next((r for r in console.by_id("employee-row", many=True) if "Ann Lee" in r.text), False))
     assert "Enrolled" in row.text
 
 
@@ -86,7 +92,7 @@ def test_the_audit_log_records_every_action(console):
     console.shot("16-server-audit")
 
 
-def test_kiosk_needs_a_pin_then_shows_the_queue_and_leaves_with_it(console):
+def test_kiosk_needs_a_pin_then_enrolls_only_when_staff_confirm_and_leaves_with_it(console):
     console.click("nav-kiosk")
     console.when("error-banner", "Set a staff PIN")
     console.when("settings-pin").send_keys("482913")
@@ -94,10 +100,24 @@ def test_kiosk_needs_a_pin_then_shows_the_queue_and_leaves_with_it(console):
     console.shot("08-settings")
     console.click("nav-kiosk")
     console.when("kiosk")
-    console.when("qr")
-    assert "1 of 2" in console.by_id("kiosk-progress").text
-    assert console.by_id("enroll-name").text in ("Bob Stone", "Cy Young")
+    console.when("kiosk-progress", "2 still to enroll")
+    # No name shows until someone types theirs; no code shows until staff confirm.
+    assert console.by_id("kiosk-pick", many=True) == [] and console.by_id("qr", many=True) == []
+    console.when("kiosk-search").send_keys("Bob")
     console.shot("09-kiosk")
+    console.click("kiosk-pick")
+    console.when("kiosk-confirm", "checks your ID")
+    console.when("kiosk-confirm-pin").send_keys("1111")
+    console.click("kiosk-confirm-submit")
+    console.when("kiosk-problem", "Wrong PIN")
+    assert console.by_id("enroll-unreachable", many=True) == []
+    console.when("kiosk-confirm-pin").send_keys("482913")
+    console.click("kiosk-confirm-submit")
+    console.when("enroll-name", "Bob Stone")
+    # The console's own server: the kiosk says a phone cannot open its code instead of showing one.
+    console.when("enroll-unreachable")
+    assert console.by_id("qr", many=True) == []
+    console.shot("09b-kiosk-confirmed")
     console.click("kiosk-exit")
     console.when("kiosk-pin").send_keys("0000")
     console.click("kiosk-pin-submit")

@@ -110,11 +110,21 @@ def test_verify_a_caller_approved(console):
     console.click("verify-close")
 
 
-def test_verify_a_caller_denied_raises_an_alert(console):
+def test_a_denied_verification_is_not_an_alert_but_a_denied_login_is(console):
     result = verify(console, "deny")
     assert "Not verified" in result and "denied" in result
     console.shot("14-verify-denied")
     console.click("verify-close")
     console.click("nav-dashboard")
-    console.when("alerts", "denied")
+    # The verification shows as a row; it raises no "denied a login push" alert.
+    wait_row(console, "cancelled", "Dana Reyes")
+    assert all("denied" not in a.text for a in console.by_id("alerts", many=True))
+    # A login Dana denies does.
+    import sqlite3
+    token = sqlite3.connect(os.path.join(console.tmp, "data", "book.db")).execute(
+        "SELECT token FROM iampass_tokens t JOIN employees e ON e.id = t.employee_id WHERE e.name = 'Dana Reyes'").fetchone()[0]
+    phone = subprocess.Popen([DEVICE, "deny", "--state", os.path.join(console.tmp, "dana.json"), "--timeout", "30"], stdout=subprocess.PIPE, text=True)
+    official_client(console).authenticate_user(token)
+    phone.communicate(timeout=30)
+    console.when("alerts", "denied a login push")
     console.shot("15-dashboard-alert")

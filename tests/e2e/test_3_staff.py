@@ -112,6 +112,16 @@ def test_helpdesk_signs_in_with_the_phone_and_logs_a_session_out(console, server
 
 def test_admin_signs_in_and_adds_a_staff_member(console, server):
     sign_in(console, "Abe Admin", server.phones["admin"])
+    # An employee's enrollment on the organisation's server shows the QR code a phone opens.
+    console.click("add-employee")
+    console.when("employee-name").send_keys("Eve Ortiz")
+    console.click("employee-save")
+    console.when("notice", "Added Eve Ortiz")
+    console.click("enroll")
+    console.when("qr")
+    assert console.by_id("enroll-unreachable", many=True) == []
+    console.shot("05-enroll-qr")
+    console.click("back")
     console.click("nav-staff")
     console.when("staff-table", "Hana Help")
     console.when("staff-name").send_keys("Kit Kiosk")

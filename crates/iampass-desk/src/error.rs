@@ -31,6 +31,11 @@ pub enum DeskError {
     LocalServer(String),
     #[error("Wrong PIN.")]
     WrongPin,
+    #[error("Too many wrong PINs: the kiosk takes no PIN for {0} s.")]
+    PinLocked(u64),
+    /// A registration link was sent to this person and is still good.
+    #[error("A link was already sent to {0} and still works.")]
+    LinkOut(String),
     /// The staff sign-in ended (signed out, unused too long, its day over, or revoked).
     #[error("You are signed out: {0}")]
     SignedOut(String),
@@ -63,6 +68,8 @@ impl DeskError {
             DeskError::Storage(_) => "storage",
             DeskError::LocalServer(_) => "local_server",
             DeskError::WrongPin => "wrong_pin",
+            DeskError::PinLocked(_) => "pin_locked",
+            DeskError::LinkOut(_) => "link_out",
             DeskError::SignedOut(_) => "signed_out",
             DeskError::RoleTooLow(_) => "forbidden",
         }
@@ -86,6 +93,8 @@ impl DeskError {
             DeskError::Storage(_) => "Check free disk space and that the data folder is writable.",
             DeskError::LocalServer(_) => "Another program may hold its files; restart the console.",
             DeskError::WrongPin => "Ask the staff member who set the kiosk PIN.",
+            DeskError::PinLocked(_) => "Wait, then let the staff member who knows the PIN enter it.",
+            DeskError::LinkOut(_) => "Let them use that link, or replace it with a new code (the old link stops).",
             DeskError::SignedOut(_) => "Sign in again: enter your name and approve on your phone.",
             DeskError::RoleTooLow(_) => "Ask an admin, or a colleague whose role allows it.",
         }
@@ -153,6 +162,8 @@ mod tests {
             DeskError::Storage("disk".into()),
             DeskError::LocalServer("busy".into()),
             DeskError::WrongPin,
+            DeskError::PinLocked(60),
+            DeskError::LinkOut("Ann".into()),
             DeskError::SignedOut("unused too long".into()),
             DeskError::RoleTooLow("it needs the helpdesk role".into()),
         ];

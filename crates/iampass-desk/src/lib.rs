@@ -13,7 +13,7 @@ pub mod qr;
 pub mod secrets;
 
 pub use desk::{
-    Access, AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, ServerAuditPage, ServerAuditRow,
-    SignInPrompt, StaffEnrollment, VerifyResult, VerifyStarted,
+    Access, AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, KioskAction, ServerAuditPage,
+    ServerAuditRow, SignInPrompt, StaffEnrollment, VerifyResult, VerifyStarted,
 };
 pub use error::{DeskError, DeskResult, UiError};

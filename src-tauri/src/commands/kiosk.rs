@@ -1,7 +1,8 @@
 //! Kiosk mode.
 
-use iampass_desk::UiError;
 use iampass_desk::book::Employee;
+use iampass_desk::enroll::EnrollmentTicket;
+use iampass_desk::{KioskAction, UiError};
 use tauri::State;
 
 use super::ui;
@@ -23,6 +24,16 @@ pub fn set_kiosk_pin(desk: State<'_, SharedDesk>, pin: String) -> Result<(), UiE
 }
 
 #[tauri::command]
-pub fn check_kiosk_pin(desk: State<'_, SharedDesk>, pin: String) -> Result<(), UiError> {
-    ui(desk.check_kiosk_pin(&pin))
+pub fn check_kiosk_pin(desk: State<'_, SharedDesk>, pin: String, action: KioskAction) -> Result<(), UiError> {
+    ui(desk.check_kiosk_pin(&pin, action))
+}
+
+#[tauri::command]
+pub async fn kiosk_enroll(
+    desk: State<'_, SharedDesk>,
+    id: i64,
+    pin: String,
+    replace: bool,
+) -> Result<EnrollmentTicket, UiError> {
+    ui(desk.kiosk_enroll(id, &pin, replace).await)
 }

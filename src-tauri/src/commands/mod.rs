@@ -34,6 +34,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         kiosk::kiosk_pin_set,
         kiosk::set_kiosk_pin,
         kiosk::check_kiosk_pin,
+        kiosk::kiosk_enroll,
         audit::audit_entries,
         audit::export_audit,
         audit::server_audit,

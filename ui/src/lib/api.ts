@@ -111,7 +111,9 @@ export const api = {
   kioskQueue: () => call<Employee[]>("kiosk_queue"),
   kioskPinSet: () => call<boolean>("kiosk_pin_set"),
   setKioskPin: (pin: string) => call<void>("set_kiosk_pin", { pin }),
-  checkKioskPin: (pin: string) => call<void>("check_kiosk_pin", { pin }),
+  checkKioskPin: (pin: string, action: "leave" | "skip") => call<void>("check_kiosk_pin", { pin, action }),
+  /** Staff checked the ID: shows the person's code; `replace` replaces a link already sent to them. */
+  kioskEnroll: (id: number, pin: string, replace: boolean) => call<EnrollmentTicket>("kiosk_enroll", { id, pin, replace }),
 
   auditEntries: (limit: number) => call<AuditEntry[]>("audit_entries", { limit }),
   exportAudit: () => call<string>("export_audit"),

@@ -10,6 +10,7 @@ mod sessions;
 mod staff;
 
 pub use connection::{AppCreated, ConnectionStatus};
+pub use kiosk::KioskAction;
 pub use server_audit::{ServerAuditPage, ServerAuditRow};
 pub use sessions::{DashboardPage, VerifyResult, VerifyStarted};
 pub use staff::{Access, SignInPrompt, StaffEnrollment};
@@ -70,6 +71,8 @@ pub struct Desk {
     sign_in: Mutex<Option<(iampass_proto::client::StaffSignIn, iampass_proto::wire::SignInStarted, String)>>,
     /// Wakes the monitor when someone signs in or out, so it need not wait out its backoff.
     connection_changed: Notify,
+    /// Wrong kiosk PINs, and the lockout they caused.
+    pin_guard: Mutex<kiosk::PinGuard>,
 }
 
 fn now() -> i64 {
@@ -91,6 +94,7 @@ impl Desk {
             monitor_state: Mutex::new(None),
             sign_in: Mutex::new(None),
             connection_changed: Notify::new(),
+            pin_guard: Mutex::new(kiosk::PinGuard::default()),
         };
         let profile = desk.book()?.active_profile()?;
         match profile {

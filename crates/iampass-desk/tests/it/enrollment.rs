@@ -1,5 +1,7 @@
 //! Enrolling a phone: the QR code carries the link, the screen follows the binding, a lost phone, the kiosk.
 
+use iampass_desk::KioskAction;
+
 use super::*;
 use iampass_proto::wire::AuthenticatorKind;
 
@@ -74,7 +76,33 @@ async fn the_kiosk_pin_guards_leaving() {
     assert!(!d.kiosk_pin_set().unwrap());
     assert!(d.set_kiosk_pin("12").is_err());
     d.set_kiosk_pin("482913").unwrap();
-    assert!(matches!(d.check_kiosk_pin("000000"), Err(DeskError::WrongPin)));
-    d.check_kiosk_pin("482913").unwrap();
+    assert!(matches!(d.check_kiosk_pin("000000", KioskAction::Leave), Err(DeskError::WrongPin)));
+    d.check_kiosk_pin("482913", KioskAction::Leave).unwrap();
     assert_eq!(actions(&d), ["set_kiosk_pin error", "set_kiosk_pin ok", "leave_kiosk error", "leave_kiosk ok"]);
+    // Five wrong PINs in a row lock it: even the right one waits.
+    for _ in 0..5 {
+        assert!(matches!(d.check_kiosk_pin("111111", KioskAction::Skip), Err(DeskError::WrongPin)));
+    }
+    assert!(matches!(d.check_kiosk_pin("482913", KioskAction::Skip), Err(DeskError::PinLocked(s)) if s <= 60));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kiosk_enrolls_only_when_staff_confirm_and_keeps_a_link_already_sent() {
+    let (d, _dir) = local_desk().await;
+    d.set_kiosk_pin("482913").unwrap();
+    let dee = d.add_employee(person("Dee", "D1")).await.unwrap();
+    // Nobody without the PIN gets a code on the screen.
+    assert!(matches!(d.kiosk_enroll(dee.id, "000000", false).await, Err(DeskError::WrongPin)));
+    assert_eq!(d.employee(dee.id).unwrap().state, EnrollmentState::NotEnrolled);
+    let first = d.kiosk_enroll(dee.id, "482913", false).await.unwrap();
+    // A link is out now: the kiosk does not replace it unless staff say so.
+    assert!(matches!(d.kiosk_enroll(dee.id, "482913", false).await, Err(DeskError::LinkOut(n)) if n == "Dee"));
+    let second = d.kiosk_enroll(dee.id, "482913", true).await.unwrap();
+    assert_ne!(first.register_url, second.register_url);
+    let audit = actions(&d);
+    assert!(
+        audit.contains(&"kiosk_confirm_enrollment error".to_owned())
+            && audit.contains(&"kiosk_confirm_enrollment ok".to_owned())
+    );
+    d.shutdown().await;
 }
