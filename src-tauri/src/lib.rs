@@ -44,7 +44,22 @@ async fn open_desk(options: DeskOptions) -> Result<Desk, iampass_desk::DeskError
 
 /// Registers the desk and the commands on `builder`; used by `run` and by the mock-runtime test.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, desk: SharedDesk) -> tauri::Builder<R> {
-    builder.manage(desk).invoke_handler(commands::handler())
+    builder.plugin(tauri_plugin_notification::init()).manage(desk).invoke_handler(commands::handler())
+}
+
+/// An alert while nobody looks at the window (another program in front, or minimised) also goes
+/// to the desktop's notifications, so a fraud report is not missed.
+fn notify_if_unseen<R: Runtime>(handle: &tauri::AppHandle<R>, event: &iampass_desk::monitor::MonitorEvent) {
+    use tauri_plugin_notification::NotificationExt as _;
+    let iampass_desk::monitor::MonitorEvent::Alert { alert } = event else { return };
+    let seen = handle.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+    if seen {
+        return;
+    }
+    let title = format!("IAMPASS Desk: {}", iampass_desk::monitor::alert_title(alert.kind));
+    if let Err(e) = handle.notification().builder().title(title).body(&alert.message).show() {
+        tracing::warn!(error = %e, "desktop notification not shown");
+    }
 }
 
 /// The event bridge: the desk's monitor follows the server's event stream in Rust, and each batch
@@ -54,6 +69,7 @@ fn bridge_monitor<R: Runtime>(handle: tauri::AppHandle<R>, desk: SharedDesk) -> 
     tauri::async_runtime::spawn(async move {
         desk.run_monitor(
             move |event| {
+                notify_if_unseen(&handle, &event);
                 if let Err(e) = handle.emit("monitor", event) {
                     tracing::warn!(error = %e, "monitor event not delivered to the window");
                 }

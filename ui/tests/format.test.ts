@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditOutcome, countdown, enrollmentLabel, phoneLabel, secondsUntil, verifyReason } from "../src/lib/format";
+import { ago, auditOutcome, countdown, enrollmentLabel, phoneLabel, secondsUntil, sessionWords, tileTone, verifyReason } from "../src/lib/format";
 
 describe("format", () => {
   it("counts down in minutes and seconds, never below zero", () => {
@@ -43,5 +43,31 @@ describe("phoneLabel", () => {
     expect(phoneLabel("passkey", null)).toBe("Web phone (passkey)");
     expect(phoneLabel("app", null)).toBe("Authenticator app");
     expect(phoneLabel(null, null)).toBe("");
+  });
+});
+
+describe("the dashboard's words", () => {
+  const now = Date.parse("2026-12-01T12:00:00Z");
+  it("says how long ago, or how soon, in plain words", () => {
+    expect(ago("2026-12-01T11:59:50Z", now)).toBe("just now");
+    expect(ago("2026-12-01T11:58:00Z", now)).toBe("2 min ago");
+    expect(ago("2026-12-01T09:00:00Z", now)).toBe("3 h ago");
+    expect(ago("2026-12-01T12:30:00Z", now)).toBe("in 30 min");
+    expect(ago(null, now)).toBe("—");
+  });
+
+  it("names what became of a session the way the help desk says it", () => {
+    expect(sessionWords({ status: "pending", reason: null, purpose: "login" }).text).toBe("Waiting for the phone");
+    expect(sessionWords({ status: "identifying", reason: null, purpose: "login" }).text).toBe("Confirming on the phone");
+    expect(sessionWords({ status: "cancelled", reason: "denied", purpose: "login" }).text).toBe("Refused on the phone");
+    expect(sessionWords({ status: "cancelled", reason: "logout", purpose: "login" }).text).toBe("Cancelled by the application");
+    expect(sessionWords({ status: "active", reason: null, purpose: "verification" }).text).toBe("Verified on the phone");
+    expect(sessionWords({ status: "closed", reason: "phone_logout", purpose: "login" })).toEqual({ text: "Logged out on the phone", tone: "idle" });
+  });
+
+  it("colours a tile only when its count means something", () => {
+    expect(tileTone("failed", 0)).toBe("idle");
+    expect(tileTone("failed", 2)).toBe("warn");
+    expect(tileTone("active", 3)).toBe("ok");
   });
 });

@@ -75,6 +75,17 @@ pub enum MonitorEvent {
     },
 }
 
+/// An alert's kind as a short heading (desktop notifications; the UI has its own words).
+pub fn alert_title(kind: AlertKind) -> &'static str {
+    match kind {
+        AlertKind::Fraud => "fraud reported",
+        AlertKind::Denied => "a login push was denied",
+        AlertKind::Walkaway => "a walkaway",
+        AlertKind::FailureBurst => "many failed logins",
+        AlertKind::PushCap => "pushes paused",
+    }
+}
+
 /// Remembers recent failures to spot a burst; pure, so it is tested without a server.
 #[derive(Debug, Default)]
 pub struct AlertDetector {

@@ -4,6 +4,7 @@ import type { AuthenticatorKind } from "./types/AuthenticatorKind";
 import type { EnrollmentState } from "./types/EnrollmentState";
 import type { SessionStatus } from "./types/SessionStatus";
 import type { StaffRole } from "./types/StaffRole";
+import type { SessionSummary } from "./types/SessionSummary";
 
 /** "9:05" for 545 seconds; "0:00" once past. */
 export function countdown(secondsLeft: number): string {
@@ -147,3 +148,68 @@ export const SKIPPABLE_CONFIRMATIONS: { key: string; label: string }[] = [
   { key: "confirmLogout", label: "Ask before logging a session out" },
   { key: "confirmLogoutEverywhere", label: "Ask before logging an employee out everywhere" },
 ];
+
+/** "just now", "2 min ago", "3 h ago", "yesterday"; "in 5 min" for what is still to come. The
+ *  exact time goes in the title (hover) and in exports. */
+export function ago(iso: string | null, now: number = Date.now()): string {
+  if (!iso) return "—";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((now - t) / 1000);
+  const future = s < 0;
+  const a = Math.abs(s);
+  const span =
+    a < 45 ? null : a < 3600 ? `${Math.round(a / 60)} min` : a < 86_400 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86_400)} d`;
+  if (span === null) return future ? "in a moment" : "just now";
+  return future ? `in ${span}` : `${span} ago`;
+}
+
+/** What became of a session, in the words a help desk says, from its status, reason and kind. */
+export function sessionWords(s: Pick<SessionSummary, "status" | "reason" | "purpose">): { text: string; tone: Tone } {
+  const verifying = s.purpose === "verification";
+  switch (s.status) {
+    case "pending":
+      return { text: "Waiting for the phone", tone: "wait" };
+    case "identifying":
+      return { text: "Confirming on the phone", tone: "wait" };
+    case "active":
+      return { text: verifying ? "Verified on the phone" : "Signed in", tone: "ok" };
+    case "walkaway":
+      return { text: "Phone walked away", tone: "warn" };
+    case "timeout":
+      return { text: "No answer from the phone", tone: "warn" };
+    case "failed":
+      if (s.reason === "fraud") return { text: "Reported as fraud", tone: "warn" };
+      if (s.reason === "wrong_code") return { text: "Wrong number chosen on the phone", tone: "warn" };
+      return { text: "Failed: a required method was not met", tone: "warn" };
+    case "cancelled":
+      if (s.reason === "denied") return { text: "Refused on the phone", tone: "warn" };
+      if (s.reason === "logout") return { text: "Cancelled by the application", tone: "idle" };
+      if (s.reason === "console_logout") return { text: "Cancelled by the help desk", tone: "idle" };
+      return { text: `Cancelled (${(s.reason ?? "").replaceAll("_", " ")})`, tone: "idle" };
+    default:
+      switch (s.reason) {
+        case "logout":
+          return { text: "Logged out by the application", tone: "idle" };
+        case "console_logout":
+          return { text: verifying ? "Verification done" : "Logged out by the help desk", tone: "idle" };
+        case "phone_logout":
+          return { text: "Logged out on the phone", tone: "idle" };
+        case "duration_elapsed":
+          return { text: "Expired", tone: "idle" };
+        case "walkaway":
+          return { text: "Ended: the phone stayed away", tone: "idle" };
+        case "device_lost":
+          return { text: "Ended: phone reported lost", tone: "idle" };
+        case "user_deleted":
+          return { text: "Ended: employee removed", tone: "idle" };
+        default:
+          return { text: `Logged out (${(s.reason ?? "").replaceAll("_", " ")})`, tone: "idle" };
+      }
+  }
+}
+
+/** A status tile's colour: only when its count means something (none is neutral). */
+export function tileTone(status: SessionStatus, count: number): Tone {
+  return count === 0 ? "idle" : sessionLabel(status).tone;
+}

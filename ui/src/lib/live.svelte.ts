@@ -30,6 +30,11 @@ export class Live {
     this.rows = rows;
   }
 
+  /** Someone saw this alert: it leaves the list and the count on the Sessions tab. */
+  acknowledge(alert: Alert) {
+    this.alerts = this.alerts.filter((a) => a !== alert);
+  }
+
   /** Forgets what the last signed-in person saw (a sign-out or lock). */
   clear() {
     this.rows = [];
