@@ -18,7 +18,7 @@ def test_first_run_offers_setup_and_starts_a_local_server(console):
     assert "Not connected" in console.by_id("connection").text
     console.shot("01-first-run-setup")
     console.click("start-local")
-    assert "local server" in console.when("connection", "Connected").text
+    assert "Local server" in console.when("connection", "Local server").text
     console.when("employee-table")
     assert console.by_id("warning-banner").text.startswith("Note:")
 
