@@ -2,7 +2,7 @@
 //! importing and exporting. Server first, then the book, so the book is never half-written.
 
 use super::{Desk, now};
-use crate::book::{Employee, EmployeeQuery, NewEmployee};
+use crate::book::{Employee, EmployeeQuery, EnrollmentState, NewEmployee};
 use crate::csv_io::{self, ImportPreview};
 use crate::error::{DeskError, DeskResult};
 
@@ -26,7 +26,7 @@ impl Desk {
             if !errors.is_empty() {
                 return Err(DeskError::Invalid(errors.join("; ")));
             }
-            let mut added = self.add_to_server_then_book(vec![new.clone()]).await?;
+            let mut added = self.add_to_server_then_book(vec![(new.clone(), None)]).await?;
             added.pop().ok_or(DeskError::NotFound("Employee"))
         }
         .await;
@@ -35,10 +35,14 @@ impl Desk {
     }
 
     /// Registers the tokens with the server in one call, then writes the book in one
-    /// transaction; if the book refuses, the server users are deleted again.
-    async fn add_to_server_then_book(&self, list: Vec<NewEmployee>) -> DeskResult<Vec<Employee>> {
+    /// transaction; if the book refuses, the server users this call created are deleted again.
+    /// A token given (an import of another console's export) may already be a user on the
+    /// server: the employee keeps it, phone and all.
+    async fn add_to_server_then_book(&self, list: Vec<(NewEmployee, Option<String>)>) -> DeskResult<Vec<Employee>> {
         let (client, url) = self.client()?;
-        let with_tokens: Vec<(NewEmployee, String)> = list.into_iter().map(|e| (e, new_token())).collect();
+        let given: std::collections::HashSet<String> = list.iter().filter_map(|(_, t)| t.clone()).collect();
+        let with_tokens: Vec<(NewEmployee, String)> =
+            list.into_iter().map(|(e, t)| (e, t.unwrap_or_else(new_token))).collect();
         // Refuse a duplicate number before the server is touched.
         let taken = self.book()?.employee_numbers()?;
         if let Some((e, _)) = with_tokens.iter().find(|(e, _)| taken.contains(&e.employee_number)) {
@@ -49,16 +53,35 @@ impl Desk {
         }
         let tokens: Vec<String> = with_tokens.iter().map(|(_, t)| t.clone()).collect();
         let reply = client.add_users(&tokens).await.map_err(|e| DeskError::from_client(e, &url))?;
-        if !reply.users.existing.is_empty() {
+        let created = reply.users.created;
+        if reply.users.existing.iter().any(|t| !given.contains(t)) {
+            let _ = client.delete_users(&created).await;
             return Err(DeskError::Conflict(
                 "The server already has a user with a token just generated; try again.".into(),
             ));
         }
         let written = self.book().and_then(|mut b| b.insert_employees(&with_tokens, now()));
         if written.is_err() {
-            let _ = client.delete_users(&tokens).await;
+            let _ = client.delete_users(&created).await;
         }
         written
+    }
+
+    /// Employees imported with a user the server already knew: their phone shows as enrolled
+    /// in this book too. A failure leaves them "not enrolled" until their next enrollment.
+    async fn learn_phones(&self, added: &[Employee]) {
+        let Ok((client, _)) = self.client() else { return };
+        for e in added {
+            let Ok(Some(user)) = client.user(&e.token).await else { continue };
+            let Some(device) = user.device else { continue };
+            let result = self.book().and_then(|mut b| {
+                b.set_enrollment(e.id, EnrollmentState::Enrolled, None, now())?;
+                b.set_phone(e.id, device.kind, device.synced)
+            });
+            if let Err(err) = result {
+                tracing::warn!(error = %err, "an imported employee's phone was not recorded");
+            }
+        }
     }
 
     pub fn update_employee(&self, id: i64, mut fields: NewEmployee) -> DeskResult<Employee> {
@@ -89,8 +112,9 @@ impl Desk {
     }
 
     pub fn preview_import(&self, csv_text: &str) -> DeskResult<ImportPreview> {
-        let taken = self.book()?.employee_numbers()?;
-        csv_io::preview(csv_text, |n| taken.contains(n))
+        let book = self.book()?;
+        let taken = book.employee_numbers()?;
+        csv_io::preview(csv_text, |n| taken.contains(n), |t| book.employee_by_token(t).ok().flatten().is_some())
     }
 
     /// Imports every row, or none: any row with an error refuses the whole file.
@@ -106,7 +130,10 @@ impl Desk {
             if preview.rows.is_empty() {
                 return Err(DeskError::Invalid("The file has no employees.".into()));
             }
-            self.add_to_server_then_book(preview.rows.into_iter().map(|r| r.employee).collect()).await
+            let added =
+                self.add_to_server_then_book(preview.rows.into_iter().map(|r| (r.employee, r.token)).collect()).await?;
+            self.learn_phones(&added).await;
+            Ok(added)
         }
         .await;
         let detail = match &result {

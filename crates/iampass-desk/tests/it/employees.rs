@@ -42,3 +42,43 @@ async fn a_csv_with_bad_rows_imports_nothing_and_a_good_one_everything() {
     assert!(audit_csv.contains("import_employees"));
     d.shutdown().await;
 }
+
+/// The console's export imports back unchanged into another console on the same server (a kiosk
+/// machine, a colleague's desk): same fields, same server user, phone still enrolled.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_imports_into_another_console_with_the_same_users_and_phones() {
+    let (d, dir) = local_desk().await;
+    let ann = d.add_employee(person("Ann Lee", "E1")).await.unwrap();
+    let mut fields = person("Bo Ng", "E2");
+    fields.notes = "=call +44 20 7946 0000".into();
+    d.add_employee(fields).await.unwrap();
+    let ticket = d.start_enrollment(ann.id).await.unwrap();
+    Phone::enroll(&scan(&ticket), "ann's phone", "test").await.unwrap();
+    d.wait_enrolled(ann.id, Duration::from_secs(10)).await.unwrap();
+    let exported = std::fs::read_to_string(d.export_employees().unwrap()).unwrap();
+
+    // A second console, connected to the same server and application.
+    let status = d.status();
+    let profile = status.profile.unwrap();
+    let secret =
+        std::fs::read_to_string(dir.path().join(format!("data/secrets/{}.secret", profile.application_id))).unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = desk(other_dir.path()).await;
+    other.connect(&profile.server_url, &profile.application_id, secret.trim()).await.unwrap();
+    let imported = other.import_employees(&exported).await.unwrap();
+    assert_eq!(imported.len(), 2);
+    let list = other.employees(&EmployeeQuery::default()).unwrap();
+    let mine = d.employees(&EmployeeQuery::default()).unwrap();
+    for (a, b) in mine.iter().zip(&list) {
+        assert_eq!(
+            (&a.name, &a.email, &a.employee_number, &a.department, &a.notes, &a.token),
+            (&b.name, &b.email, &b.employee_number, &b.department, &b.notes, &b.token)
+        );
+    }
+    let ann_there = list.iter().find(|e| e.name == "Ann Lee").unwrap();
+    assert_eq!(ann_there.state, EnrollmentState::Enrolled, "the phone enrolled elsewhere shows here");
+    // Importing the same file again doubles nothing.
+    let again = other.import_employees(&exported).await.unwrap_err();
+    assert_eq!(again.to_ui().code, "invalid");
+    d.shutdown().await;
+}

@@ -5,4 +5,8 @@ export type ImportRow = {
 /**
  * Line in the file (the header is line 1).
  */
-line: number, employee: NewEmployee, errors: Array<string>, };
+line: number, employee: NewEmployee, 
+/**
+ * The employee's IAMPASS user id, from another console's export.
+ */
+token: string | null, errors: Array<string>, };
