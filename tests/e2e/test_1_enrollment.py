@@ -81,15 +81,21 @@ def test_enroll_with_the_phone_and_the_screen_turns_by_itself(console):
 
 def test_the_audit_log_records_every_action(console):
     console.click("nav-audit")
-    table = console.when("audit-table", "enrolled")
-    for action in ("start local server", "add employee", "import employees", "issue link", "enrolled"):
+    table = console.when("audit-table", "Phone enrolled")
+    for action in ("Local server started", "Employee added", "Employees imported", "Registration link issued", "Phone enrolled"):
         assert action in table.text, action
     console.shot("07-audit")
-    # The server's own log: the registration link it issued for Ann, named from the book.
+    # Filtered by employee: only the rows about Ann.
+    console.when("audit-search").send_keys("Ann Lee")
+    console.wait.until(lambda _: all("Ann Lee" in r.text for r in console.by_id("audit-row", many=True)))
+    assert "Employees imported" not in console.by_id("audit-table").text
+    # The server's own log: the registration link it issued for Ann, named from the book, in the
+    # same words as this console's log.
     console.click("audit-tab-server")
     server = console.when("server-audit-table", "Ann Lee")
-    assert "device registration link" in server.text and "127.0.0.1" in server.text
+    assert "Registration link issued" in server.text and "127.0.0.1" in server.text
     console.shot("16-server-audit")
+    console.by_id("audit-search").clear()
 
 
 def test_kiosk_needs_a_pin_then_enrolls_only_when_staff_confirm_and_leaves_with_it(console):

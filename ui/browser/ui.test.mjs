@@ -187,8 +187,8 @@ describe("audit", () => {
     const table = page.getByTestId("server-audit-table");
     await table.getByText("Ann Example").waitFor();
     const text = await table.innerText();
-    assert.match(text, /logout user\s+Ann Example\s+10\.0\.0\.7\s+Done/);
-    assert.match(text, /add users\s+—\s+10\.0\.0\.9\s+Refused \(401\)/);
+    assert.match(text, /Hal\s+Logged out everywhere\s+Ann Example\s+10\.0\.0\.7\s+Done/);
+    assert.match(text, /The application\s+Employee added\s+—\s+10\.0\.0\.9\s+Refused \(401\)/);
     // The tabs work from the keyboard too.
     await page.getByTestId("audit-tab-server").press("ArrowLeft");
     await page.getByTestId("audit-table").waitFor();

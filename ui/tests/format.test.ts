@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, auditOutcome, countdown, enrollmentLabel, phoneLabel, secondsUntil, sessionWords, tileTone, verifyReason } from "../src/lib/format";
+import { actionWords, ago, auditMatches, auditOutcome, countdown, enrollmentLabel, phoneLabel, secondsUntil, sessionWords, tileTone, verifyReason } from "../src/lib/format";
 
 describe("format", () => {
   it("counts down in minutes and seconds, never below zero", () => {
@@ -69,5 +69,27 @@ describe("the dashboard's words", () => {
     expect(tileTone("failed", 0)).toBe("idle");
     expect(tileTone("failed", 2)).toBe("warn");
     expect(tileTone("active", 3)).toBe("ok");
+  });
+});
+
+describe("the audit logs' words", () => {
+  it("names the same action the same way in both logs", () => {
+    expect(actionWords("issue_link")).toBe(actionWords("device_registration_link"));
+    expect(actionWords("report_lost_device")).toBe(actionWords("lost_user_mobile_device"));
+    expect(actionWords("logout_everywhere")).toBe(actionWords("logout_user"));
+    expect(actionWords("add_employee")).toBe(actionWords("add_users"));
+    expect(actionWords("something_new")).toBe("something new");
+  });
+
+  it("filters by words, action and day", () => {
+    const row = { at: "2026-12-01T09:00:00Z", action: "logout_user", text: "Hal Ann Lee 10.0.0.7" };
+    const none = { search: "", action: "", from: "", to: "" };
+    expect(auditMatches(row, none)).toBe(true);
+    expect(auditMatches(row, { ...none, search: "ann" })).toBe(true);
+    expect(auditMatches(row, { ...none, search: "bob" })).toBe(false);
+    expect(auditMatches(row, { ...none, action: "Logged out everywhere" })).toBe(true);
+    expect(auditMatches(row, { ...none, action: "Employee added" })).toBe(false);
+    expect(auditMatches(row, { ...none, from: "2026-12-01", to: "2026-12-01" })).toBe(true);
+    expect(auditMatches(row, { ...none, from: "2026-12-02" })).toBe(false);
   });
 });

@@ -213,3 +213,65 @@ export function sessionWords(s: Pick<SessionSummary, "status" | "reason" | "purp
 export function tileTone(status: SessionStatus, count: number): Tone {
   return count === 0 ? "idle" : sessionLabel(status).tone;
 }
+
+/** One set of words for an action, whichever log recorded it (this console's names on the left,
+ *  the server's where they differ), so both logs read alike and filter alike. */
+const ACTION_WORDS: Record<string, string> = {
+  add_employee: "Employee added",
+  add_users: "Employee added",
+  remove_employee: "Employee removed",
+  delete_users: "Employee removed",
+  update_employee: "Employee edited",
+  import_employees: "Employees imported",
+  export_employees: "Employees exported",
+  issue_link: "Registration link issued",
+  device_registration_link: "Registration link issued",
+  kiosk_confirm_enrollment: "Kiosk enrollment confirmed",
+  enrolled: "Phone enrolled",
+  report_lost_device: "Phone reported lost",
+  lost_user_mobile_device: "Phone reported lost",
+  send_registration_sms: "Registration SMS",
+  logout_session: "Session logged out",
+  logout_everywhere: "Logged out everywhere",
+  logout_user: "Logged out everywhere",
+  verify_caller: "Caller verification",
+  cancel_verification: "Verification cancelled",
+  clear_push_cap: "Push cap cleared",
+  sign_in: "Signed in",
+  sign_out: "Signed out",
+  add_staff: "Staff member added",
+  change_staff_role: "Staff role changed",
+  staff_phone_link: "Staff phone link issued",
+  staff_registration_link: "Staff phone link issued",
+  remove_staff: "Staff member removed",
+  app_settings: "Application settings changed",
+  set_kiosk_pin: "Kiosk PIN set",
+  leave_kiosk: "Kiosk left",
+  kiosk_skip: "Kiosk: person skipped",
+  connect: "Connected to a server",
+  add_application: "Application added",
+  start_local_server: "Local server started",
+  use_staff_sign_in: "Staff sign-in set up",
+  switch_to_staff_sign_in: "Switched to staff sign-in",
+  export_audit: "Audit log exported",
+  save_qr: "QR code saved",
+};
+
+export function actionWords(action: string): string {
+  return ACTION_WORDS[action] ?? action.replaceAll("_", " ");
+}
+
+/** Whether an audit row matches the filters: words in who/what/whom, an action (in words), a day range. */
+export function auditMatches(
+  row: { at: string; action: string; text: string },
+  f: { search: string; action: string; from: string; to: string },
+): boolean {
+  const day = row.at.slice(0, 10);
+  const search = f.search.trim().toLowerCase();
+  return (
+    (search === "" || row.text.toLowerCase().includes(search)) &&
+    (f.action === "" || actionWords(row.action) === f.action) &&
+    (f.from === "" || day >= f.from) &&
+    (f.to === "" || day <= f.to)
+  );
+}
