@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "preview_import",
     "import_employees",
     "export_employees",
+    "employee_page",
     "start_enrollment",
     "wait_enrolled",
     "cancel_wait",

@@ -128,3 +128,19 @@ def test_a_denied_verification_is_not_an_alert_but_a_denied_login_is(console):
     phone.communicate(timeout=30)
     console.when("alerts", "denied a login push")
     console.shot("15-dashboard-alert")
+
+
+def test_the_employee_page_shows_phone_pushes_and_actions(console):
+    console.click("nav-employees")
+    console.click("open-employee")
+    console.when("person-name", "Dana Reyes")
+    console.when("person-phone", "Dana's phone")
+    sessions = console.when("person-sessions", "Caller verification")
+    assert "Refused on the phone" in sessions.text and "127.0.0.1" in sessions.text
+    assert "Caller verification" in console.by_id("person-audit").text
+    # Every action is on this screen too.
+    for action in ("verify", "logout-everywhere", "lost-phone", "remove"):
+        assert console.by_id(action, many=True), action
+    console.shot("18-employee-page")
+    console.click("back-to-employees")
+    console.when("employee-table")

@@ -13,7 +13,7 @@ pub mod qr;
 pub mod secrets;
 
 pub use desk::{
-    Access, AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, KioskAction, ServerAuditPage,
+    Access, AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, EmployeePage, KioskAction, ServerAuditPage,
     ServerAuditRow, SignInPrompt, StaffEnrollment, VerifyResult, VerifyStarted,
 };
 pub use error::{DeskError, DeskResult, UiError};

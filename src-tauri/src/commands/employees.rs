@@ -42,3 +42,8 @@ pub async fn import_employees(desk: State<'_, SharedDesk>, csv: String) -> Resul
 pub fn export_employees(desk: State<'_, SharedDesk>) -> Result<String, UiError> {
     ui(desk.export_employees())
 }
+
+#[tauri::command]
+pub async fn employee_page(desk: State<'_, SharedDesk>, id: i64) -> Result<iampass_desk::EmployeePage, UiError> {
+    ui(desk.employee_page(id).await)
+}

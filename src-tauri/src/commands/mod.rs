@@ -25,6 +25,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         employees::preview_import,
         employees::import_employees,
         employees::export_employees,
+        employees::employee_page,
         enrollment::start_enrollment,
         enrollment::wait_enrolled,
         enrollment::cancel_wait,

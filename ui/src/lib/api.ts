@@ -23,6 +23,7 @@ import type { ImportPreview } from "./types/ImportPreview";
 import type { NewEmployee } from "./types/NewEmployee";
 import type { UiError } from "./types/UiError";
 import type { Access } from "./types/Access";
+import type { EmployeePage } from "./types/EmployeePage";
 import type { SignInPrompt } from "./types/SignInPrompt";
 import type { StaffEnrollment } from "./types/StaffEnrollment";
 import type { StaffRole } from "./types/StaffRole";
@@ -50,6 +51,7 @@ export type {
   NewEmployee,
   UiError,
   Access,
+  EmployeePage,
   SignInPrompt,
   StaffEnrollment,
   StaffRole,
@@ -100,6 +102,8 @@ export const api = {
   previewImport: (csv: string) => call<ImportPreview>("preview_import", { csv }),
   importEmployees: (csv: string) => call<Employee[]>("import_employees", { csv }),
   exportEmployees: () => call<string>("export_employees"),
+  /** One employee: their phone, recent pushes, and what was done about them. */
+  employeePage: (id: number) => call<EmployeePage>("employee_page", { id }),
 
   startEnrollment: (id: number) => call<EnrollmentTicket>("start_enrollment", { id }),
   waitEnrolled: (id: number, timeoutSeconds: number) =>

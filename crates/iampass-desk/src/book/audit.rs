@@ -44,10 +44,20 @@ impl Book {
 
     /// The newest `limit` entries, newest first.
     pub fn audit_entries(&self, limit: u32) -> DeskResult<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, at, operator, action, employee_name, result, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
+        self.audit_where("1 = 1 OR ?2 IS NULL", limit, None)
+    }
+
+    /// The newest `limit` entries about one employee, newest first.
+    pub fn audit_about(&self, employee_id: i64, limit: u32) -> DeskResult<Vec<AuditEntry>> {
+        self.audit_where("employee_id = ?2", limit, Some(employee_id))
+    }
+
+    fn audit_where(&self, condition: &str, limit: u32, employee_id: Option<i64>) -> DeskResult<Vec<AuditEntry>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, at, operator, action, employee_name, result, detail FROM audit_log WHERE {condition}
+             ORDER BY id DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params![limit, employee_id], |r| {
             Ok(AuditEntry {
                 id: r.get(0)?,
                 at: rfc3339(r.get(1)?),

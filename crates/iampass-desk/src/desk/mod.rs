@@ -2,6 +2,7 @@
 //! holds the state and the audit helper every action goes through.
 
 mod connection;
+mod employee_page;
 mod employees;
 mod enrollment;
 mod kiosk;
@@ -10,6 +11,7 @@ mod sessions;
 mod staff;
 
 pub use connection::{AppCreated, ConnectionStatus};
+pub use employee_page::EmployeePage;
 pub use kiosk::KioskAction;
 pub use server_audit::{ServerAuditPage, ServerAuditRow};
 pub use sessions::{DashboardPage, VerifyResult, VerifyStarted};

@@ -82,3 +82,33 @@ async fn an_export_imports_into_another_console_with_the_same_users_and_phones()
     assert_eq!(again.to_ui().code, "invalid");
     d.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_employee_page_shows_their_phone_recent_pushes_and_what_was_done() {
+    let (d, _dir) = local_desk().await;
+    let eve = d.add_employee(person("Eve Ortiz", "E7")).await.unwrap();
+    let ticket = d.start_enrollment(eve.id).await.unwrap();
+    let phone = Phone::enroll(&scan(&ticket), "eve's phone", "test").await.unwrap();
+    d.wait_enrolled(eve.id, Duration::from_secs(10)).await.unwrap();
+    let answering = tokio::spawn(async move {
+        phone.answer(&iampass_device::Answer::Deny { fraud: false }, 1, Duration::from_secs(10)).await.unwrap()
+    });
+    let started = d.start_verification(eve.id).await.unwrap();
+    d.finish_verification(&started.verification_id.unwrap()).await.unwrap();
+    answering.await.unwrap();
+
+    let page = d.employee_page(eve.id).await.unwrap();
+    assert_eq!(page.employee.name, "Eve Ortiz");
+    assert_eq!(page.phone.as_ref().map(|p| p.name.as_str()), Some("eve's phone"));
+    let sessions = page.sessions.unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].purpose, iampass_proto::wire::RequestPurpose::Verification);
+    assert_eq!(sessions[0].requested_from.as_deref(), Some("127.0.0.1"));
+    let actions: Vec<&str> = page.audit.iter().map(|a| a.action.as_str()).collect();
+    assert!(
+        actions.contains(&"add_employee") && actions.contains(&"verify_caller") && actions.contains(&"issue_link"),
+        "{actions:?}"
+    );
+    assert!(page.audit.iter().all(|a| a.employee_name == "Eve Ortiz"));
+    d.shutdown().await;
+}

@@ -17,6 +17,7 @@ pub enum AuthenticatorKind {
 
 /// A user's phone, as listings show it (public facts only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct DeviceSummary {
     pub device_id: String,
     pub name: String,
