@@ -139,6 +139,44 @@ def test_admin_signs_in_and_adds_a_staff_member(console, server):
     assert "Kit Kiosk" in out and "kiosk" in out
 
 
+def test_an_admin_e_mails_an_enrollment_link_through_the_relay(console, server):
+    from smtp_sink import SmtpSink
+    from selenium.webdriver.support.ui import Select
+    sink = SmtpSink()
+    try:
+        console.click("nav-settings")
+        for field, value in (("smtp-host", "127.0.0.1"), ("smtp-port", str(sink.port)), ("smtp-user", "desk"),
+                             ("smtp-password", "relay-pass"), ("smtp-from", "IT help desk <helpdesk@corp.example>")):
+            el = console.when(field)
+            el.clear()
+            el.send_keys(value)
+        Select(console.by_id("smtp-security")).select_by_value("none")
+        console.click("smtp-save")
+        console.when("smtp-form", "E-mail relay saved")
+        console.click("nav-employees")
+        console.click("add-employee")
+        console.when("employee-name").send_keys("Fay Mail")
+        console.when("employee-email").send_keys("fay@corp.example")
+        console.click("employee-save")
+        console.when("notice", "Added Fay Mail")
+        row = next(r for r in console.by_id("employee-row", many=True) if "Fay Mail" in r.text)
+        from selenium.webdriver.common.by import By
+        row.find_element(By.CSS_SELECTOR, '[data-testid="enroll"]').click()
+        console.when("qr")
+        console.click("email-link")
+        shown = console.when("register-url", "/register/")
+        console.wait.until(lambda _: sink.messages)
+        message = sink.messages[0]
+        assert message["to"] == ["<fay@corp.example>"] and message["auth"] == ("desk", "relay-pass")
+        data = message["data"].replace("=\r\n", "")
+        assert "image/png" in data
+        console.wait.until(lambda _: console.by_id("register-url").text in data)
+        console.shot("19-email-sent")
+        console.click("back")
+    finally:
+        sink.stop()
+
+
 def test_the_console_locks_after_its_idle_time(console, server):
     console.click("nav-settings")
     console.when("settings-staff", "Abe Admin")

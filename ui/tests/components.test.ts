@@ -45,7 +45,7 @@ const bob: Employee = {
   phone_kind: null, phone_synced: null,
 };
 const ticket = (): EnrollmentTicket => ({
-  employee_id: 2, name: "Bob", register_url: "http://127.0.0.1:1/register/x", qr_png: "data:image/png;base64,AA==",
+  employee_id: 2, name: "Bob", email: "", register_url: "http://127.0.0.1:1/register/x", qr_png: "data:image/png;base64,AA==",
   expires_at: new Date(Date.now() + 600_000).toISOString(), expires_in_seconds: 600,
 });
 

@@ -20,6 +20,8 @@ pub struct EnrollmentTicket {
     #[ts(type = "number")]
     pub employee_id: i64,
     pub name: String,
+    /// Where the link can be e-mailed (empty: no address in the book).
+    pub email: String,
     pub register_url: String,
     /// `data:image/png;base64,...`
     pub qr_png: String,

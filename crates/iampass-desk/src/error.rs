@@ -33,6 +33,9 @@ pub enum DeskError {
     WrongPin,
     #[error("Too many wrong PINs: the kiosk takes no PIN for {0} s.")]
     PinLocked(u64),
+    /// The SMTP relay refused the message or could not be reached.
+    #[error("The e-mail was not sent: {0}")]
+    Email(String),
     /// A registration link was sent to this person and is still good.
     #[error("A link was already sent to {0} and still works.")]
     LinkOut(String),
@@ -70,6 +73,7 @@ impl DeskError {
             DeskError::WrongPin => "wrong_pin",
             DeskError::PinLocked(_) => "pin_locked",
             DeskError::LinkOut(_) => "link_out",
+            DeskError::Email(_) => "email",
             DeskError::SignedOut(_) => "signed_out",
             DeskError::RoleTooLow(_) => "forbidden",
         }
@@ -95,6 +99,7 @@ impl DeskError {
             DeskError::WrongPin => "Ask the staff member who set the kiosk PIN.",
             DeskError::PinLocked(_) => "Wait, then let the staff member who knows the PIN enter it.",
             DeskError::LinkOut(_) => "Let them use that link, or replace it with a new code (the old link stops).",
+            DeskError::Email(_) => "Check the relay's settings (host, port, security, user, password) in Settings.",
             DeskError::SignedOut(_) => "Sign in again: enter your name and approve on your phone.",
             DeskError::RoleTooLow(_) => "Ask an admin, or a colleague whose role allows it.",
         }
@@ -164,6 +169,7 @@ mod tests {
             DeskError::WrongPin,
             DeskError::PinLocked(60),
             DeskError::LinkOut("Ann".into()),
+            DeskError::Email("relay refused".into()),
             DeskError::SignedOut("unused too long".into()),
             DeskError::RoleTooLow("it needs the helpdesk role".into()),
         ];

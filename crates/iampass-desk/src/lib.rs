@@ -14,6 +14,6 @@ pub mod secrets;
 
 pub use desk::{
     Access, AppCreated, ConnectionStatus, DashboardPage, Desk, DeskOptions, EmployeePage, KioskAction, ServerAuditPage,
-    ServerAuditRow, SignInPrompt, StaffEnrollment, VerifyResult, VerifyStarted,
+    ServerAuditRow, SignInPrompt, SmtpSecurity, SmtpSettings, StaffEnrollment, VerifyResult, VerifyStarted,
 };
 pub use error::{DeskError, DeskResult, UiError};

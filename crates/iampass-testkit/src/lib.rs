@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod passkey;
+pub mod smtp;
 
 use std::path::Path;
 use std::pin::Pin;

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use iampass_desk::UiError;
 use iampass_desk::enroll::{EnrollmentOutcome, EnrollmentTicket};
+use iampass_desk::{SmtpSettings, UiError};
 use tauri::State;
 
 use super::ui;
@@ -37,4 +37,23 @@ pub async fn report_lost(desk: State<'_, SharedDesk>, id: i64) -> Result<Enrollm
 #[tauri::command]
 pub fn save_qr(desk: State<'_, SharedDesk>, id: i64, register_url: String) -> Result<String, UiError> {
     ui(desk.save_qr(id, &register_url))
+}
+
+#[tauri::command]
+pub fn smtp_settings(desk: State<'_, SharedDesk>) -> Result<Option<SmtpSettings>, UiError> {
+    ui(desk.smtp_settings())
+}
+
+#[tauri::command]
+pub fn set_smtp_settings(
+    desk: State<'_, SharedDesk>,
+    settings: SmtpSettings,
+    password: Option<String>,
+) -> Result<SmtpSettings, UiError> {
+    ui(desk.set_smtp_settings(settings, password))
+}
+
+#[tauri::command]
+pub async fn email_link(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
+    ui(desk.email_link(id).await)
 }

@@ -24,6 +24,7 @@ import type { NewEmployee } from "./types/NewEmployee";
 import type { UiError } from "./types/UiError";
 import type { Access } from "./types/Access";
 import type { EmployeePage } from "./types/EmployeePage";
+import type { SmtpSettings } from "./types/SmtpSettings";
 import type { SignInPrompt } from "./types/SignInPrompt";
 import type { StaffEnrollment } from "./types/StaffEnrollment";
 import type { StaffRole } from "./types/StaffRole";
@@ -52,6 +53,7 @@ export type {
   UiError,
   Access,
   EmployeePage,
+  SmtpSettings,
   SignInPrompt,
   StaffEnrollment,
   StaffRole,
@@ -111,6 +113,11 @@ export const api = {
   cancelWait: (id: number) => call<void>("cancel_wait", { id }),
   reportLost: (id: number) => call<EnrollmentTicket>("report_lost", { id }),
   saveQr: (id: number, registerUrl: string) => call<string>("save_qr", { id, registerUrl }),
+  smtpSettings: () => call<SmtpSettings | null>("smtp_settings"),
+  /** `password`: a new one, "" to forget it, null to keep it. */
+  setSmtpSettings: (settings: SmtpSettings, password: string | null) => call<SmtpSettings>("set_smtp_settings", { settings, password }),
+  /** A new link, e-mailed with its QR code to the employee; returns it (the screen shows the same one). */
+  emailLink: (id: number) => call<EnrollmentTicket>("email_link", { id }),
 
   kioskQueue: () => call<Employee[]>("kiosk_queue"),
   kioskPinSet: () => call<boolean>("kiosk_pin_set"),

@@ -54,6 +54,7 @@ impl Desk {
         Ok(EnrollmentTicket {
             employee_id: e.id,
             name: e.name.clone(),
+            email: e.email.clone(),
             qr_png: qr::data_url(&png),
             register_url: link.register_url,
             expires_at: link.expires_at.unwrap_or_else(|| iampass_proto::clock::rfc3339(expires_ms)),

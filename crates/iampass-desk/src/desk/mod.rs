@@ -2,6 +2,7 @@
 //! holds the state and the audit helper every action goes through.
 
 mod connection;
+mod email;
 mod employee_page;
 mod employees;
 mod enrollment;
@@ -11,6 +12,7 @@ mod sessions;
 mod staff;
 
 pub use connection::{AppCreated, ConnectionStatus};
+pub use email::{SmtpSecurity, SmtpSettings};
 pub use employee_page::EmployeePage;
 pub use kiosk::KioskAction;
 pub use server_audit::{ServerAuditPage, ServerAuditRow};

@@ -106,3 +106,47 @@ async fn the_kiosk_enrolls_only_when_staff_confirm_and_keeps_a_link_already_sent
     );
     d.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_link_goes_by_e_mail_through_the_relay_with_its_qr_code() {
+    use iampass_desk::{SmtpSecurity, SmtpSettings};
+    let sink = iampass_testkit::smtp::SmtpSink::start().await;
+    let (d, dir) = local_desk().await;
+    let mut fields = person("Gus Grant", "G1");
+    fields.email = "gus@corp.example".into();
+    let gus = d.add_employee(fields).await.unwrap();
+    let settings = |host: &str, security| SmtpSettings {
+        host: host.into(),
+        port: sink.port,
+        security,
+        username: "desk".into(),
+        from: "IT help desk <helpdesk@corp.example>".into(),
+        password_set: false,
+    };
+    // Not configured yet: a clear error, nothing sent.
+    assert_eq!(d.email_link(gus.id).await.unwrap_err().to_ui().code, "invalid");
+    // No TLS to a relay elsewhere: refused, the password would cross the network in the clear.
+    assert!(d.set_smtp_settings(settings("smtp.corp.example", SmtpSecurity::None), None).is_err());
+    let saved = d.set_smtp_settings(settings("127.0.0.1", SmtpSecurity::None), Some("relay-pass".into())).unwrap();
+    assert!(saved.password_set);
+
+    let sent = d.email_link(gus.id).await.unwrap();
+    assert_eq!(sent.email, "gus@corp.example");
+    let mail = sink.received();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to, ["<gus@corp.example>"]);
+    assert_eq!(mail[0].auth, Some(("desk".to_owned(), "relay-pass".to_owned())));
+    let data = mail[0].data.replace("=\r\n", "");
+    assert!(data.contains("Content-Type: image/png"), "the QR code is attached");
+    let start = data.find("http://127.0.0.1:").unwrap();
+    let link: String = data[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert_eq!(link, sent.register_url, "the screen shows the link that was sent");
+    // The link in the message enrolls the phone.
+    Phone::enroll(&link, "gus's phone", "test").await.unwrap();
+    assert_eq!(d.wait_enrolled(gus.id, Duration::from_secs(10)).await.unwrap(), EnrollmentOutcome::Enrolled);
+    // The relay's password is not in the book.
+    let book = std::fs::read(dir.path().join("data/book.db")).unwrap();
+    assert!(!book.windows(10).any(|w| w == b"relay-pass"));
+    assert!(actions(&d).iter().any(|a| a == "email_link ok"));
+    d.shutdown().await;
+}

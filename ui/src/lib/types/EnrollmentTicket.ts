@@ -3,7 +3,11 @@
 /**
  * What the enrollment screen shows.
  */
-export type EnrollmentTicket = { employee_id: number, name: string, register_url: string, 
+export type EnrollmentTicket = { employee_id: number, name: string, 
+/**
+ * Where the link can be e-mailed (empty: no address in the book).
+ */
+email: string, register_url: string, 
 /**
  * `data:image/png;base64,...`
  */
