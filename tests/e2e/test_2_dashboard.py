@@ -130,6 +130,22 @@ def test_a_denied_verification_is_not_an_alert_but_a_denied_login_is(console):
     console.shot("15-dashboard-alert")
 
 
+def test_a_verification_reads_as_one_on_the_phone_and_cancel_withdraws_it(console):
+    state = os.path.join(console.tmp, "dana.json")
+    console.click("nav-employees")
+    console.click("verify")
+    console.when("verify-result", "Push sent")
+    assert "weak evidence" in console.by_id("verify-weak").text
+    shown = device("pending", "--state", state, "--wait", "10").stdout
+    assert "the help desk is verifying the identity of" in shown, shown
+    console.when("verify-countdown", "more")
+    console.shot("20-verify-waiting")
+    console.click("verify-cancel")
+    console.when("verify-result", "Cancelled")
+    assert "no requests waiting" in device("pending", "--state", state).stdout
+    console.click("verify-close")
+
+
 def test_the_employee_page_shows_phone_pushes_and_actions(console):
     console.click("nav-employees")
     console.click("open-employee")

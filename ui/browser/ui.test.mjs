@@ -196,3 +196,16 @@ describe("audit", () => {
     await page.close();
   });
 });
+
+describe("keyboard", () => {
+  test("Alt and a letter opens each screen; the shortcut is in the button's title", async () => {
+    const page = await open();
+    await page.getByTestId("employee-table").waitFor();
+    for (const [key, id] of [["a", "audit-table"], ["s", "session-table"], ["e", "employee-table"], ["g", "settings-pin"]]) {
+      await page.keyboard.press(`Alt+${key}`);
+      await page.getByTestId(id).waitFor();
+    }
+    assert.match(await page.getByTestId("nav-audit").getAttribute("title"), /Alt\+A/);
+    await page.close();
+  });
+});

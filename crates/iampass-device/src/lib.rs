@@ -126,6 +126,12 @@ impl Phone {
         Ok(Answered { request, session: reply.session })
     }
 
+    /// The requests waiting for this phone, as its screen would show them, without answering;
+    /// waits up to `wait` for one to arrive.
+    pub async fn pending(&self, wait: Duration) -> Result<Vec<LoginRequest>, PhoneError> {
+        Ok(self.client.pending(wait).await?.requests)
+    }
+
     pub async fn presence(&self, nearby: bool) -> Result<PresenceReply, PhoneError> {
         Ok(self.client.presence(nearby).await?)
     }

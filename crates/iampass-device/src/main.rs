@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use iampass_device::{Answer, Answered, DeviceState, Phone};
-use iampass_proto::wire::{Method, RequestPurpose};
+use iampass_proto::wire::{LoginRequest, Method, RequestPurpose};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,6 +71,14 @@ enum Command {
         state: PathBuf,
         #[arg(long, value_enum)]
         auto: Auto,
+    },
+    /// Show the requests waiting for this phone, without answering them.
+    Pending {
+        #[arg(long)]
+        state: PathBuf,
+        /// Seconds to wait for one to arrive.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
     },
     /// Report whether the phone is near its user (away: live sessions go to walkaway).
     Presence {
@@ -138,6 +146,20 @@ fn parse_methods(raw: Option<Vec<String>>) -> anyhow::Result<Option<Vec<Method>>
     .transpose()
 }
 
+/// What a request asks, in the words the phone's owner reads.
+fn describe(r: &LoginRequest) -> String {
+    match r.purpose {
+        RequestPurpose::Verification => format!(
+            "{} is verifying the identity of {} ({})",
+            r.verifier.as_deref().unwrap_or("the help desk"),
+            r.user_id,
+            r.application_name
+        ),
+        RequestPurpose::ConsoleSignIn => format!("console sign-in of {} at {}", r.user_id, r.application_name),
+        RequestPurpose::Login => format!("login of {} at {}", r.user_id, r.application_name),
+    }
+}
+
 fn print_answered(json: bool, a: &Answered) {
     if json {
         println!("{}", serde_json::to_string(a).unwrap_or_default());
@@ -201,6 +223,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tokio::select! {
                 r = phone.run(&answer, |a| print_answered(json, a)) => r?,
                 _ = shutdown_signal() => {}
+            }
+        }
+        Command::Pending { state, wait } => {
+            let requests = load(&state)?.pending(Duration::from_secs(wait)).await?;
+            if json {
+                println!("{}", serde_json::to_string(&requests)?);
+            } else if requests.is_empty() {
+                println!("no requests waiting");
+            } else {
+                for r in &requests {
+                    println!("{}: {}, answer by {}", r.session_id, describe(r), r.answer_by);
+                }
             }
         }
         Command::Presence { state, away, near } => {
