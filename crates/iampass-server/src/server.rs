@@ -142,8 +142,14 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         max_header_bytes: state.config.max_header_bytes,
         tls,
     };
+    let webhook = match state.config.webhook.clone() {
+        Some(hook) => {
+            let cursor = webhook::start_position(&state).await?;
+            Some(tokio::spawn(webhook::run(state.clone(), hook, cursor, rx.clone())))
+        }
+        None => None,
+    };
     let sweeper = tokio::spawn(sweeper::run(state.clone(), rx.clone()));
-    let webhook = state.config.webhook.clone().map(|hook| tokio::spawn(webhook::run(state.clone(), hook, rx.clone())));
     let stop = rx;
     let task = tokio::spawn(async move {
         let served = crate::serve::serve(listener, app, limits, stop).await;

@@ -100,7 +100,7 @@ async fn verification_and_remote_logout_reach_the_dashboard_live() {
     assert_eq!((r.verified, r.status, r.reason.as_deref()), (false, Cancelled, Some("denied")));
     denying.await.unwrap().unwrap();
     rows_until(&mut rx, &mut seen, &mut alerts, |s| s.iter().any(|(_, st, _)| *st == Cancelled)).await;
-    assert!(alerts.contains(&AlertKind::Denied));
+    assert!(!alerts.contains(&AlertKind::Denied), "a denied verification is not a failed login: {alerts:?}");
 
     // An integrating app logs Ann in; "log out everywhere" ends it.
     let profile = d.status().profile.unwrap();
@@ -147,7 +147,7 @@ async fn number_matching_codes_the_push_cap_and_the_servers_audit_reach_the_cons
     assert!(r.verified, "{r:?}");
     assert!(d.finish_verification(started.verification_id.as_deref().unwrap()).await.is_err(), "read once");
 
-    // A wrong code fails it; a denial too; then the push cap pauses pushes to Ann.
+    // A wrong code fails it; a denial too; neither counts toward the push cap.
     let started = d.start_verification(ann).await.unwrap();
     let wrong = if started.verification_code.as_deref() == Some("00") { "01" } else { "00" };
     let answer = Answer::ApproveWithCode { methods: None, code: wrong.into() };
@@ -157,6 +157,13 @@ async fn number_matching_codes_the_push_cap_and_the_servers_audit_reach_the_cons
     let started = d.start_verification(ann).await.unwrap();
     phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(10)).await.unwrap();
     d.finish_verification(started.verification_id.as_deref().unwrap()).await.unwrap();
+    // Two logins Ann refuses do: the push cap (2) now pauses pushes to her, verifications too.
+    let app = ManagementClient::new(server.public_url(), &created.id, &created.secret).unwrap();
+    let token = d.employee(ann).unwrap().token;
+    for _ in 0..2 {
+        app.authenticate_user(&token, &[], None).await.unwrap();
+        phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(10)).await.unwrap();
+    }
     let capped = d.start_verification(ann).await.unwrap();
     assert_eq!((capped.verification_id, capped.verification_code), (None, None));
     let r = capped.result.expect("decided at once");

@@ -188,8 +188,11 @@ pub struct WebhookDelivery {
     pub event: Event,
 }
 
+/// One change. Most are session changes, so boxing the larger variant would cost an allocation
+/// on the common path to save stack space on the rare one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)]
 pub enum EventData {
     Session(SessionSummary),
     User(UserEvent),

@@ -31,8 +31,9 @@ enum DeliveryError {
     Transport(String),
 }
 
-/// Delivers events until `stop` turns true.
-pub async fn run(state: AppState, hook: WebhookConfig, mut stop: watch::Receiver<bool>) {
+/// Delivers events after `cursor` (from [`start_position`], fixed before the server takes a
+/// request, so no event falls between the two) until `stop` turns true.
+pub async fn run(state: AppState, hook: WebhookConfig, mut cursor: u64, mut stop: watch::Receiver<bool>) {
     let http = match reqwest::Client::builder()
         .timeout(DELIVERY_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -45,17 +46,6 @@ pub async fn run(state: AppState, hook: WebhookConfig, mut stop: watch::Receiver
         }
     };
     let mut changes = state.store.hub().subscribe_events();
-    let mut cursor = loop {
-        match start_position(&state).await {
-            Ok(cursor) => break cursor,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the webhook position; retrying");
-                if pause(&mut stop, LAST_RETRY).await {
-                    return;
-                }
-            }
-        }
-    };
     loop {
         let batch = match state.store.all_events_after(cursor, BATCH).await {
             Ok(batch) => batch,
@@ -90,7 +80,7 @@ pub async fn run(state: AppState, hook: WebhookConfig, mut stop: watch::Receiver
 
 /// Where delivery resumes: the saved position, or on the very first start the newest event (a
 /// new receiver gets what happens from now on, not a week of history).
-async fn start_position(state: &AppState) -> Result<u64, StoreError> {
+pub async fn start_position(state: &AppState) -> Result<u64, StoreError> {
     if let Some(cursor) = state.store.webhook_cursor().await? {
         return Ok(cursor);
     }
