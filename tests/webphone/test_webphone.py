@@ -83,6 +83,21 @@ def test_enroll_then_approve_makes_the_session_active(server, phone):
     phone.shot("approved")
 
 
+def test_a_help_desk_verification_reads_as_one_not_as_a_sign_in(server, phone, enrolled):
+    started = server.signed("Payroll", "POST", f"/console/v1/{{app}}/verifications/{enrolled}")
+    assert started["verification_id"], started
+    card = phone.one("request")
+    assert card.get_attribute("data-purpose") == "verification"
+    assert "The help desk is verifying your identity" in card.text, card.text
+    assert "Sign in to" not in card.text
+    assert "signs nothing in" in phone.one("verification-explained").text
+    phone.shot("verification")
+    phone.one("approve-button").click()
+    phone.wait(lambda: "the help desk now knows it is you" in phone.one("result").text)
+    answer = server.signed("Payroll", "GET", f"/console/v1/{{app}}/verification/{started['verification_id']}")
+    assert answer["status"] == "active", answer
+
+
 def test_deny_cancels_and_fraud_fails(server, phone, enrolled):
     first = login(server, enrolled)
     phone.one("request")

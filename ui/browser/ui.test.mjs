@@ -102,8 +102,11 @@ describe("dashboard", () => {
     const banner = page.getByTestId("connection-banner");
     assert.match(await banner.innerText(), /unreachable[\s\S]*Reconnecting in 4 s/);
     assert.match(await page.getByTestId("live-indicator").innerText(), /Offline/);
+    // The header's chip follows the stream, not the state at start-up.
+    assert.match(await page.getByTestId("connection").innerText(), /Reconnecting/);
     await page.evaluate(() => window.__mock.emit("monitor", { type: "connection", connected: true, retry_in_ms: null, message: null }));
     await banner.waitFor({ state: "detached" });
+    assert.match(await page.getByTestId("connection").innerText(), /Local server/);
     await page.close();
   });
 
