@@ -177,6 +177,36 @@ def test_an_admin_e_mails_an_enrollment_link_through_the_relay(console, server):
         sink.stop()
 
 
+def test_the_export_imports_unchanged_into_another_console(console, server, tmp_path):
+    """A second console (a colleague's desk, a kiosk machine) on the same server: the first one's
+    CSV export imports there unchanged, people and fields alike."""
+    from conftest import Console
+    console.click("nav-employees")
+    console.click("export-csv")
+    path = console.when("notice", "Saved ").text.split("Saved ", 1)[1].strip()
+    exported = open(path).read()
+    assert "Eve Ortiz" in exported and "fay@corp.example" in exported
+    other = Console(str(tmp_path), False, CONSOLE_ENV)
+    try:
+        other.when("staff-url").send_keys(server.url)
+        other.when("staff-app").send_keys(server.app_id)
+        other.click("use-staff-sign-in")
+        sign_in(other, "Abe Admin", server.phones["admin"])
+        other.click("nav-employees")
+        other.click("import-csv")
+        other.when("import-file").send_keys(path)
+        other.when("import-summary", "2 ready")
+        other.click("import-commit")
+        other.when("notice", "Imported 2")
+        table = other.by_id("employee-table").text
+        assert "Eve Ortiz" in table and "Fay Mail" in table and "fay@corp.example" in table
+        other.shot("21-imported-elsewhere")
+        other.click("sign-out")
+        other.when("sign-in-name")
+    finally:
+        other.quit()
+
+
 def test_the_console_locks_after_its_idle_time(console, server):
     console.click("nav-settings")
     console.when("settings-staff", "Abe Admin")
