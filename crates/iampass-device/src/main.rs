@@ -13,7 +13,7 @@ use iampass_proto::wire::{LoginRequest, Method, RequestPurpose};
 #[derive(Debug, Parser)]
 #[command(
     name = "iampass-device",
-    version,
+    version = iampass_proto::VERSION,
     about = "Reference IAMPASS authenticator (the phone)",
     after_help = "A server whose HTTPS certificate comes from a private CA: set IAMPASS_CA_CERT to a PEM file of its root."
 )]

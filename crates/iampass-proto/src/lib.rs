@@ -6,6 +6,9 @@ pub mod clock;
 pub mod device_v1;
 pub mod error;
 pub mod hmac_v1;
+
+/// The version every binary reports: the release and the git commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("IAMPASS_GIT_COMMIT"), ")");
 pub mod roles;
 pub mod webhook;
 pub mod wire;

@@ -13,7 +13,7 @@ use iampass_server::service::{CreatedApp, apps};
 use iampass_server::store::prelude::*;
 
 #[derive(Debug, Parser)]
-#[command(name = "iampass-server", version, about = "IAMPASS-compatible push authentication service")]
+#[command(name = "iampass-server", version = iampass_proto::VERSION, about = "IAMPASS-compatible push authentication service")]
 struct Cli {
     /// SQLite database file (created if missing).
     #[arg(long, env = "IAMPASS_DB", default_value = "iampass.db", global = true)]

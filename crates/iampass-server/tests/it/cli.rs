@@ -239,3 +239,12 @@ async fn staff_commands_take_effect_on_a_running_server() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = bin().arg("--version").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (name, rest) = text.trim().split_once(' ').unwrap();
+    assert_eq!(name, "iampass-server");
+    assert!(rest.starts_with(env!("CARGO_PKG_VERSION")) && rest.ends_with(')') && rest.contains(" ("), "{text}");
+}
