@@ -22,6 +22,10 @@ struct Cli {
     /// missing). Default: the database path with `.key` appended. Back it up apart from the database.
     #[arg(long, env = "IAMPASS_KEY_FILE", global = true)]
     key_file: Option<PathBuf>,
+    /// Configuration file: every setting under its flag's name (a flag, then its environment
+    /// variable, then the file, then the default). Default: /etc/iampass/server.toml when it exists.
+    #[arg(long, env = "IAMPASS_CONFIG", global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +43,8 @@ enum Command {
     /// Manage help-desk staff: who may sign in to the console, and with which role. Changes take
     /// effect on a running server at once.
     Staff(StaffArgs),
+    /// Check the configuration file: every unknown setting and bad value, with its line.
+    CheckConfig,
 }
 
 #[derive(Debug, Args)]
@@ -155,8 +161,51 @@ enum OnOff {
     Off,
 }
 
+/// The command line, with the configuration file's settings as its defaults.
+fn parse() -> Result<Cli, ExitCode> {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let path = crate::config_file::locate(&args);
+    let checking = args.iter().skip(1).any(|a| a == "check-config");
+    if checking {
+        let Some(path) = path else {
+            eprintln!(
+                "error: no configuration file: name one with --config (default {})",
+                crate::config_file::DEFAULT_PATH
+            );
+            return Err(ExitCode::FAILURE);
+        };
+        let problems = crate::config_file::problems(&Cli::command(), &path);
+        for p in &problems {
+            eprintln!("{}: {p}", path.display());
+        }
+        if problems.is_empty() {
+            println!("{}: ok", path.display());
+            return Err(ExitCode::SUCCESS);
+        }
+        return Err(ExitCode::FAILURE);
+    }
+    let mut cmd = Cli::command();
+    if let Some(path) = path {
+        cmd = crate::config_file::apply(cmd, &path).map_err(|problems| {
+            for p in problems {
+                eprintln!("error: {}: {p}", path.display());
+            }
+            ExitCode::FAILURE
+        })?;
+    }
+    let matches = cmd.get_matches_from(args);
+    Cli::from_arg_matches(&matches).map_err(|e| {
+        let _ = e.print();
+        ExitCode::FAILURE
+    })
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -196,6 +245,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(cmd) => app(with_paths(Config::with_db(cli.db.clone())), cmd).await,
         Command::Key(KeyCommand::Rotate) => rotate_key(with_paths(Config::with_db(cli.db.clone()))).await,
         Command::Staff(args) => staff_cmd(with_paths(Config::with_db(cli.db.clone())), args).await,
+        Command::CheckConfig => Ok(()),
     }
 }
 

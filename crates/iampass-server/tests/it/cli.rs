@@ -248,3 +248,55 @@ fn version_names_the_release_and_the_commit() {
     assert_eq!(name, "iampass-server");
     assert!(rest.starts_with(env!("CARGO_PKG_VERSION")) && rest.ends_with(')') && rest.contains(" ("), "{text}");
 }
+
+/// The configuration file fills in every command's settings; a variable beats the file and a flag
+/// beats both; `check-config` names what is wrong and where.
+#[test]
+fn the_config_file_sets_what_flags_and_variables_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cfg.db");
+    let file = dir.path().join("server.toml");
+    std::fs::write(
+        &file,
+        "# every setting under its flag's name\nlisten = \"127.0.0.1:0\"\npublic-url = \"http://from-file.example\"\n",
+    )
+    .unwrap();
+    let started = |extra: &[&str], env: Option<(&str, &str)>| {
+        use std::io::BufRead as _;
+        let mut cmd = bin();
+        cmd.arg("--db")
+            .arg(&db)
+            .arg("--config")
+            .arg(&file)
+            .arg("serve")
+            .args(extra)
+            .stdout(std::process::Stdio::piped());
+        cmd.env_remove("IAMPASS_PUBLIC_URL");
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        line
+    };
+    assert!(started(&[], None).contains("http://from-file.example"));
+    assert!(started(&[], Some(("IAMPASS_PUBLIC_URL", "http://from-env.example"))).contains("http://from-env.example"));
+    assert!(
+        started(&["--public-url", "http://from-flag.example"], Some(("IAMPASS_PUBLIC_URL", "http://from-env.example")))
+            .contains("http://from-flag.example")
+    );
+
+    let (ok, out, _) = run(&db, &["--config", file.to_str().unwrap(), "check-config"]);
+    assert!(ok && out.contains(": ok"), "{out}");
+    std::fs::write(&file, "listen = \"127.0.0.1:0\"\nrate-limit = \"lots\"\nsalary = 1\n").unwrap();
+    let (ok, _, err) = run(&db, &["--config", file.to_str().unwrap(), "check-config"]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("line 2: rate-limit: invalid value 'lots'"), "{err}");
+    assert!(err.contains("line 3: unknown setting \"salary\""), "{err}");
+    // A bad file stops every command before it does anything.
+    let (ok, _, err) = run(&db, &["--config", file.to_str().unwrap(), "app", "list"]);
+    assert!(!ok && err.contains("line 3"), "{err}");
+}
