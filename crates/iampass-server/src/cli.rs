@@ -45,6 +45,8 @@ enum Command {
     Staff(StaffArgs),
     /// Check the configuration file: every unknown setting and bad value, with its line.
     CheckConfig,
+    /// Print a configuration file with every setting, commented out at its default.
+    ConfigTemplate,
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +248,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(KeyCommand::Rotate) => rotate_key(with_paths(Config::with_db(cli.db.clone()))).await,
         Command::Staff(args) => staff_cmd(with_paths(Config::with_db(cli.db.clone())), args).await,
         Command::CheckConfig => Ok(()),
+        Command::ConfigTemplate => {
+            print!("{}", config_template());
+            Ok(())
+        }
     }
 }
 
@@ -396,6 +402,39 @@ async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every setting of `serve` and the global ones, each with its help as a comment and commented out
+/// at its default: the file the server package installs (`packaging/server.toml` is this).
+fn config_template() -> String {
+    use clap::CommandFactory as _;
+    let cmd = Cli::command();
+    let serve = cmd.find_subcommand("serve").cloned().unwrap_or_default();
+    let mut out = String::from(
+        "# iampass-server settings. Each is the long name of a flag of `iampass-server serve --help`;\n\
+         # a flag beats its environment variable, which beats this file, which beats the default.\n\
+         # `iampass-server check-config` checks this file.\n",
+    );
+    let args = cmd.get_arguments().chain(serve.get_arguments());
+    for arg in args.filter(|a| !a.is_hide_set()) {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "config" | "help" | "version" | "demo") {
+            continue;
+        }
+        out.push('\n');
+        for line in arg.get_long_help().or(arg.get_help()).map(|h| h.to_string()).unwrap_or_default().lines() {
+            out.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
+        }
+        let defaults: Vec<String> = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+        let value = match (defaults.as_slice(), arg.get_action()) {
+            (_, clap::ArgAction::SetTrue) => "false".to_owned(),
+            ([one], _) if one.parse::<f64>().is_ok() => one.clone(),
+            ([one], _) => format!("{one:?}"),
+            _ => "\"\"".to_owned(),
+        };
+        out.push_str(&format!("#{long} = {value}\n"));
+    }
+    out
+}
+
 async fn staff_cmd(config: Config, args: StaffArgs) -> anyhow::Result<()> {
     use iampass_server::domain::staff::parse_role;
     use iampass_server::service::{LinkIssuer, staff};
@@ -483,6 +522,12 @@ mod tests {
             other => panic!("unknown unit {other:?} in the README's settings table"),
         };
         Some(number.parse::<u64>().map_or_else(|_| number.to_owned(), |n| (n * scale).to_string()))
+    }
+
+    /// The server package's configuration file lists every setting, as `config-template` prints it.
+    #[test]
+    fn the_packaged_config_file_lists_every_setting() {
+        assert_eq!(include_str!("../../../packaging/server.toml"), super::config_template(), "regenerate packaging/server.toml with `iampass-server config-template`");
     }
 
     /// The README's settings table says what the flags say: every setting of `serve` (and the
