@@ -105,6 +105,9 @@ enum Command {
         #[arg(long)]
         state: PathBuf,
     },
+    /// Write the man pages and shell completions into a folder (for packaging).
+    #[command(hide = true)]
+    Manual { out: PathBuf },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -278,6 +281,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("unregistered; state file removed");
             }
+        }
+        Command::Manual { out } => {
+            use clap::CommandFactory as _;
+            iampass_proto::manual::write(Cli::command(), &out)?;
         }
     }
     Ok(())

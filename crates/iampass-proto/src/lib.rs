@@ -6,6 +6,8 @@ pub mod clock;
 pub mod device_v1;
 pub mod error;
 pub mod hmac_v1;
+#[cfg(feature = "manual")]
+pub mod manual;
 
 /// The version every binary reports: the release and the git commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("IAMPASS_GIT_COMMIT"), ")");

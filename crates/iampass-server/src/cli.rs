@@ -47,6 +47,9 @@ enum Command {
     CheckConfig,
     /// Print a configuration file with every setting, commented out at its default.
     ConfigTemplate,
+    /// Write the man pages and shell completions into a folder (for packaging).
+    #[command(hide = true)]
+    Manual { out: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +251,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(KeyCommand::Rotate) => rotate_key(with_paths(Config::with_db(cli.db.clone()))).await,
         Command::Staff(args) => staff_cmd(with_paths(Config::with_db(cli.db.clone())), args).await,
         Command::CheckConfig => Ok(()),
+        Command::Manual { out } => {
+            use clap::CommandFactory as _;
+            iampass_proto::manual::write(Cli::command(), &out)?;
+            Ok(())
+        }
         Command::ConfigTemplate => {
             print!("{}", config_template());
             Ok(())
@@ -527,7 +535,11 @@ mod tests {
     /// The server package's configuration file lists every setting, as `config-template` prints it.
     #[test]
     fn the_packaged_config_file_lists_every_setting() {
-        assert_eq!(include_str!("../../../packaging/server.toml"), super::config_template(), "regenerate packaging/server.toml with `iampass-server config-template`");
+        assert_eq!(
+            include_str!("../../../packaging/server.toml"),
+            super::config_template(),
+            "regenerate packaging/server.toml with `iampass-server config-template`"
+        );
     }
 
     /// The README's settings table says what the flags say: every setting of `serve` (and the

@@ -300,3 +300,17 @@ fn the_config_file_sets_what_flags_and_variables_do_not() {
     let (ok, _, err) = run(&db, &["--config", file.to_str().unwrap(), "app", "list"]);
     assert!(!ok && err.contains("line 3"), "{err}");
 }
+
+#[test]
+fn man_pages_and_completions_come_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(bin().arg("manual").arg(dir.path()).status().unwrap().success());
+    let serve = std::fs::read_to_string(dir.path().join("man/iampass-server-serve.1")).unwrap();
+    assert!(serve.contains("push\\-cap") && serve.contains("IAMPASS_PUSH_CAP"), "every setting is in the man page");
+    let bash = std::fs::read_to_string(dir.path().join("completions/iampass-server.bash")).unwrap();
+    assert!(bash.contains("check-config") && bash.contains("staff"));
+    assert!(
+        dir.path().join("completions/_iampass-server").exists()
+            && dir.path().join("completions/iampass-server.fish").exists()
+    );
+}
