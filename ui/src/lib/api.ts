@@ -67,6 +67,16 @@ export function asUiError(e: unknown): UiError {
   return { code: "internal", message: String(e), action: "Restart the console; if it happens again, report it." };
 }
 
+/** Runs an action, handing a failure to `onerror` as a UiError; `undefined` when it failed. */
+export async function attempt<T>(f: () => Promise<T>, onerror: (e: UiError) => void): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (e) {
+    onerror(asUiError(e));
+    return undefined;
+  }
+}
+
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
