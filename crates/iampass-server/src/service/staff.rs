@@ -587,9 +587,11 @@ impl AppState {
         Ok(VerificationStatus { status: row.status, reason: row.reason })
     }
 
+    /// The application's verification with this id; any other session (a login, another
+    /// application's) is unknown here, so these routes can neither read nor end a login.
     async fn verification(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
         match self.store.session(id).await? {
-            Some(row) if row.app_id == actor.app_id() => Ok(()),
+            Some(row) if row.app_id == actor.app_id() && row.purpose == RequestPurpose::Verification => Ok(()),
             _ => Err(ServiceError::unknown_session()),
         }
     }

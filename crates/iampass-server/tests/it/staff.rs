@@ -322,6 +322,14 @@ async fn verification_through_the_console_routes() {
     let none = desk.client.start_verification("nophone").await.unwrap();
     assert_eq!((none.verification_id, none.reason.as_deref()), (None, Some("no_device")));
     assert_eq!(desk.client.verification("unknown").await.unwrap_err().code(), Some("unknown_session"));
+    // A login is not a verification: these routes can neither read nor end it.
+    let (login, _) = k.login("caller", &[]).await;
+    let login_id = login.session_id.unwrap();
+    phone.answer(&Answer::Approve(None), 1, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(desk.client.verification(&login_id).await.unwrap_err().code(), Some("unknown_session"));
+    assert_eq!(desk.client.cancel_verification(&login_id).await.unwrap_err().code(), Some("unknown_session"));
+    let still = k.app.sessions(&SessionsQuery::default()).await.unwrap();
+    assert_eq!(still.sessions.iter().find(|s| s.session_id == login_id).unwrap().status, SessionStatus::Active);
 }
 
 #[tokio::test]
