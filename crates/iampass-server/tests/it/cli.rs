@@ -314,3 +314,48 @@ fn man_pages_and_completions_come_from_the_command_line() {
             && dir.path().join("completions/iampass-server.fish").exists()
     );
 }
+
+/// A staff member's sign-in id, bearer token and phone link never reach the server's log, even at
+/// debug level and on refusals.
+#[tokio::test]
+async fn staff_tokens_stay_out_of_the_log() {
+    use iampass_proto::client::{ManagementClient, StaffSignIn, default_http};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db");
+    let (_, out, _) = run(&db, &["app", "create", "--name", "Desk", "--json"]);
+    let app: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let app_id = app["application_id"].as_str().unwrap().to_owned();
+    let (mut child, url) = serve(&db, &[], true);
+    let stderr = child.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        std::io::BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>()
+    });
+    let (_, added, _) = run(
+        &db,
+        &["staff", "add", "--app", &app_id, "--name", "Lee", "--role", "kiosk", "--public-url", &url, "--json"],
+    );
+    let link = serde_json::from_str::<serde_json::Value>(added.trim()).unwrap()["registration_link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let phone = iampass_device::Phone::enroll(&link, "lee's phone", "test").await.unwrap();
+    let sign_in = StaffSignIn::new(default_http(), &url, &app_id).unwrap();
+    let started = sign_in.start("Lee").await.unwrap();
+    phone.answer(&iampass_device::Answer::Approve(None), 1, std::time::Duration::from_secs(5)).await.unwrap();
+    let token = sign_in.status(&started).await.unwrap().token.unwrap();
+    let lee = ManagementClient::staff(default_http(), &url, &app_id, &token).unwrap();
+    lee.users(None, None).await.unwrap();
+    assert_eq!(lee.sessions(&Default::default()).await.unwrap_err().http_status(), Some(403));
+    let forged = ManagementClient::staff(default_http(), &url, &app_id, &format!("{token}x")).unwrap();
+    assert_eq!(forged.users(None, None).await.unwrap_err().http_status(), Some(401));
+    lee.sign_out().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log = lines.join().unwrap().join("\n");
+    assert!(log.contains("/console/v1/{app}/sign_in"), "the log was captured:\n{log}");
+    let link_token = link.rsplit('/').next().unwrap();
+    for secret in [token.as_str(), started.sign_in_id.as_str(), link_token] {
+        assert!(!log.contains(secret), "a secret is in the log:\n{log}");
+    }
+}
