@@ -14,8 +14,12 @@ fn main() {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "no git commit".to_owned());
     println!("cargo:rustc-env=IAMPASS_GIT_COMMIT={commit}");
-    // A new commit changes HEAD (detached) or the branch it points at.
+    // A new commit changes HEAD (detached) or the branch it points at. Only paths that exist: cargo
+    // reruns a build script on every build for a missing one, which would rebuild everything.
     for path in ["../../.git/HEAD", "../../.git/refs/heads", "../../.git/packed-refs"] {
-        println!("cargo:rerun-if-changed={path}");
+        if std::path::Path::new(path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
     }
+    println!("cargo:rerun-if-changed=build.rs");
 }
