@@ -1,5 +1,4 @@
-//! Builds the UI if its bundle is missing (a fresh clone), then runs tauri-build with the config
-//! at the repository root and the app's command manifest, from which the `allow-*` permissions
+//! Builds the UI if its bundle is missing (a fresh clone), then runs tauri-build with the app's command manifest, from which the `allow-*` permissions
 //! that the capability in tauri.conf.json grants are generated.
 
 use std::path::Path;
@@ -73,9 +72,7 @@ fn main() {
         }
         npm(ui, &["run", "build"]);
     }
-    let attrs = tauri_build::Attributes::new()
-        .config_path("../tauri.conf.json")
-        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    let attrs = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(e) = tauri_build::try_build(attrs) {
         panic!("tauri-build failed: {e:#}");
     }

@@ -96,7 +96,7 @@ pub fn run() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("IAMPASS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-    let context = tauri::generate_context!("../tauri.conf.json");
+    let context = tauri::generate_context!();
     let desk = match tauri::async_runtime::block_on(open_desk(options(&context.config().identifier))) {
         Ok(d) => Arc::new(d),
         Err(e) => {
@@ -135,7 +135,7 @@ mod tests {
     fn every_command_is_in_the_manifest_and_the_capability() {
         let handler = include_str!("commands/mod.rs");
         let manifest = include_str!("../build.rs");
-        let capability = include_str!("../../tauri.conf.json");
+        let capability = include_str!("../tauri.conf.json");
         let commands: Vec<&str> = handler
             .lines()
             .filter_map(|l| l.trim().strip_suffix(','))

@@ -8,6 +8,9 @@ import os
 import subprocess
 
 SERVER = os.environ.get("IAMPASS_SERVER_BIN", "target/debug/iampass-server")
+# Set by tests/packages: the installed server, run as its service user with its installed settings
+# (/etc/iampass/server.toml names the database and key), the way its systemd unit runs it.
+AS_USER = os.environ.get("IAMPASS_SERVER_USER")
 
 
 class Server:
@@ -15,15 +18,16 @@ class Server:
         """`apps`: name → extra `app create` flags; `serve_args`: extra `serve` flags."""
         self.tmp = tmp
         self.db = os.path.join(tmp, "iampass.db")
+        server = ["runuser", "-u", AS_USER, "--", SERVER] if AS_USER else [SERVER, "--db", self.db]
         self.apps = {}
         for name, flags in apps.items():
-            out = subprocess.run([SERVER, "--db", self.db, "app", "create", "--name", name, "--json", *flags],
+            out = subprocess.run([*server, "app", "create", "--name", name, "--json", *flags],
                                  check=True, capture_output=True, text=True).stdout
             app = json.loads(out)
             self.apps[name] = (app["application_id"], app["application_secret"])
         self.log_path = os.path.join(tmp, "server.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([SERVER, "--db", self.db, "serve", "--listen", "127.0.0.1:0", *serve_args],
+        self.proc = subprocess.Popen([*server, "serve", "--listen", "127.0.0.1:0", *serve_args],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("iampass-server listening on "), f"server did not start: {line!r}"

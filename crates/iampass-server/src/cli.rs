@@ -104,6 +104,9 @@ enum StaffCommand {
 
 #[derive(Debug, Subcommand)]
 enum KeyCommand {
+    /// Create the key file with a new random key if it is missing (the server package runs this on
+    /// install); an existing key file is checked and left as it is. Never prints the key.
+    Init,
     /// Replace the key: a new key is added to the key file, every application and session secret is
     /// re-sealed with it in one transaction, then the old key is removed. Stop the server first (or
     /// restart it right after). Safe to re-run if interrupted.
@@ -180,7 +183,10 @@ fn parse() -> Result<Cli, ExitCode> {
             );
             return Err(ExitCode::FAILURE);
         };
-        let problems = crate::config_file::problems(&Cli::command(), &path);
+        let mut problems = crate::config_file::problems(&Cli::command(), &path);
+        if problems.is_empty() {
+            problems = file_problems(&path);
+        }
         for p in &problems {
             eprintln!("{}: {p}", path.display());
         }
@@ -204,6 +210,32 @@ fn parse() -> Result<Cli, ExitCode> {
         let _ = e.print();
         ExitCode::FAILURE
     })
+}
+
+/// Whether the files the configuration names can be used, as the server will use them at start:
+/// a bad key file or an unreadable certificate is found by `check-config`, not by the first start.
+fn file_problems(path: &std::path::Path) -> Vec<crate::config_file::Problem> {
+    use crate::config_file::{Problem, values_of};
+    use clap::CommandFactory as _;
+    let keys = ["db", "key-file", "tls-cert", "tls-key", "admin-token-file", "webhook-secret-file"];
+    let values = values_of(&Cli::command(), path, &keys);
+    let key_file = values.iter().find(|(k, ..)| k == "key-file").cloned().or_else(|| {
+        values.iter().find(|(k, ..)| k == "db").map(|(_, db, line)| {
+            ("key-file".to_owned(), default_key_file(std::path::Path::new(db)).display().to_string(), *line)
+        })
+    });
+    let mut problems = Vec::new();
+    if let Some((_, file, line)) = key_file {
+        if let Err(e) = iampass_server::crypto::check_key_file(std::path::Path::new(&file)) {
+            problems.push(Problem { line, message: format!("key-file: {e}") });
+        }
+    }
+    for (key, file, line) in values.iter().filter(|(k, ..)| k != "db" && k != "key-file") {
+        if let Err(e) = std::fs::File::open(file) {
+            problems.push(Problem { line: *line, message: format!("{key}: cannot read {file}: {e}") });
+        }
+    }
+    problems
 }
 
 pub fn main() -> ExitCode {
@@ -248,6 +280,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(with_paths(config), demo).await
         }
         Command::App(cmd) => app(with_paths(Config::with_db(cli.db.clone())), cmd).await,
+        Command::Key(KeyCommand::Init) => {
+            let config = with_paths(Config::with_db(cli.db.clone()));
+            iampass_server::crypto::Sealer::load_or_create(&config.key_file)?;
+            println!("key file {} is ready", config.key_file.display());
+            Ok(())
+        }
         Command::Key(KeyCommand::Rotate) => rotate_key(with_paths(Config::with_db(cli.db.clone()))).await,
         Command::Staff(args) => staff_cmd(with_paths(Config::with_db(cli.db.clone())), args).await,
         Command::CheckConfig => Ok(()),

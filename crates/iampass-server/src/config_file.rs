@@ -164,6 +164,17 @@ pub fn problems(cmd: &Command, path: &Path) -> Vec<Problem> {
     load(cmd, path).err().unwrap_or_default()
 }
 
+/// The file's value of each setting in `keys` that it gives, with its line (for checks beyond the
+/// value's shape, such as whether a file it names can be read).
+pub fn values_of(cmd: &Command, path: &Path, keys: &[&str]) -> Vec<(String, String, usize)> {
+    load(cmd, path)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| keys.contains(&s.key.as_str()))
+        .filter_map(|s| s.values.into_iter().next().map(|v| (s.key, v, s.line)))
+        .collect()
+}
+
 /// The command line with the file's settings as its defaults, wherever a command takes them.
 pub fn apply(mut cmd: Command, path: &Path) -> Result<Command, Vec<Problem>> {
     for s in load(&cmd, path)? {

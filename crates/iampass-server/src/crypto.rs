@@ -162,6 +162,23 @@ fn load_or_create_keys(path: &Path) -> Result<KeyList, CryptoError> {
     }
 }
 
+/// Whether the key file at `path` would serve: if it exists, it is private and holds keys; if not,
+/// its folder exists so the first start can create it. Reads only (for `check-config`).
+pub fn check_key_file(path: &Path) -> Result<(), CryptoError> {
+    let io = |source| CryptoError::KeyFile { path: path.to_owned(), source };
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            check_permissions(path)?;
+            parse_keys(path, &Zeroizing::new(text)).map(drop)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            std::fs::metadata(dir).map(drop).map_err(io)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
 /// Key rotation, step 1: adds a new key to the file (the old ones stay, so everything sealed still
 /// opens) and returns a sealer that seals with it.
 pub fn add_key(path: &Path) -> Result<Sealer, CryptoError> {

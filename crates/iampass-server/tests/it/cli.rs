@@ -5,7 +5,10 @@ use std::process::Command;
 use iampass_proto::wire::StaffRole;
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_iampass-server"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iampass-server"));
+    // An installed /etc/iampass/server.toml must not change what these tests run.
+    cmd.env("IAMPASS_CONFIG", "/dev/null");
+    cmd
 }
 
 fn run(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
@@ -299,6 +302,49 @@ fn the_config_file_sets_what_flags_and_variables_do_not() {
     // A bad file stops every command before it does anything.
     let (ok, _, err) = run(&db, &["--config", file.to_str().unwrap(), "app", "list"]);
     assert!(!ok && err.contains("line 3"), "{err}");
+}
+
+/// `check-config` also opens the files the configuration names, as the server will at start: a key
+/// file that is unreadable, readable by others or not a key is named with its line, and `serve`
+/// with it stops before it listens. `key init` makes a private key once and keeps it after.
+#[test]
+fn check_config_opens_the_files_it_names() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("files.db");
+    let key = dir.path().join("sealing.key");
+    let file = dir.path().join("server.toml");
+    std::fs::write(
+        &file,
+        format!("listen = \"127.0.0.1:0\"\nkey-file = {key:?}\ntls-cert = \"/nonexistent/cert.pem\"\n"),
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let (ok, _, err) = run(&db, &["--config", config, "check-config"]);
+    assert!(!ok && err.contains("line 3: tls-cert: cannot read /nonexistent/cert.pem"), "{err}");
+    assert!(!err.contains("line 2"), "a missing key file is created at the first start: {err}");
+
+    std::fs::write(&file, format!("listen = \"127.0.0.1:0\"\nkey-file = {key:?}\n")).unwrap();
+    let (ok, out, err) = run(&db, &["--config", config, "key", "init"]);
+    assert!(ok && out.contains("is ready"), "{err}");
+    let made = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(!out.contains(made.trim()), "the key is never printed");
+    assert!(run(&db, &["--config", config, "key", "init"]).0);
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), made, "an existing key is kept");
+    assert!(run(&db, &["--config", config, "check-config"]).0);
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, _, err) = run(&db, &["--config", config, "check-config"]);
+    assert!(!ok && err.contains("line 2: key-file: the key file") && err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(&key, "not a key\n").unwrap();
+    let (ok, _, err) = run(&db, &["--config", config, "check-config"]);
+    assert!(!ok && err.contains("line 2: key-file:") && err.contains("64 hexadecimal"), "{err}");
+    let served = bin().arg("--db").arg(&db).args(["--config", config, "serve"]).output().unwrap();
+    assert!(!served.status.success());
+    assert!(served.stdout.is_empty(), "nothing listened: {}", String::from_utf8_lossy(&served.stdout));
+    assert!(String::from_utf8_lossy(&served.stderr).contains("64 hexadecimal"));
 }
 
 #[test]
