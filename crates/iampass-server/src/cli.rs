@@ -225,10 +225,10 @@ fn file_problems(path: &std::path::Path) -> Vec<crate::config_file::Problem> {
         })
     });
     let mut problems = Vec::new();
-    if let Some((_, file, line)) = key_file {
-        if let Err(e) = iampass_server::crypto::check_key_file(std::path::Path::new(&file)) {
-            problems.push(Problem { line, message: format!("key-file: {e}") });
-        }
+    if let Some((_, file, line)) = key_file
+        && let Err(e) = iampass_server::crypto::check_key_file(std::path::Path::new(&file))
+    {
+        problems.push(Problem { line, message: format!("key-file: {e}") });
     }
     for (key, file, line) in values.iter().filter(|(k, ..)| k != "db" && k != "key-file") {
         if let Err(e) = std::fs::File::open(file) {
