@@ -20,9 +20,19 @@ pub fn png(text: &str, min_px: u32) -> DeskResult<Vec<u8>> {
     Ok(out.into_inner())
 }
 
+const DATA_URL_PREFIX: &str = "data:image/png;base64,";
+
 /// `data:image/png;base64,...` for an `<img>`.
 pub fn data_url(png: &[u8]) -> String {
-    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+    format!("{DATA_URL_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(png))
+}
+
+/// The PNG bytes back from [`data_url`]'s form (a ticket already carries its picture: attaching
+/// it to an e-mail need not render it again).
+pub fn png_of_data_url(url: &str) -> DeskResult<Vec<u8>> {
+    url.strip_prefix(DATA_URL_PREFIX)
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .ok_or_else(|| DeskError::Storage("the QR code picture is not a PNG data URL".into()))
 }
 
 #[cfg(test)]
@@ -42,5 +52,7 @@ mod tests {
         assert_eq!(content, link);
         assert_eq!(meta.ecc_level, 0, "rqrr numbers M as 0");
         assert!(data_url(&bytes).starts_with("data:image/png;base64,iVBOR"));
+        assert_eq!(png_of_data_url(&data_url(&bytes)).unwrap(), bytes);
+        assert!(png_of_data_url("data:text/plain,hi").is_err());
     }
 }

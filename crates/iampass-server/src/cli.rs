@@ -43,6 +43,9 @@ enum Command {
     /// Manage help-desk staff: who may sign in to the console, and with which role. Changes take
     /// effect on a running server at once.
     Staff(StaffArgs),
+    /// Bring the database's schema up to date and say where it stands, without serving (`serve`
+    /// does this at start too). Refuses a database migrated by a newer release.
+    Migrate,
     /// Check the configuration file: every unknown setting and bad value, with its line.
     CheckConfig,
     /// Print a configuration file with every setting, commented out at its default.
@@ -288,6 +291,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Key(KeyCommand::Rotate) => rotate_key(with_paths(Config::with_db(cli.db.clone()))).await,
         Command::Staff(args) => staff_cmd(with_paths(Config::with_db(cli.db.clone())), args).await,
+        Command::Migrate => {
+            use iampass_server::store::Admin as _;
+            let (store, _) = iampass_server::server::open(&with_paths(Config::with_db(cli.db.clone())))?;
+            let v = store.schema_version().await?;
+            println!("{}: schema version {} of {}, up to date", cli.db.display(), v.found, v.known);
+            Ok(())
+        }
         Command::CheckConfig => Ok(()),
         Command::Manual { out } => {
             use clap::CommandFactory as _;

@@ -122,7 +122,7 @@ impl Desk {
                 .ok_or_else(|| DeskError::Invalid("No e-mail relay is set up: add one in Settings.".into()))?;
             let from = settings.check()?;
             let ticket = self.start_enrollment(id).await?;
-            let png = crate::qr::png(&ticket.register_url, crate::qr::DEFAULT_SIZE_PX)?;
+            let png = crate::qr::png_of_data_url(&ticket.qr_png)?;
             let app = self.active()?.profile.name;
             let body = format!(
                 "Hello {name},\n\nOpen this link on your phone to enroll it for signing in ({app}):\n\n{link}\n\n\

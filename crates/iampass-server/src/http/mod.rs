@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webphone::routes())
         .merge(operator::routes())
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
@@ -56,9 +57,30 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(State(s): State<AppState>) -> Result<&'static str, ServiceError> {
-    s.store.next_deadline().await?;
-    Ok("ok")
+/// Liveness: the process answers. A load balancer or systemd restarts on failure; the database is
+/// `/readyz`'s business, so a database outage does not restart every node.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers and its schema is the one this server runs. During a rolling
+/// upgrade, a node still on the old release sees the newer schema and leaves the rotation.
+async fn readyz(State(s): State<AppState>) -> Response {
+    let not_ready = |reason: &str, error: String| {
+        let body = serde_json::json!({ "status": false, "reason": reason, "error": error });
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+    };
+    match s.store.schema_version().await {
+        Ok(v) if v.found == v.known => "ready".into_response(),
+        Ok(v) => not_ready(
+            "schema_mismatch",
+            format!("the database's schema is version {}; this server runs version {}", v.found, v.known),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            not_ready("database_unavailable", "the database does not answer".into())
+        }
+    }
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {

@@ -572,8 +572,13 @@ impl AppState {
     /// A verification's answer. An approval is read once: the login it made ends at once (it
     /// proved who the caller is; it must not stay signed in anywhere).
     pub async fn verification_status(&self, actor: &Actor, id: &str) -> Result<VerificationStatus, ServiceError> {
-        self.verification(actor, id).await?;
-        let row = self.transition(id, Trigger::Tick).await?;
+        let read = self.verification(actor, id).await?;
+        // A poll writes only when time has changed the verification (it timed out) or it ends.
+        let due = !matches!(
+            crate::domain::session::apply(&read.facts(), &Trigger::Tick, self.now(), &self.config.policy()),
+            Ok(None)
+        );
+        let row = if due { self.transition(id, Trigger::Tick).await? } else { read };
         if row.status == SessionStatus::Active {
             self.transition(id, Trigger::End(crate::domain::session::EndedBy::Console)).await?;
         }
@@ -589,9 +594,9 @@ impl AppState {
 
     /// The application's verification with this id; any other session (a login, another
     /// application's) is unknown here, so these routes can neither read nor end a login.
-    async fn verification(&self, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+    async fn verification(&self, actor: &Actor, id: &str) -> Result<crate::store::SessionRow, ServiceError> {
         match self.store.session(id).await? {
-            Some(row) if row.app_id == actor.app_id() && row.purpose == RequestPurpose::Verification => Ok(()),
+            Some(row) if row.app_id == actor.app_id() && row.purpose == RequestPurpose::Verification => Ok(row),
             _ => Err(ServiceError::unknown_session()),
         }
     }

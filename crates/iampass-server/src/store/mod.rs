@@ -83,6 +83,13 @@ pub struct Resealed {
     pub server: usize,
 }
 
+/// The schema a database is at (`found`) and the one this server's migrations reach (`known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaVersion {
+    pub found: usize,
+    pub known: usize,
+}
+
 /// What the operator's commands and the server's start-up need of a backend, beyond the areas.
 pub trait Admin {
     /// The in-process hub that this backend wakes after each commit.
@@ -93,6 +100,11 @@ pub trait Admin {
     fn reseal_secrets<F>(&self, f: F) -> impl Future<Output = Result<Resealed, StoreError>> + Send
     where
         F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static;
+
+    /// The database's schema version beside the one this server knows: a load balancer's
+    /// readiness check (`/readyz`), which fails when the database is unreachable or was migrated
+    /// by a newer server during a rolling upgrade.
+    fn schema_version(&self) -> impl Future<Output = Result<SchemaVersion, StoreError>> + Send;
 
     /// The backend's own consistency check; `"ok"` when it finds nothing wrong.
     fn check(&self) -> impl Future<Output = Result<String, StoreError>> + Send;

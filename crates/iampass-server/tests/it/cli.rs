@@ -347,6 +347,23 @@ fn check_config_opens_the_files_it_names() {
     assert!(String::from_utf8_lossy(&served.stderr).contains("64 hexadecimal"));
 }
 
+/// `migrate` makes or updates the schema without serving, and refuses a database that a newer
+/// release migrated, changing nothing.
+#[test]
+fn migrate_runs_the_migrations_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let (ok, out, err) = run(&db, &["migrate"]);
+    assert!(ok && out.contains("up to date"), "{out}{err}");
+    let version: i64 =
+        rusqlite::Connection::open(&db).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert!(out.contains(&format!("schema version {version} of {version}")), "{out}");
+    assert!(run(&db, &["migrate"]).0, "running it again is harmless");
+    rusqlite::Connection::open(&db).unwrap().pragma_update(None, "user_version", version + 1).unwrap();
+    let (ok, _, err) = run(&db, &["migrate"]);
+    assert!(!ok && err.contains("newer"), "{err}");
+}
+
 #[test]
 fn man_pages_and_completions_come_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();

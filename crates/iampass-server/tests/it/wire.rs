@@ -266,6 +266,27 @@ async fn health_and_metrics_answer() {
     assert!(m.contains("iampass_http_requests_total"), "{m}");
 }
 
+/// `/readyz` is 200 while the database answers with this server's schema; a database migrated by a
+/// newer release (a rolling upgrade) makes it 503 with the reason, while `/healthz` stays 200.
+#[tokio::test]
+async fn readiness_follows_the_database_schema() {
+    let k = Kit::start().await;
+    let ready = k.http.get(k.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+    let db = rusqlite::Connection::open(&k.server.state.config.db).unwrap();
+    let known: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    db.pragma_update(None, "user_version", known + 1).unwrap();
+    let r = k.http.get(k.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["reason"], "schema_mismatch");
+    assert!(body["error"].as_str().unwrap().contains(&format!("version {}", known + 1)), "{body}");
+    assert_eq!(k.http.get(k.url("/healthz")).send().await.unwrap().status(), 200);
+    db.pragma_update(None, "user_version", known).unwrap();
+    assert_eq!(k.http.get(k.url("/readyz")).send().await.unwrap().status(), 200);
+}
+
 /// Reads until the server closes the connection, within a bounded wait (so a server that never
 /// closes fails the test instead of hanging it).
 async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {

@@ -197,6 +197,15 @@ impl Admin for SqliteStore {
         .await
     }
 
+    async fn schema_version(&self) -> Result<super::SchemaVersion, StoreError> {
+        self.read(|c| {
+            let found: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let found = usize::try_from(found).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
+            Ok(super::SchemaVersion { found, known: MIGRATIONS.len() })
+        })
+        .await
+    }
+
     /// `PRAGMA integrity_check`.
     async fn check(&self) -> Result<String, StoreError> {
         self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?)).await
@@ -278,8 +287,8 @@ mod tests {
         assert_eq!(store.check().await.ok().as_deref(), Some("ok"));
         drop(store);
         let again = SqliteStore::open(&dir.path().join("t.db"), Arc::new(Hub::new(0))).expect("reopen");
-        let v: i64 = again.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?)).await.expect("v");
-        assert_eq!(v, MIGRATIONS.len() as i64);
+        let v = again.schema_version().await.expect("v");
+        assert_eq!((v.found, v.known), (MIGRATIONS.len(), MIGRATIONS.len()));
     }
 
     #[tokio::test]
