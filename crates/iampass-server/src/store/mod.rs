@@ -7,6 +7,7 @@
 //! What does not belong here: rules (in `domain/`), what a call means (in `service/`).
 
 mod records;
+pub mod sql;
 pub mod sqlite;
 mod traits;
 

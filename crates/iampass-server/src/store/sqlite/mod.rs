@@ -1,29 +1,18 @@
-//! The SQLite backend, and the only place that speaks SQLite's SQL: WAL, foreign keys on, a small
-//! connection pool. Reads run inline (single indexed lookups); every write runs on the blocking
-//! pool in one `BEGIN IMMEDIATE` transaction together with the events it causes, queued here so at
-//! most one pooled connection writes; after the commit the [`Hub`] wakes waiters. Each area file
-//! implements one of the store's traits (`super::traits`) for [`SqliteStore`].
-
-mod apps;
-mod audit;
-mod devices;
-mod events;
-mod links;
-mod push;
-mod sessions;
-mod staff;
-mod users;
+//! The SQLite backend: WAL, foreign keys on, a small connection pool, and SQLite's side of the
+//! store's SQL ([`super::sql`]): its schema and migrations, how a connection runs a statement, and
+//! transactions. Reads run inline (single indexed lookups); every write runs on the blocking pool
+//! in one `BEGIN IMMEDIATE` transaction together with the events it causes, queued here so at most
+//! one pooled connection writes; after the commit the [`Hub`] wakes waiters.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use iampass_proto::wire::EventData;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
+use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
 use super::{Admin, Resealed, SealedSecret, StoreError};
-use crate::clock::Millis;
 use crate::hub::Hub;
 
 const MIGRATIONS: &[&str] = &[
@@ -48,28 +37,7 @@ pub struct SqliteStore {
     /// SQLite has one writer at a time; queueing writers here, not on the database lock, keeps at
     /// most one pooled connection busy writing, so inline reads always find a free one.
     writer: Arc<tokio::sync::Mutex<()>>,
-    audit: Arc<audit::AuditQueue>,
-}
-
-/// A write transaction plus the events it emits; events become visible with the commit.
-pub(super) struct Writer<'a> {
-    tx: &'a Transaction<'a>,
-    written: Vec<(u64, EventData)>,
-}
-
-impl std::fmt::Debug for Writer<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer").field("events", &self.written.len()).finish()
-    }
-}
-
-impl Writer<'_> {
-    /// Records one change for the app's event stream.
-    fn emit(&mut self, app_id: &str, at: Millis, data: EventData) -> Result<(), StoreError> {
-        let id = events::insert(self.tx, app_id, at, &data)?;
-        self.written.push((id, data));
-        Ok(())
-    }
+    audit: Arc<AuditQueue>,
 }
 
 fn configure(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -102,52 +70,130 @@ impl SqliteStore {
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
             .build(manager)?;
-        let store = Self {
-            pool,
-            hub,
-            writer: Arc::new(tokio::sync::Mutex::new(())),
-            audit: Arc::new(audit::AuditQueue::default()),
-        };
-        let latest = events::latest_id(&*store.pool.get()?)?;
+        let store =
+            Self { pool, hub, writer: Arc::new(tokio::sync::Mutex::new(())), audit: Arc::new(AuditQueue::default()) };
+        let latest = super::sql::latest_event_id(&mut *store.pool.get()?)?;
         store.hub.events_written(latest);
         Ok(store)
     }
+}
+
+impl SqlBackend for SqliteStore {
+    type Conn = Connection;
 
     /// Runs a read on a pooled connection, inline. In WAL mode a reader never waits for a writer,
     /// and these reads are single indexed lookups of microseconds, so a hop to the blocking pool
     /// would cost more than the read (measured: docs/BENCHMARKS.md). Writes, which can wait on the
-    /// write lock, go through [`Store::write`] on the blocking pool.
+    /// write lock, go through [`SqlBackend::write`] on the blocking pool.
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        f(&*self.pool.get()?)
+        f(&mut *self.pool.get()?)
     }
 
-    /// Runs `f` in one immediate transaction; commits if it returns `Ok`, rolls back otherwise.
-    /// The error type is the caller's so domain refusals roll back too.
+    /// One `BEGIN IMMEDIATE` transaction: commits if `f` returns `Ok`, rolls back otherwise.
     async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut Writer<'_>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&mut Writer<'_, Connection>) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         let hub = self.hub.clone();
         let _turn = self.writer.lock().await;
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-            let mut writer = Writer { tx: &tx, written: Vec::new() };
-            let out = f(&mut writer)?;
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from)?;
+            let mut writer = Writer { c: &mut *conn, written: Vec::new() };
+            let out = f(&mut writer);
             let written = std::mem::take(&mut writer.written);
-            tx.commit().map_err(StoreError::from)?;
-            publish(&hub, &written);
-            Ok(out)
+            match out {
+                Ok(out) => {
+                    if let Err(e) = conn.execute_batch("COMMIT") {
+                        let _ = conn.execute_batch("ROLLBACK");
+                        return Err(StoreError::from(e).into());
+                    }
+                    publish(&hub, &written);
+                    Ok(out)
+                }
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(e)
+                }
+            }
         })
         .await
         .map_err(|e| E::from(StoreError::Join(e.to_string())))?
+    }
+
+    fn audit_queue(&self) -> &AuditQueue {
+        &self.audit
+    }
+}
+
+/// SQLite's side of the store's SQL: cached prepared statements, `?N` as written.
+impl Sql for Connection {
+    fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<usize, StoreError> {
+        Ok(self.prepare_cached(sql)?.execute(rusqlite::params_from_iter(args.iter().map(bind)))?)
+    }
+
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        mut f: impl FnMut(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter().map(bind)))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(f(&SqliteRow(row))?);
+        }
+        Ok(out)
+    }
+
+    fn row<T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: impl FnOnce(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args.iter().map(bind)))?;
+        match rows.next()? {
+            Some(row) => Ok(Some(f(&SqliteRow(row))?)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn bind<'a>(a: &'a Arg<'a>) -> rusqlite::types::ToSqlOutput<'a> {
+    use rusqlite::types::{ToSqlOutput, ValueRef};
+    ToSqlOutput::Borrowed(match *a {
+        Arg::Null => ValueRef::Null,
+        Arg::Int(i) => ValueRef::Integer(i),
+        Arg::Bool(b) => ValueRef::Integer(i64::from(b)),
+        Arg::Text(s) => ValueRef::Text(s.as_bytes()),
+        Arg::Blob(b) => ValueRef::Blob(b),
+    })
+}
+
+struct SqliteRow<'r>(&'r rusqlite::Row<'r>);
+
+impl Row for SqliteRow<'_> {
+    fn value(&self, i: usize) -> Result<Value<'_>, StoreError> {
+        use rusqlite::types::ValueRef;
+        Ok(match self.0.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Int(n),
+            ValueRef::Real(_) => return Err(StoreError::Corrupt(format!("column {i} holds a real number"))),
+            ValueRef::Text(t) => Value::Text(
+                std::str::from_utf8(t).map_err(|_| StoreError::Corrupt(format!("column {i} is not UTF-8")))?,
+            ),
+            ValueRef::Blob(b) => Value::Blob(b),
+        })
     }
 }
 
@@ -160,41 +206,7 @@ impl Admin for SqliteStore {
     where
         F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
     {
-        self.write(move |w| {
-            let mut count = Resealed::default();
-            for (kind, select, update) in [
-                (
-                    SealedSecret::Application,
-                    "SELECT id, secret_sealed FROM applications",
-                    "UPDATE applications SET secret_sealed = ?2 WHERE id = ?1",
-                ),
-                (
-                    SealedSecret::Session,
-                    "SELECT token, secret_sealed FROM sessions",
-                    "UPDATE sessions SET secret_sealed = ?2 WHERE token = ?1",
-                ),
-                (
-                    SealedSecret::Server,
-                    "SELECT name, sealed FROM server_secrets",
-                    "UPDATE server_secrets SET sealed = ?2 WHERE name = ?1",
-                ),
-            ] {
-                let rows: Vec<(String, Vec<u8>)> =
-                    w.tx.prepare(select)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-                let mut stmt = w.tx.prepare(update)?;
-                for (id, sealed) in rows {
-                    let resealed = f(kind, &id, &sealed).map_err(StoreError::Corrupt)?;
-                    stmt.execute(rusqlite::params![id, resealed])?;
-                    *match kind {
-                        SealedSecret::Application => &mut count.applications,
-                        SealedSecret::Session => &mut count.sessions,
-                        SealedSecret::Server => &mut count.server,
-                    } += 1;
-                }
-            }
-            Ok(count)
-        })
-        .await
+        self.write(move |w| super::sql::reseal(w, f)).await
     }
 
     async fn schema_version(&self) -> Result<super::SchemaVersion, StoreError> {
@@ -212,23 +224,6 @@ impl Admin for SqliteStore {
     }
 }
 
-/// Wakes event subscribers, and phones that have a new login request waiting or were just
-/// disabled (an open web phone then learns at once that it was removed).
-fn publish(hub: &Hub, written: &[(u64, EventData)]) {
-    let Some(max) = written.iter().map(|(id, _)| *id).max() else { return };
-    for (_, data) in written {
-        let woken = match data {
-            EventData::Session(s) if s.status == iampass_proto::wire::SessionStatus::Pending => s.device_id.as_ref(),
-            EventData::User(u) if u.change == iampass_proto::wire::UserChange::DeviceDisabled => u.device_id.as_ref(),
-            _ => None,
-        };
-        if let Some(device) = woken {
-            hub.wake_device(device);
-        }
-    }
-    hub.events_written(max);
-}
-
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let version = usize::try_from(version).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
@@ -242,27 +237,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
-}
-
-/// Domain enums are stored by name and read back through their own parser; an unknown name means
-/// the row was altered.
-macro_rules! stored_by_name {
-    ($($t:ty),*) => {$(
-        impl rusqlite::types::FromSql for $t {
-            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-                let name = v.as_str()?;
-                <$t>::parse(name).ok_or_else(|| {
-                    rusqlite::types::FromSqlError::Other(format!("unknown {} {name:?}", stringify!($t)).into())
-                })
-            }
-        }
-    )*};
-}
-stored_by_name!(crate::domain::device::DeviceKind, crate::domain::device::DeviceEnd, crate::domain::link::LinkState);
-
-/// Splits the stored comma list back into methods; an unknown name means the row was altered.
-fn methods_from_db(s: &str) -> Result<Vec<iampass_proto::wire::Method>, StoreError> {
-    iampass_proto::wire::Method::parse_list(s).map_err(|m| StoreError::Corrupt(format!("unknown method {m:?}")))
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Web Push subscriptions, and the server's own sealed secrets (the VAPID key).
 
-use rusqlite::{OptionalExtension as _, params};
-
-use super::SqliteStore;
+use super::{SqlBackend, args};
 use crate::clock::Millis;
+use crate::store::sql::Sql as _;
 use crate::store::*;
 
-impl PushStore for SqliteStore {
+impl<B: SqlBackend> PushStore for B {
     async fn set_push_subscription(
         &self,
         device_id: &str,
@@ -16,15 +15,15 @@ impl PushStore for SqliteStore {
         let device_id = device_id.to_owned();
         self.write(move |w| {
             let active =
-                w.tx.prepare_cached("SELECT 1 FROM devices WHERE id = ?1 AND disabled_at IS NULL")?
-                    .exists([&device_id])?;
+                w.c.row("SELECT 1 FROM devices WHERE id = ?1 AND disabled_at IS NULL", args![device_id], |_| Ok(()))?
+                    .is_some();
             if active {
-                w.tx.prepare_cached(
+                w.c.exec(
                     "INSERT INTO push_subscriptions (device_id, endpoint, p256dh, auth, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (device_id) DO UPDATE SET endpoint = ?2, p256dh = ?3, auth = ?4, created_at = ?5",
-                )?
-                .execute(params![device_id, sub.endpoint, sub.p256dh, sub.auth, now])?;
+                    args![device_id, sub.endpoint, sub.p256dh, sub.auth, now],
+                )?;
             }
             Ok(active)
         })
@@ -34,14 +33,12 @@ impl PushStore for SqliteStore {
     async fn push_subscription(&self, device_id: &str) -> Result<Option<PushSubscription>, StoreError> {
         let device_id = device_id.to_owned();
         self.read(move |c| {
-            Ok(c.prepare_cached(
+            c.row(
                 "SELECT p.endpoint, p.p256dh, p.auth FROM push_subscriptions p JOIN devices d ON d.id = p.device_id
                  WHERE p.device_id = ?1 AND d.disabled_at IS NULL",
-            )?
-            .query_row([device_id], |r| {
-                Ok(PushSubscription { endpoint: r.get(0)?, p256dh: r.get(1)?, auth: r.get(2)? })
-            })
-            .optional()?)
+                args![device_id],
+                |r| Ok(PushSubscription { endpoint: r.get(0)?, p256dh: r.get(1)?, auth: r.get(2)? }),
+            )
         })
         .await
     }
@@ -49,11 +46,10 @@ impl PushStore for SqliteStore {
     async fn drop_push_subscription(&self, device_id: &str, endpoint: Option<String>) -> Result<bool, StoreError> {
         let device_id = device_id.to_owned();
         self.write(move |w| {
-            let n =
-                w.tx.prepare_cached(
-                    "DELETE FROM push_subscriptions WHERE device_id = ?1 AND (?2 IS NULL OR endpoint = ?2)",
-                )?
-                .execute(params![device_id, endpoint])?;
+            let n = w.c.exec(
+                "DELETE FROM push_subscriptions WHERE device_id = ?1 AND (?2 IS NULL OR endpoint = ?2)",
+                args![device_id, endpoint],
+            )?;
             Ok(n > 0)
         })
         .await
@@ -62,11 +58,12 @@ impl PushStore for SqliteStore {
     async fn server_secret(&self, name: &str, make: Vec<u8>, now: Millis) -> Result<Vec<u8>, StoreError> {
         let name = name.to_owned();
         self.write(move |w| {
-            w.tx.prepare_cached(
+            w.c.exec(
                 "INSERT INTO server_secrets (name, sealed, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING",
-            )?
-            .execute(params![name, make, now])?;
-            Ok(w.tx.prepare_cached("SELECT sealed FROM server_secrets WHERE name = ?1")?.query_row([name], |r| r.get(0))?)
+                args![name, make, now],
+            )?;
+            w.c.row("SELECT sealed FROM server_secrets WHERE name = ?1", args![name], |r| r.get(0))?
+                .ok_or_else(|| StoreError::Corrupt(format!("the server secret {name} vanished")))
         })
         .await
     }

@@ -1,39 +1,37 @@
 //! Users table, and what deleting a user ends with it.
 
-use iampass_proto::wire::{EventData, UserChange, UserEvent, UserSummary};
-use rusqlite::{Connection, OptionalExtension as _, params};
-
-use super::{SqliteStore, Writer, devices, links, sessions};
+use super::{Sql, SqlBackend, Writer, args, devices, links, sessions};
 use crate::clock::{Millis, rfc3339};
 use crate::domain::device::DeviceEnd;
 use crate::domain::session::{EndedBy, Policy};
 use crate::store::*;
+use iampass_proto::wire::{EventData, UserChange, UserEvent, UserSummary};
 
-pub(super) fn find(c: &Connection, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
+pub(super) fn find<C: Sql>(c: &mut C, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
     Ok(find_with_device(c, app_id, external_id)?.map(|(user, _)| user))
 }
 
 /// The live user and the id of their active phone, in one indexed lookup.
-fn find_with_device(
-    c: &Connection,
+fn find_with_device<C: Sql>(
+    c: &mut C,
     app_id: &str,
     external_id: &str,
 ) -> Result<Option<(UserRow, Option<String>)>, StoreError> {
-    Ok(c.prepare_cached(
+    c.row(
         "SELECT u.id, u.created_at, d.id FROM users u
          LEFT JOIN devices d ON d.user_id = u.id AND d.disabled_at IS NULL
          WHERE u.app_id = ?1 AND u.external_id = ?2 AND u.deleted_at IS NULL",
-    )?
-    .query_row(params![app_id, external_id], |r| {
-        let user = UserRow {
-            row: r.get(0)?,
-            app_id: app_id.to_owned(),
-            external_id: external_id.to_owned(),
-            created_at: r.get(1)?,
-        };
-        Ok((user, r.get(2)?))
-    })
-    .optional()?)
+        args![app_id, external_id],
+        |r| {
+            let user = UserRow {
+                row: r.get(0)?,
+                app_id: app_id.to_owned(),
+                external_id: external_id.to_owned(),
+                created_at: r.get(1)?,
+            };
+            Ok((user, r.get(2)?))
+        },
+    )
 }
 
 pub(super) fn user_event(
@@ -46,19 +44,24 @@ pub(super) fn user_event(
 }
 
 /// Deletes a user: their sessions close, their phone is disabled, their link revoked.
-pub(super) fn delete(w: &mut Writer<'_>, user: &UserRow, now: Millis, policy: &Policy) -> Result<(), StoreError> {
+pub(super) fn delete<C: Sql>(
+    w: &mut Writer<'_, C>,
+    user: &UserRow,
+    now: Millis,
+    policy: &Policy,
+) -> Result<(), StoreError> {
     sessions::end_for_user(w, user, EndedBy::UserDeleted, now, policy)?;
     devices::disable_active(w, user, DeviceEnd::UserDeleted, now, policy)?;
-    links::revoke_live(w.tx, user.row, now)?;
-    w.tx.execute("UPDATE users SET deleted_at = ?2 WHERE id = ?1", params![user.row, now])?;
+    links::revoke_live(w.c, user.row, now)?;
+    w.c.exec("UPDATE users SET deleted_at = ?2 WHERE id = ?1", args![user.row, now])?;
     w.emit(&user.app_id, now, user_event(&user.external_id, UserChange::Deleted, None, None))
 }
 
-impl UserStore for SqliteStore {
+impl<B: SqlBackend> UserStore for B {
     async fn clear_push_cap(&self, user: &UserRow, now: Millis) -> Result<(), StoreError> {
         let row = user.row;
         self.write(move |w| {
-            w.tx.execute("UPDATE users SET push_cap_cleared_at = ?2 WHERE id = ?1", params![row, now])?;
+            w.c.exec("UPDATE users SET push_cap_cleared_at = ?2 WHERE id = ?1", args![row, now])?;
             Ok(())
         })
         .await
@@ -73,12 +76,11 @@ impl UserStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let user = user.clone();
         self.write(move |w| {
-            let marked =
-                w.tx.prepare_cached(
-                    "UPDATE users SET push_capped_at = ?2
-                     WHERE id = ?1 AND (push_capped_at IS NULL OR push_capped_at < ?3)",
-                )?
-                .execute(params![user.row, now, since])?;
+            let marked = w.c.exec(
+                "UPDATE users SET push_capped_at = ?2
+                 WHERE id = ?1 AND (push_capped_at IS NULL OR push_capped_at < ?3)",
+                args![user.row, now, since],
+            )?;
             if marked == 1 {
                 w.emit(&user.app_id, now, user_event(&user.external_id, UserChange::PushCapped, None, Some(&reason)))?;
             }
@@ -111,12 +113,11 @@ impl UserStore for SqliteStore {
         self.write(move |w| {
             let (mut created, mut existing) = (Vec::new(), Vec::new());
             for id in ids {
-                let n =
-                    w.tx.prepare_cached(
-                        "INSERT INTO users (app_id, external_id, created_at) VALUES (?1, ?2, ?3)
+                let n = w.c.exec(
+                    "INSERT INTO users (app_id, external_id, created_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT (app_id, external_id) WHERE deleted_at IS NULL DO NOTHING",
-                    )?
-                    .execute(params![app_id, id, now])?;
+                    args![app_id, id, now],
+                )?;
                 if n == 1 {
                     w.emit(&app_id, now, user_event(&id, UserChange::Added, None, None))?;
                     created.push(id);
@@ -140,7 +141,7 @@ impl UserStore for SqliteStore {
         self.write(move |w| {
             let (mut deleted, mut missing) = (Vec::new(), Vec::new());
             for id in ids {
-                let Some(user) = find(w.tx, &app_id, &id)? else {
+                let Some(user) = find(w.c, &app_id, &id)? else {
                     missing.push(id);
                     continue;
                 };
@@ -162,19 +163,16 @@ impl UserStore for SqliteStore {
     ) -> Result<(Vec<UserSummary>, Option<i64>), StoreError> {
         let app_id = app_id.to_owned();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
+            let rows = c.rows(
                 "SELECT u.id, u.external_id, u.created_at,
                         (SELECT MAX(l.expires_at) FROM registration_links l
                           WHERE l.user_id = u.id AND l.state = 'live' AND l.expires_at > ?4)
                  FROM users u WHERE u.app_id = ?1 AND u.deleted_at IS NULL AND u.id > ?2
                    AND (?5 IS NULL OR u.external_id = ?5)
                  ORDER BY u.id LIMIT ?3",
+                args![app_id, after, limit + 1, now, only],
+                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?, r.get::<Option<i64>>(3)?)),
             )?;
-            let rows = stmt
-                .query_map(params![app_id, after, limit + 1, now, only], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
             let more = rows.len() > limit as usize;
             let mut out = Vec::new();
             let mut last = None;

@@ -2,51 +2,48 @@
 //! phone at one, which is where a device comes into being.
 
 use iampass_proto::wire::UserChange;
-use rusqlite::{OptionalExtension as _, Transaction, params};
 
 use super::users::user_event;
-use super::{SqliteStore, Writer, devices};
+use super::{Sql, SqlBackend, Writer, args, devices};
 use crate::clock::Millis;
 use crate::domain::device::DeviceEnd;
 use crate::domain::link;
 use crate::domain::session::Policy;
 use crate::store::*;
 
-pub(super) fn revoke_live(tx: &Transaction<'_>, user_row: i64, now: Millis) -> Result<usize, StoreError> {
-    Ok(tx
-        .prepare_cached(
-            "UPDATE registration_links SET state = 'revoked', ended_at = ?2 WHERE user_id = ?1 AND state = 'live'",
-        )?
-        .execute(params![user_row, now])?)
+pub(super) fn revoke_live<C: Sql>(c: &mut C, user_row: i64, now: Millis) -> Result<usize, StoreError> {
+    c.exec(
+        "UPDATE registration_links SET state = 'revoked', ended_at = ?2 WHERE user_id = ?1 AND state = 'live'",
+        args![user_row, now],
+    )
 }
 
 /// Issues a new link for `user`, revoking any live one (one live link per user).
-fn issue(
-    w: &mut Writer<'_>,
+fn issue<C: Sql>(
+    w: &mut Writer<'_, C>,
     user: &UserRow,
     token_hash: &[u8],
     display_name: Option<&str>,
     now: Millis,
     expires_at: Millis,
 ) -> Result<(), StoreError> {
-    revoke_live(w.tx, user.row, now)?;
-    w.tx.prepare_cached(
+    revoke_live(w.c, user.row, now)?;
+    w.c.exec(
         "INSERT INTO registration_links (token_hash, user_id, display_name, created_at, expires_at, state)
          VALUES (?1, ?2, ?3, ?4, ?5, 'live')",
-    )?
-    .execute(params![token_hash, user.row, display_name, now, expires_at])?;
+        args![token_hash, user.row, display_name, now, expires_at],
+    )?;
     w.emit(&user.app_id, now, user_event(&user.external_id, UserChange::LinkIssued, None, None))
 }
 
-fn info(tx: &rusqlite::Connection, token_hash: &[u8]) -> Result<Option<LinkInfo>, StoreError> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT l.state, l.expires_at, l.display_name, u.id, u.app_id, u.external_id, u.created_at,
-                    u.deleted_at IS NOT NULL, a.name
-             FROM registration_links l JOIN users u ON u.id = l.user_id JOIN applications a ON a.id = u.app_id
-             WHERE l.token_hash = ?1",
-        )?
-        .query_row([token_hash], |r| {
+fn info<C: Sql>(c: &mut C, token_hash: &[u8]) -> Result<Option<LinkInfo>, StoreError> {
+    c.row(
+        "SELECT l.state, l.expires_at, l.display_name, u.id, u.app_id, u.external_id, u.created_at,
+                u.deleted_at IS NOT NULL, a.name
+         FROM registration_links l JOIN users u ON u.id = l.user_id JOIN applications a ON a.id = u.app_id
+         WHERE l.token_hash = ?1",
+        args![token_hash],
+        |r| {
             Ok(LinkInfo {
                 state: r.get(0)?,
                 expires_at: r.get(1)?,
@@ -55,11 +52,11 @@ fn info(tx: &rusqlite::Connection, token_hash: &[u8]) -> Result<Option<LinkInfo>
                 user_deleted: r.get(7)?,
                 app_name: r.get(8)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
-impl LinkStore for SqliteStore {
+impl<B: SqlBackend> LinkStore for B {
     async fn issue_link(
         &self,
         user: UserRow,
@@ -90,13 +87,13 @@ impl LinkStore for SqliteStore {
         policy: Policy,
     ) -> Result<BindOutcome, StoreError> {
         self.write(move |w| {
-            let Some(link) = info(w.tx, &token_hash)? else { return Ok(BindOutcome::Unknown) };
+            let Some(link) = info(w.c, &token_hash)? else { return Ok(BindOutcome::Unknown) };
             if let Err(refusal) = link::usable(link.state, link.expires_at, link.user_deleted, now) {
                 return Ok(BindOutcome::Refused(refusal));
             }
-            w.tx.execute(
+            w.c.exec(
                 "UPDATE registration_links SET state = 'used', ended_at = ?2 WHERE token_hash = ?1",
-                params![token_hash, now],
+                args![token_hash, now],
             )?;
             devices::disable_active(w, &link.user, DeviceEnd::Replaced, now, &policy)?;
             devices::insert(w, &link.user, &device, now)?;

@@ -3,11 +3,11 @@
 use iampass_proto::wire::AuditRecord;
 use std::sync::Mutex;
 
-use rusqlite::params;
 use tokio::sync::oneshot;
 
-use super::SqliteStore;
+use super::{SqlBackend, args};
 use crate::clock::rfc3339;
+use crate::store::sql::Sql as _;
 use crate::store::*;
 
 /// Told once the record's group is committed, or why it was not.
@@ -15,21 +15,22 @@ type Ack = oneshot::Sender<Result<(), String>>;
 
 /// Audit records waiting for the next grouped write, and the turn to write one.
 #[derive(Debug, Default)]
-pub(super) struct AuditQueue {
+pub struct AuditQueue {
     pending: Mutex<Vec<(NewAuditRecord, Ack)>>,
     flushing: tokio::sync::Mutex<()>,
 }
 
-impl AuditStore for SqliteStore {
+impl<B: SqlBackend> AuditStore for B {
     async fn record_audit(&self, r: NewAuditRecord) -> Result<(), StoreError> {
         let (ack, mut acked) = oneshot::channel();
-        self.audit.pending.lock().unwrap_or_else(|p| p.into_inner()).push((r, ack));
-        let _turn = self.audit.flushing.lock().await;
+        let queue = self.audit_queue();
+        queue.pending.lock().unwrap_or_else(|p| p.into_inner()).push((r, ack));
+        let _turn = queue.flushing.lock().await;
         if let Ok(result) = acked.try_recv() {
             // The previous holder's batch carried this record.
             return result.map_err(StoreError::Grouped);
         }
-        let batch = std::mem::take(&mut *self.audit.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let batch = std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|p| p.into_inner()));
         if batch.is_empty() {
             // Our record went with a batch whose writer was cancelled after handing it to the
             // database, which finishes the write regardless.
@@ -38,15 +39,13 @@ impl AuditStore for SqliteStore {
         let (records, acks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         let result = self
             .write(move |w| {
-                let mut insert = w.tx.prepare_cached(
-                    "INSERT INTO audit (app_id, actor_kind, actor_id, actor_name, at, action, subject, source, status, detail)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )?;
                 for r in records {
                     let (kind, id, name) = (r.actor.kind(), r.actor.id(), r.actor.name());
-                    insert.execute(params![
-                        r.app_id, kind, id, name, r.at, r.action, r.subject, r.source, r.status, r.detail
-                    ])?;
+                    w.c.exec(
+                        "INSERT INTO audit (app_id, actor_kind, actor_id, actor_name, at, action, subject, source, status, detail)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                        args![r.app_id, kind, id, name, r.at, r.action, r.subject, r.source, i64::from(r.status), r.detail],
+                    )?;
                 }
                 Ok::<_, StoreError>(())
             })
@@ -66,11 +65,10 @@ impl AuditStore for SqliteStore {
     ) -> Result<(Vec<AuditRecord>, Option<i64>), StoreError> {
         let app_id = app_id.to_owned();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
+            let rows: Vec<(i64, AuditRecord)> = c.rows(
                 "SELECT id, at, action, subject, source, status, actor_kind, actor_id, actor_name, detail FROM audit WHERE app_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-            )?;
-            let rows: Vec<(i64, AuditRecord)> = stmt
-                .query_map(params![app_id, before.unwrap_or(i64::MAX), limit + 1], |r| {
+                args![app_id, before.unwrap_or(i64::MAX), limit + 1],
+                |r| {
                     Ok((
                         r.get(0)?,
                         AuditRecord {
@@ -82,11 +80,12 @@ impl AuditStore for SqliteStore {
                             action: r.get(2)?,
                             subject: r.get(3)?,
                             source: r.get(4)?,
-                            status: r.get(5)?,
+                            status: u16::try_from(r.get::<i64>(5)?)
+                                .map_err(|_| StoreError::Corrupt("an audit status out of range".into()))?,
                         },
                     ))
-                })?
-                .collect::<Result<_, _>>()?;
+                },
+            )?;
             let more = rows.len() > limit as usize;
             let mut records: Vec<(i64, AuditRecord)> = rows.into_iter().take(limit as usize).collect();
             let next = if more { records.last().map(|(id, _)| *id) } else { None };

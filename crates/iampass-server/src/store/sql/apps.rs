@@ -1,14 +1,13 @@
 //! Applications table.
 
-use rusqlite::{OptionalExtension as _, params};
-
-use super::SqliteStore;
+use super::{Row, SqlBackend, args};
 use crate::clock::Millis;
+use crate::store::sql::Sql as _;
 use crate::store::*;
 
 const COLUMNS: &str = "id, name, secret_sealed, created_at, secret_rotated_at, number_matching, staff_of, staff_token_secs, staff_idle_secs";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
+fn from_row(r: &dyn Row) -> Result<AppRecord, StoreError> {
     Ok(AppRecord {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -17,17 +16,17 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppRecord> {
         secret_rotated_at: r.get(4)?,
         number_matching: r.get(5)?,
         staff_of: r.get(6)?,
-        staff_token_secs: r.get::<_, i64>(7)?.max(0) as u64,
-        staff_idle_secs: r.get::<_, i64>(8)?.max(0) as u64,
+        staff_token_secs: r.get::<i64>(7)?.max(0) as u64,
+        staff_idle_secs: r.get::<i64>(8)?.max(0) as u64,
     })
 }
 
-impl AppStore for SqliteStore {
+impl<B: SqlBackend> AppStore for B {
     async fn create_app(&self, app: AppRecord) -> Result<(), StoreError> {
         self.write(move |w| {
-            w.tx.execute(
+            w.c.exec(
                 &format!("INSERT INTO applications ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-                params![
+                args![
                     app.id,
                     app.name,
                     app.secret_sealed,
@@ -46,22 +45,20 @@ impl AppStore for SqliteStore {
 
     async fn app(&self, id: &str) -> Result<Option<AppRecord>, StoreError> {
         let id = id.to_owned();
-        self.read(move |c| {
-            Ok(c.prepare_cached(&format!("SELECT {COLUMNS} FROM applications WHERE id = ?1"))?
-                .query_row([id], from_row)
-                .optional()?)
-        })
-        .await
+        self.read(move |c| c.row(&format!("SELECT {COLUMNS} FROM applications WHERE id = ?1"), args![id], from_row))
+            .await
     }
 
     async fn apps(&self) -> Result<Vec<(AppRecord, u64)>, StoreError> {
         self.read(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {COLUMNS}, (SELECT COUNT(*) FROM users u WHERE u.app_id = a.id AND u.deleted_at IS NULL)
-                 FROM applications a WHERE staff_of IS NULL ORDER BY created_at, id"
-            ))?;
-            let rows = stmt.query_map([], |r| Ok((from_row(r)?, r.get::<_, i64>(9)? as u64)))?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            c.rows(
+                &format!(
+                    "SELECT {COLUMNS}, (SELECT COUNT(*) FROM users u WHERE u.app_id = a.id AND u.deleted_at IS NULL)
+                     FROM applications a WHERE staff_of IS NULL ORDER BY created_at, id"
+                ),
+                &[],
+                |r| Ok((from_row(r)?, r.get::<i64>(9)?.max(0) as u64)),
+            )
         })
         .await
     }
@@ -69,9 +66,9 @@ impl AppStore for SqliteStore {
     async fn rotate_app_secret(&self, id: &str, sealed: Vec<u8>, now: Millis) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |w| {
-            let n = w.tx.execute(
+            let n = w.c.exec(
                 "UPDATE applications SET secret_sealed = ?2, secret_rotated_at = ?3 WHERE id = ?1",
-                params![id, sealed, now],
+                args![id, sealed, now],
             )?;
             Ok(n == 1)
         })
@@ -81,13 +78,13 @@ impl AppStore for SqliteStore {
     async fn set_number_matching(&self, id: &str, on: bool) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |w| {
-            Ok(w.tx.execute("UPDATE applications SET number_matching = ?2 WHERE id = ?1", params![id, on])? == 1)
+            Ok(w.c.exec("UPDATE applications SET number_matching = ?2 WHERE id = ?1", args![id, on])? == 1)
         })
         .await
     }
 
     async fn delete_app(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
-        self.write(move |w| Ok(w.tx.execute("DELETE FROM applications WHERE id = ?1", [id])? == 1)).await
+        self.write(move |w| Ok(w.c.exec("DELETE FROM applications WHERE id = ?1", args![id])? == 1)).await
     }
 }
