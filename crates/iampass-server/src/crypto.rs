@@ -136,14 +136,23 @@ fn write_keys(path: &Path, keys: &KeyList) -> Result<(), CryptoError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-fn load_or_create_keys(path: &Path) -> Result<KeyList, CryptoError> {
-    let io = |source| CryptoError::KeyFile { path: path.to_owned(), source };
+/// The keys in the file at `path` (private, well formed), or `None` if there is no file.
+fn read_keys(path: &Path) -> Result<Option<KeyList>, CryptoError> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             check_permissions(path)?;
-            parse_keys(path, &Zeroizing::new(text))
+            parse_keys(path, &Zeroizing::new(text)).map(Some)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(CryptoError::KeyFile { path: path.to_owned(), source }),
+    }
+}
+
+fn load_or_create_keys(path: &Path) -> Result<KeyList, CryptoError> {
+    let io = |source| CryptoError::KeyFile { path: path.to_owned(), source };
+    match read_keys(path)? {
+        Some(keys) => Ok(keys),
+        None => {
             let key: Zeroizing<[u8; 32]> = Zeroizing::new(rand::random());
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(io)?;
@@ -158,25 +167,17 @@ fn load_or_create_keys(path: &Path) -> Result<KeyList, CryptoError> {
             file.sync_all().map_err(io)?;
             Ok(vec![(FIRST_KEY_ID, key)])
         }
-        Err(e) => Err(io(e)),
     }
 }
 
 /// Whether the key file at `path` would serve: if it exists, it is private and holds keys; if not,
 /// its folder exists so the first start can create it. Reads only (for `check-config`).
 pub fn check_key_file(path: &Path) -> Result<(), CryptoError> {
-    let io = |source| CryptoError::KeyFile { path: path.to_owned(), source };
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            check_permissions(path)?;
-            parse_keys(path, &Zeroizing::new(text)).map(drop)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            std::fs::metadata(dir).map(drop).map_err(io)
-        }
-        Err(e) => Err(io(e)),
+    if read_keys(path)?.is_none() {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::metadata(dir).map_err(|source| CryptoError::KeyFile { path: path.to_owned(), source })?;
     }
+    Ok(())
 }
 
 /// Key rotation, step 1: adds a new key to the file (the old ones stay, so everything sealed still

@@ -28,6 +28,9 @@ pub enum ServiceError {
     Conflict { code: &'static str, reason: String },
     #[error("{reason}")]
     Gone { code: &'static str, reason: String },
+    /// The server cannot serve now (its database does not answer, or has another schema).
+    #[error("{reason}")]
+    Unavailable { code: &'static str, reason: String },
     #[error("too many requests; retry in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
     #[error("the request body is larger than the server accepts ({limit} bytes)")]
@@ -75,7 +78,8 @@ impl ServiceError {
             | ServiceError::Forbidden { code, .. }
             | ServiceError::NotFound { code, .. }
             | ServiceError::Conflict { code, .. }
-            | ServiceError::Gone { code, .. } => code,
+            | ServiceError::Gone { code, .. }
+            | ServiceError::Unavailable { code, .. } => code,
             ServiceError::RoleRequired { .. } => "forbidden",
             ServiceError::PayloadTooLarge { .. } => "payload_too_large",
             ServiceError::BodyTimeout { .. } => "body_timeout",

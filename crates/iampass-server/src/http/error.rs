@@ -20,6 +20,7 @@ pub(super) fn status(error: &ServiceError) -> StatusCode {
         ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
         ServiceError::Conflict { .. } => StatusCode::CONFLICT,
         ServiceError::Gone { .. } => StatusCode::GONE,
+        ServiceError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         ServiceError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ServiceError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
         ServiceError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,

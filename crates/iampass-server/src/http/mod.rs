@@ -65,22 +65,18 @@ async fn healthz() -> &'static str {
 
 /// Readiness: the database answers and its schema is the one this server runs. During a rolling
 /// upgrade, a node still on the old release sees the newer schema and leaves the rotation.
-async fn readyz(State(s): State<AppState>) -> Response {
-    let not_ready = |reason: &str, error: String| {
-        let body = serde_json::json!({ "status": false, "reason": reason, "error": error });
-        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
-    };
-    match s.store.schema_version().await {
-        Ok(v) if v.found == v.known => "ready".into_response(),
-        Ok(v) => not_ready(
-            "schema_mismatch",
-            format!("the database's schema is version {}; this server runs version {}", v.found, v.known),
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready: the database does not answer");
-            not_ready("database_unavailable", "the database does not answer".into())
-        }
+async fn readyz(State(s): State<AppState>) -> Result<&'static str, ServiceError> {
+    let v = s.store.schema_version().await.map_err(|e| {
+        tracing::warn!(error = %e, "not ready: the database does not answer");
+        ServiceError::Unavailable { code: "database_unavailable", reason: "the database does not answer".into() }
+    })?;
+    if v.found != v.known {
+        return Err(ServiceError::Unavailable {
+            code: "schema_mismatch",
+            reason: format!("the database's schema is version {}; this server runs version {}", v.found, v.known),
+        });
     }
+    Ok("ready")
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {

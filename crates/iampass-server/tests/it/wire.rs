@@ -280,8 +280,8 @@ async fn readiness_follows_the_database_schema() {
     let r = k.http.get(k.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
     let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["reason"], "schema_mismatch");
-    assert!(body["error"].as_str().unwrap().contains(&format!("version {}", known + 1)), "{body}");
+    assert_eq!(body["error"], "schema_mismatch");
+    assert!(body["reason"].as_str().unwrap().contains(&format!("version {}", known + 1)), "{body}");
     assert_eq!(k.http.get(k.url("/healthz")).send().await.unwrap().status(), 200);
     db.pragma_update(None, "user_version", known).unwrap();
     assert_eq!(k.http.get(k.url("/readyz")).send().await.unwrap().status(), 200);
