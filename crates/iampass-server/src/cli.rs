@@ -15,11 +15,14 @@ use iampass_server::store::prelude::*;
 #[derive(Debug, Parser)]
 #[command(name = "iampass-server", version = iampass_proto::VERSION, about = "IAMPASS-compatible push authentication service")]
 struct Cli {
-    /// SQLite database file (created if missing).
+    /// The database: a SQLite file (created if missing; `sqlite:PATH` also works) or a PostgreSQL
+    /// URL, `postgresql://USER:PASSWORD@HOST:PORT/DB`, which several nodes may share.
     #[arg(long, env = "IAMPASS_DB", default_value = "iampass.db", global = true)]
-    db: PathBuf,
-    /// Key file that seals application and session secrets at rest (created, mode 0600, if
-    /// missing). Default: the database path with `.key` appended. Back it up apart from the database.
+    db: iampass_server::store::Location,
+    /// Key file that seals application and session secrets at rest. With SQLite it is created
+    /// (mode 0600) if missing, default the database path with `.key` appended; with PostgreSQL it
+    /// must exist (`key init`), the same on every node, default `iampass.key`. Back it up apart
+    /// from the database.
     #[arg(long, env = "IAMPASS_KEY_FILE", global = true)]
     key_file: Option<PathBuf>,
     /// Configuration file: every setting under its flag's name (a flag, then its environment
@@ -224,7 +227,11 @@ fn file_problems(path: &std::path::Path) -> Vec<crate::config_file::Problem> {
     let values = values_of(&Cli::command(), path, &keys);
     let key_file = values.iter().find(|(k, ..)| k == "key-file").cloned().or_else(|| {
         values.iter().find(|(k, ..)| k == "db").map(|(_, db, line)| {
-            ("key-file".to_owned(), default_key_file(std::path::Path::new(db)).display().to_string(), *line)
+            (
+                "key-file".to_owned(),
+                default_key_file(&iampass_server::store::Location::parse(db)).display().to_string(),
+                *line,
+            )
         })
     });
     let mut problems = Vec::new();
@@ -295,7 +302,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             use iampass_server::store::Admin as _;
             let (store, _) = iampass_server::server::open(&with_paths(Config::with_db(cli.db.clone())))?;
             let v = store.schema_version().await?;
-            println!("{}: schema version {} of {}, up to date", cli.db.display(), v.found, v.known);
+            println!("{}: schema version {} of {}, up to date", cli.db, v.found, v.known);
             Ok(())
         }
         Command::CheckConfig => Ok(()),

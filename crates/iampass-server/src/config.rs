@@ -28,8 +28,8 @@ pub struct Config {
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, env = "IAMPASS_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    #[arg(skip)]
-    pub db: PathBuf,
+    #[arg(skip = crate::store::Location::Sqlite(PathBuf::new()))]
+    pub db: crate::store::Location,
     #[arg(skip)]
     pub key_file: PathBuf,
     /// The sealing key itself (`IAMPASS_KEY`, never a flag: a flag shows in the process list),
@@ -150,7 +150,7 @@ struct Defaults {
 impl Config {
     /// Every default, for a database path (and its key file beside it); the environment is not
     /// read, so an embedded or test server is the same wherever it runs.
-    pub fn with_db(db: PathBuf) -> Self {
+    pub fn with_db(db: impl Into<crate::store::Location>) -> Self {
         use clap::{CommandFactory as _, FromArgMatches as _};
         let command = Defaults::command().mut_args(|a| a.env(None));
         // The input is constant (no arguments); a failure here is a mistake in the attributes
@@ -161,6 +161,7 @@ impl Config {
             .and_then(|m| Defaults::from_arg_matches(&m))
             .map(|d| d.config)
             .expect("Config's defaults parse");
+        let db = db.into();
         config.key_file = default_key_file(&db);
         config.db = db;
         config
@@ -235,11 +236,18 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
-/// The key file lives beside the database unless told otherwise: `iampass.db` → `iampass.db.key`.
-pub fn default_key_file(db: &std::path::Path) -> PathBuf {
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".key");
-    db.with_file_name(name)
+/// The key file lives beside a SQLite database unless told otherwise: `iampass.db` →
+/// `iampass.db.key`. With PostgreSQL there is nothing to be beside: `iampass.key` in the working
+/// folder, which a node never creates (see [`crate::crypto::CryptoError::Missing`]).
+pub fn default_key_file(db: &crate::store::Location) -> PathBuf {
+    match db.sqlite_path() {
+        Some(db) => {
+            let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            name.push(".key");
+            db.with_file_name(name)
+        }
+        None => PathBuf::from("iampass.key"),
+    }
 }
 
 pub fn secs_to_ms(secs: u64) -> Millis {

@@ -22,6 +22,14 @@ pub enum CryptoError {
     KeyPermissions(PathBuf),
     #[error("a sealed secret could not be opened (wrong key file, or the database was altered)")]
     Open,
+    /// With a shared database a node never makes its own key: it would seal with a key the other
+    /// nodes do not have.
+    #[error(
+        "the key file {0} does not exist; every node on a shared PostgreSQL database must use the same key: \
+         make it once with `iampass-server key init --key-file FILE`, copy it to each node (mode 0600), \
+         or give it in IAMPASS_KEY"
+    )]
+    Missing(PathBuf),
 }
 
 const NONCE_LEN: usize = 24;
@@ -56,6 +64,12 @@ impl Sealer {
     /// Loads the key file, creating it (mode 0600, never overwriting) if it does not exist.
     pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
         Ok(Self::from_keys(&load_or_create_keys(path)?))
+    }
+
+    /// Loads the key file, which must exist.
+    pub fn load(path: &Path) -> Result<Self, CryptoError> {
+        let keys = read_keys(path)?.ok_or_else(|| CryptoError::Missing(path.to_owned()))?;
+        Ok(Self::from_keys(&keys))
     }
 
     /// The key as 64 hexadecimal characters (from `IAMPASS_KEY`), instead of a key file.

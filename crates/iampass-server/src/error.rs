@@ -90,6 +90,15 @@ impl ServiceError {
     }
 }
 
+impl From<crate::store::NonceError> for ServiceError {
+    fn from(e: crate::store::NonceError) -> Self {
+        match e {
+            crate::store::NonceError::Refused(a) => ServiceError::Unauthorized(a),
+            crate::store::NonceError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         ServiceError::Internal(e.to_string())

@@ -13,12 +13,11 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::{CryptoError, Sealer};
 use crate::hub::Hub;
-use crate::replay::ReplayCache;
 use crate::serve::ConnLimits;
 use crate::service::authenticators::passkey::RelyingParty;
 use crate::service::push::PushSender;
 use crate::service::{sweeper, webhook};
-use crate::state::{AppState, REPLAY_CAPACITY, Shared};
+use crate::state::{AppState, Shared};
 use crate::store::{Db, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +50,10 @@ fn metrics_handle() -> Option<PrometheusHandle> {
 
 /// Opens the store and key file: what both `serve` and the `app` commands need.
 pub fn open(config: &Config) -> Result<(Db, Sealer), StartError> {
-    let sealer = match &config.key_hex {
-        Some(key) => Sealer::from_hex(&key.0)?,
-        None => Sealer::load_or_create(&config.key_file)?,
+    let sealer = match (&config.key_hex, &config.db) {
+        (Some(key), _) => Sealer::from_hex(&key.0)?,
+        (None, crate::store::Location::Sqlite(_)) => Sealer::load_or_create(&config.key_file)?,
+        (None, crate::store::Location::Postgres(_)) => Sealer::load(&config.key_file)?,
     };
     let store = Db::open(&config.db, Arc::new(Hub::new(0)))?;
     Ok((store, sealer))
@@ -126,7 +126,6 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         store,
         sealer: Arc::new(sealer),
         clock,
-        replay: Arc::new(ReplayCache::new(REPLAY_CAPACITY)),
         rate_limit: Arc::new(crate::ratelimit::RateLimiter::new(config.rate_limit_per_sec, config.rate_limit_burst)),
         sign_in_limits: crate::service::staff::sign_in_limiters(&config),
         config: Arc::new(config),

@@ -7,13 +7,9 @@ use std::sync::Arc;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::Sealer;
-use crate::replay::ReplayCache;
 use crate::service::authenticators::passkey::{NoRelyingParty, RelyingParty};
 use crate::service::push::PushSender;
 use crate::store::Db;
-
-/// Nonces remembered at most; past it signed requests are refused (503), not forgotten.
-pub const REPLAY_CAPACITY: usize = 2_000_000;
 
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Shared>);
@@ -37,7 +33,6 @@ pub struct Shared {
     pub store: Db,
     pub sealer: Arc<Sealer>,
     pub clock: SharedClock,
-    pub replay: Arc<ReplayCache>,
     pub rate_limit: Arc<crate::ratelimit::RateLimiter>,
     /// Staff sign-in attempts: per application, and per application and name.
     pub sign_in_limits: (crate::ratelimit::RateLimiter, crate::ratelimit::RateLimiter),

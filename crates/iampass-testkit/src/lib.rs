@@ -18,12 +18,72 @@ use iampass_proto::clock::{Clock as _, ManualClock, SharedClock};
 use iampass_proto::hmac_v1;
 use iampass_proto::wire::*;
 use iampass_server::service::CreatedApp;
+use iampass_server::store::Location;
 use iampass_server::{Config, Running};
+
+/// The variable that points the suites at a PostgreSQL cluster instead of SQLite files: a URL of
+/// one of its databases, whose user may create databases (the test scripts start a throwaway
+/// cluster and set it).
+pub const POSTGRES_ENV: &str = "IAMPASS_TEST_POSTGRES";
+
+/// The database for the data kept in `dir`: the SQLite file `dir/iampass.db`, or, when
+/// [`POSTGRES_ENV`] is set, a database of that cluster named after `dir` (created on first use,
+/// so a server restarted on the same folder finds the same data). The key file beside it is made
+/// here too, since a node on PostgreSQL never makes its own.
+pub fn database(dir: &Path) -> (Location, std::path::PathBuf) {
+    let key_file = dir.join("iampass.db.key");
+    let Some(cluster) = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()) else {
+        return (Location::Sqlite(dir.join("iampass.db")), key_file);
+    };
+    iampass_server::crypto::Sealer::load_or_create(&key_file).unwrap();
+    use sha2::Digest as _;
+    let name = format!("t_{}", &hex::encode(sha2::Sha256::digest(dir.to_string_lossy().as_bytes()))[..20]);
+    run_sql(&cluster, &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"), |found| {
+        if !found {
+            run_sql(&cluster, &format!("CREATE DATABASE {name}"), |_| ());
+        }
+    });
+    let mut url = url_of(&cluster);
+    url.set_path(&name);
+    (Location::parse(url.as_str()), key_file)
+}
+
+fn url_of(s: &str) -> reqwest::Url {
+    reqwest::Url::parse(s).unwrap()
+}
+
+/// Runs one statement on a PostgreSQL database (on a thread of its own: the synchronous client
+/// must not run on an async worker); `then` learns whether it returned a row.
+fn run_sql<T: Send>(url: &str, statement: &str, then: impl FnOnce(bool) -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            let rows = client.simple_query(statement).unwrap();
+            let found = rows.iter().any(|m| matches!(m, postgres::SimpleQueryMessage::Row(_)));
+            then(found)
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+/// Runs `statement` on the server's database, whichever the backend (for tests that alter it
+/// behind the server's back).
+pub fn alter_database(db: &Location, statement: &str) {
+    match db {
+        Location::Sqlite(path) => {
+            rusqlite::Connection::open(path).unwrap().execute_batch(statement).unwrap();
+        }
+        Location::Postgres(url) => run_sql(url.as_str(), statement, |_| ()),
+    }
+}
 
 /// Starts a server with its database in `dir` (kept by the caller, so a test can restart a server
 /// on the same data). It listens on a free loopback port unless `tweak` sets `listen`.
 pub async fn start_server(dir: &Path, clock: SharedClock, tweak: impl FnOnce(&mut Config)) -> Running {
-    let mut config = Config::with_db(dir.join("iampass.db"));
+    let (db, key_file) = database(dir);
+    let mut config = Config::with_db(db);
+    config.key_file = key_file;
     config.listen = "127.0.0.1:0".parse().unwrap();
     tweak(&mut config);
     iampass_server::start(config, clock).await.unwrap()

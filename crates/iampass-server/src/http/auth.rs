@@ -128,14 +128,18 @@ fn window(state: &AppState) -> i64 {
 
 impl Protocol1 {
     /// Verifies against `secret`, then spends the nonce.
-    fn verify(&self, state: &AppState, secret: &str) -> Result<(), AuthError> {
+    async fn verify(&self, state: &AppState, secret: &str) -> Result<(), ServiceError> {
         self.header.verify(secret, self.candidates.iter().map(String::as_str), self.timestamp)?;
-        state.replay.check_and_remember(
-            &self.header.client_id,
-            &self.header.nonce,
-            state.clock.now_secs(),
-            self.timestamp.saturating_add(window(state)),
-        )
+        state
+            .store
+            .spend_nonce(
+                &self.header.client_id,
+                &self.header.nonce,
+                state.clock.now_secs(),
+                self.timestamp.saturating_add(window(state)),
+            )
+            .await?;
+        Ok(())
     }
 }
 
@@ -166,7 +170,7 @@ impl FromRequestParts<AppState> for AppAuth {
             return Err(AuthError::ClientMismatch.into());
         }
         let secret = state.app_secret(&app)?;
-        signed.verify(state, &secret)?;
+        signed.verify(state, &secret).await?;
         rate_limit(state, &app.id)?;
         Ok(AppAuth { app, actor })
     }
@@ -266,7 +270,7 @@ impl FromRequestParts<AppState> for SessionAuthed {
         }
         let session = state.store.session_auth(&token).await?.ok_or_else(ServiceError::unknown_session)?;
         let secret = state.sealer.open(&session_secret_context(&session.token), &session.secret_sealed)?;
-        signed.verify(state, &secret)?;
+        signed.verify(state, &secret).await?;
         Ok(SessionAuthed { session_id: session.id })
     }
 }

@@ -118,12 +118,14 @@ impl AppState {
         if !device.is_active() {
             return Err(ServiceError::device_disabled());
         }
-        self.replay.check_and_remember(
-            &format!("device:{}", device.id),
-            &auth.nonce,
-            self.clock.now_secs(),
-            auth.timestamp.saturating_add(window),
-        )?;
+        self.store
+            .spend_nonce(
+                &format!("device:{}", device.id),
+                &auth.nonce,
+                self.clock.now_secs(),
+                auth.timestamp.saturating_add(window),
+            )
+            .await?;
         Ok(DeviceCall { device, body })
     }
 

@@ -13,6 +13,8 @@ const BATCH: u32 = 500;
 /// Never sleep longer than this, so a session created meanwhile is not missed for long.
 const MAX_SLEEP_MS: i64 = 1000;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Spent nonces outlive their window by at most this (they are refused by timestamp meanwhile).
+const FORGET_NONCES_EVERY: Duration = Duration::from_secs(60);
 
 impl AppState {
     /// One pass over every due deadline; returns how many sessions changed.
@@ -28,10 +30,20 @@ impl AppState {
     }
 }
 
-/// Runs until `shutdown` fires.
+/// Runs until `shutdown` fires, on the node that leads the cluster (with SQLite: always this
+/// one); the others wait to take over.
 pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut last_prune = tokio::time::Instant::now() - PRUNE_EVERY;
+    let mut last_forget = tokio::time::Instant::now();
+    let mut leader = state.store.leadership();
     loop {
+        if !*leader.borrow_and_update() {
+            tokio::select! {
+                changed = leader.changed() => if changed.is_err() { return },
+                _ = shutdown.changed() => return,
+            }
+            continue;
+        }
         if let Err(e) = state.sweep_once().await {
             tracing::error!(error = %e, "sweep failed");
         }
@@ -44,6 +56,12 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
             // Ended sign-ins and tokens are kept a day (for support questions), then forgotten.
             if let Err(e) = state.store.prune_staff(state.now() - 24 * 3600 * 1000).await {
                 tracing::error!(error = %e, "staff sign-in pruning failed");
+            }
+        }
+        if last_forget.elapsed() >= FORGET_NONCES_EVERY {
+            last_forget = tokio::time::Instant::now();
+            if let Err(e) = state.store.forget_nonces(state.clock.now_secs()).await {
+                tracing::error!(error = %e, "forgetting spent nonces failed");
             }
         }
         let now = state.now();

@@ -32,7 +32,10 @@ enum DeliveryError {
 }
 
 /// Delivers events after `cursor` (from [`start_position`], fixed before the server takes a
-/// request, so no event falls between the two) until `stop` turns true.
+/// request, so no event falls between the two) until `stop` turns true. Only the node that leads
+/// the cluster delivers (with SQLite: always this one); a node that takes the lead resumes from
+/// the saved position, so a dead leader's receiver sees at most the events of its last batch
+/// again.
 pub async fn run(state: AppState, hook: WebhookConfig, mut cursor: u64, mut stop: watch::Receiver<bool>) {
     let http = match reqwest::Client::builder()
         .timeout(DELIVERY_TIMEOUT)
@@ -45,36 +48,77 @@ pub async fn run(state: AppState, hook: WebhookConfig, mut cursor: u64, mut stop
             return;
         }
     };
+    let mut leader = state.store.leadership();
+    loop {
+        if !*leader.borrow_and_update() {
+            tokio::select! {
+                changed = leader.changed() => if changed.is_err() { return },
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            continue;
+        }
+        match state.store.webhook_cursor().await {
+            Ok(Some(saved)) => cursor = saved,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the webhook position; retrying");
+                if pause(&mut stop, FIRST_RETRY).await {
+                    return;
+                }
+                continue;
+            }
+        }
+        if deliver_while_leading(&state, &http, &hook, &mut cursor, &mut stop, &mut leader).await {
+            return;
+        }
+    }
+}
+
+/// Delivers until the server stops (true) or this node no longer leads (false).
+async fn deliver_while_leading(
+    state: &AppState,
+    http: &reqwest::Client,
+    hook: &WebhookConfig,
+    cursor: &mut u64,
+    stop: &mut watch::Receiver<bool>,
+    leader: &mut watch::Receiver<bool>,
+) -> bool {
     let mut changes = state.store.hub().subscribe_events();
     loop {
-        let batch = match state.store.all_events_after(cursor, BATCH).await {
+        if !*leader.borrow() {
+            return false;
+        }
+        let batch = match state.store.all_events_after(*cursor, BATCH).await {
             Ok(batch) => batch,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read events for the webhook; retrying");
-                if pause(&mut stop, FIRST_RETRY).await {
-                    return;
+                if pause(stop, FIRST_RETRY).await {
+                    return true;
                 }
                 continue;
             }
         };
         if batch.is_empty() {
             tokio::select! {
-                changed = changes.changed() => if changed.is_err() { return },
-                _ = stop.wait_for(|s| *s) => return,
+                changed = changes.changed() => if changed.is_err() { return true },
+                _ = leader.changed() => {}
+                _ = stop.wait_for(|s| *s) => return true,
             }
             continue;
         }
         for (application_id, event) in batch {
             let id = event.id;
-            if !deliver_until_accepted(&http, &hook, &state, &WebhookDelivery { application_id, event }, &mut stop)
-                .await
-            {
-                save(&state, cursor).await;
-                return;
+            if !*leader.borrow() {
+                save(state, *cursor).await;
+                return false;
             }
-            cursor = id;
+            if !deliver_until_accepted(http, hook, state, &WebhookDelivery { application_id, event }, stop).await {
+                save(state, *cursor).await;
+                return true;
+            }
+            *cursor = id;
         }
-        save(&state, cursor).await;
+        save(state, *cursor).await;
     }
 }
 

@@ -103,18 +103,20 @@ impl AppState {
     }
 
     /// Opens a ticket sealed for `bound_to`, refusing one that has expired or was spent.
-    fn spend_ticket<S: DeserializeOwned>(&self, bound_to: &str, ticket: &str) -> Result<S, ServiceError> {
+    async fn spend_ticket<S: DeserializeOwned>(&self, bound_to: &str, ticket: &str) -> Result<S, ServiceError> {
         let Sealed { state, expires_at } = self.open_ticket(bound_to, ticket).ok_or_else(bad_ticket)?;
         let now = self.now();
         if now >= expires_at {
             return Err(expired_ticket());
         }
-        self.replay.check_and_remember(
-            "webauthn-ticket",
-            &hex::encode(Sha256::digest(ticket.as_bytes())),
-            now / 1000,
-            expires_at / 1000 + 1,
-        )?;
+        self.store
+            .spend_nonce(
+                "webauthn-ticket",
+                &hex::encode(Sha256::digest(ticket.as_bytes())),
+                now / 1000,
+                expires_at / 1000 + 1,
+            )
+            .await?;
         Ok(state)
     }
 
@@ -194,7 +196,7 @@ impl AppState {
         origin: RequestOrigin,
     ) -> Result<PhoneSignedIn, ServiceError> {
         let credential: RegisterPublicKeyCredential = parse(answer.credential, "new passkey")?;
-        let (device_id, state) = self.spend_ticket(&enroll_binding(token), &answer.ticket)?;
+        let (device_id, state) = self.spend_ticket(&enroll_binding(token), &answer.ticket).await?;
         let registration =
             passkey::Registration { device_id, state, credential, platform: platform(origin.user_agent.as_deref()) };
         let bound =
@@ -214,7 +216,7 @@ impl AppState {
         let rp = self.rp()?;
         let assertion: PublicKeyCredential = parse(answer.credential, "passkey answer")?;
         let device = self.web_phone(&passkey::discovered_device(rp, &assertion)?).await?;
-        let state = self.spend_ticket("sign-in", &answer.ticket)?;
+        let state = self.spend_ticket("sign-in", &answer.ticket).await?;
         self.keep(&device, passkey::finish_discovery(rp, &device.credential, &assertion, state)?).await?;
         self.signed_in(&device)
     }
@@ -255,7 +257,7 @@ impl AppState {
         let rp = self.rp()?;
         let assertion: PublicKeyCredential = parse(answer.credential, "passkey answer")?;
         let session = self.waiting_session(device, session_id).await?;
-        let state = self.spend_ticket(&approval_binding(device, session_id), &answer.ticket)?;
+        let state = self.spend_ticket(&approval_binding(device, session_id), &answer.ticket).await?;
         self.keep(device, passkey::finish_assertion(rp, &device.credential, &assertion, &state)?).await?;
         self.settle(device, session_id, Trigger::Approve { satisfied: session.methods }).await
     }

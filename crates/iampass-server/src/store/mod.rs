@@ -6,12 +6,16 @@
 //!
 //! What does not belong here: rules (in `domain/`), what a call means (in `service/`).
 
+mod location;
+pub mod postgres;
 mod records;
 pub mod sql;
 pub mod sqlite;
 mod traits;
 
 use std::sync::Arc;
+
+pub use location::Location;
 
 pub use records::*;
 pub use traits::*;
@@ -21,18 +25,184 @@ use crate::hub::Hub;
 /// Every store trait, unnamed, for callers that only call methods.
 pub mod prelude {
     pub use super::{
-        Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _, PushStore as _,
-        SessionStore as _, StaffStore as _, UserStore as _,
+        Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _, NonceStore as _,
+        PushStore as _, SessionStore as _, StaffStore as _, UserStore as _,
     };
 }
 
-/// The backend the server runs on. With a second backend this becomes an enum that implements the
-/// same traits by delegating to the backend it holds; nothing outside `store/` changes.
-pub type Db = sqlite::SqliteStore;
+/// The backend the server runs on, chosen by the database setting ([`Location`]). Both backends
+/// answer the store's SQL on the same connection type ([`Conn`]), so the area traits are
+/// implemented once for every [`sql::SqlBackend`], this one included; `Db` only forwards the
+/// four calls where the backends differ (reads, write transactions, nonces, maintenance).
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+impl Db {
+    /// Opens the database `at` (creating a SQLite file if needed) and brings its schema up to
+    /// date; a newer schema is refused.
+    pub fn open(at: &Location, hub: Arc<Hub>) -> Result<Self, StoreError> {
+        Ok(match at {
+            Location::Sqlite(path) => Db::Sqlite(sqlite::SqliteStore::open(path, hub)?),
+            Location::Postgres(url) => Db::Postgres(postgres::PgStore::open(url.as_str(), hub)?),
+        })
+    }
+}
+
+/// A pooled connection of either backend: what the store's SQL runs on. It lives on the stack for
+/// one read or transaction, so the variants' sizes do not matter; boxing would cost an
+/// allocation per read.
+#[allow(clippy::large_enum_variant)]
+pub enum Conn {
+    Sqlite(r2d2::PooledConnection<r2d2_sqlite::SqliteConnectionManager>),
+    Postgres(r2d2::PooledConnection<postgres::Manager>),
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Conn::Sqlite(_) => "Conn::Sqlite",
+            Conn::Postgres(_) => "Conn::Postgres",
+        })
+    }
+}
+
+impl sql::Sql for Conn {
+    fn exec(&mut self, sql: &str, args: &[sql::Arg<'_>]) -> Result<usize, StoreError> {
+        match self {
+            Conn::Sqlite(c) => c.exec(sql, args),
+            Conn::Postgres(c) => c.exec(sql, args),
+        }
+    }
+
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        args: &[sql::Arg<'_>],
+        f: impl FnMut(&dyn sql::Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Conn::Sqlite(c) => c.rows(sql, args, f),
+            Conn::Postgres(c) => c.rows(sql, args, f),
+        }
+    }
+
+    fn row<T>(
+        &mut self,
+        sql: &str,
+        args: &[sql::Arg<'_>],
+        f: impl FnOnce(&dyn sql::Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        match self {
+            Conn::Sqlite(c) => c.row(sql, args, f),
+            Conn::Postgres(c) => c.row(sql, args, f),
+        }
+    }
+}
+
+impl sql::SqlBackend for Db {
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite(s) => s.read(f).await,
+            Db::Postgres(s) => s.read(f).await,
+        }
+    }
+
+    async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut sql::Writer<'_, Conn>) -> Result<T, E> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite(s) => s.write(f).await,
+            Db::Postgres(s) => s.write(f).await,
+        }
+    }
+
+    fn audit_queue(&self) -> &sql::AuditQueue {
+        match self {
+            Db::Sqlite(s) => s.audit_queue(),
+            Db::Postgres(s) => s.audit_queue(),
+        }
+    }
+}
+
+impl NonceStore for Db {
+    async fn spend_nonce(&self, scope: &str, nonce: &str, now_secs: i64, keep_until: i64) -> Result<(), NonceError> {
+        match self {
+            Db::Sqlite(s) => s.spend_nonce(scope, nonce, now_secs, keep_until).await,
+            Db::Postgres(s) => s.spend_nonce(scope, nonce, now_secs, keep_until).await,
+        }
+    }
+
+    async fn forget_nonces(&self, now_secs: i64) -> Result<usize, StoreError> {
+        match self {
+            Db::Sqlite(s) => s.forget_nonces(now_secs).await,
+            Db::Postgres(s) => s.forget_nonces(now_secs).await,
+        }
+    }
+}
+
+impl Admin for Db {
+    fn hub(&self) -> &Arc<Hub> {
+        match self {
+            Db::Sqlite(s) => s.hub(),
+            Db::Postgres(s) => s.hub(),
+        }
+    }
+
+    fn leadership(&self) -> tokio::sync::watch::Receiver<bool> {
+        match self {
+            Db::Sqlite(s) => s.leadership(),
+            Db::Postgres(s) => s.leadership(),
+        }
+    }
+
+    async fn reseal_secrets<F>(&self, f: F) -> Result<Resealed, StoreError>
+    where
+        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite(s) => s.reseal_secrets(f).await,
+            Db::Postgres(s) => s.reseal_secrets(f).await,
+        }
+    }
+
+    async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
+        match self {
+            Db::Sqlite(s) => s.schema_version().await,
+            Db::Postgres(s) => s.schema_version().await,
+        }
+    }
+
+    async fn check(&self) -> Result<String, StoreError> {
+        match self {
+            Db::Sqlite(s) => s.check().await,
+            Db::Postgres(s) => s.check().await,
+        }
+    }
+}
 
 /// Everything a backend is: every area, plus the operator's maintenance.
 pub trait Store:
-    AppStore + UserStore + DeviceStore + LinkStore + SessionStore + EventStore + AuditStore + PushStore + StaffStore + Admin
+    AppStore
+    + UserStore
+    + DeviceStore
+    + LinkStore
+    + SessionStore
+    + EventStore
+    + AuditStore
+    + PushStore
+    + StaffStore
+    + NonceStore
+    + Admin
 {
 }
 
@@ -46,6 +216,7 @@ impl<T> Store for T where
         + AuditStore
         + PushStore
         + StaffStore
+        + NonceStore
         + Admin
 {
 }
@@ -93,8 +264,13 @@ pub struct SchemaVersion {
 
 /// What the operator's commands and the server's start-up need of a backend, beyond the areas.
 pub trait Admin {
-    /// The in-process hub that this backend wakes after each commit.
+    /// The in-process hub that this backend wakes after each commit (and, on a shared database,
+    /// after each commit another node makes).
     fn hub(&self) -> &Arc<Hub>;
+
+    /// Whether this node runs the work that must run once however many nodes share the
+    /// database (the sweeper, the webhook); it follows the database's say.
+    fn leadership(&self) -> tokio::sync::watch::Receiver<bool>;
 
     /// Re-seals every sealed secret through `f` (given which kind, the record's id, token or name,
     /// and the sealed bytes), in one transaction: all or none.

@@ -387,3 +387,29 @@ pub trait StaffStore {
     /// Forgets sign-ins and tokens that ended before `before`.
     fn prune_staff(&self, before: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// Spent nonces: a signed request's nonce is refused the second time while its timestamp is in
+/// the window, on whichever node it arrives.
+pub trait NonceStore {
+    /// Spends `nonce` for `scope` (a client or ticket kind), remembered until `keep_until`
+    /// (seconds; after it the timestamp check refuses the replay by itself).
+    fn spend_nonce(
+        &self,
+        scope: &str,
+        nonce: &str,
+        now_secs: i64,
+        keep_until: i64,
+    ) -> impl Future<Output = Result<(), NonceError>> + Send;
+
+    /// Forgets nonces kept until before `now_secs`; how many. Background work, never in a
+    /// request's way.
+    fn forget_nonces(&self, now_secs: i64) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NonceError {
+    #[error(transparent)]
+    Refused(#[from] iampass_proto::AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

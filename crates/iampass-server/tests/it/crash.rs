@@ -127,9 +127,11 @@ async fn every_acknowledged_write_survives_sigkill() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let store =
-        iampass_server::store::Db::open(&dir.path().join("crash.db"), Arc::new(iampass_server::hub::Hub::new(0)))
-            .unwrap();
+    let store = iampass_server::store::Db::open(
+        &dir.path().join("crash.db").into(),
+        Arc::new(iampass_server::hub::Hub::new(0)),
+    )
+    .unwrap();
     assert_eq!(store.check().await.unwrap(), "ok");
     println!(
         "{ROUNDS} SIGKILLs: {} users, {} bindings, {} approved logins acknowledged, all present",

@@ -5,7 +5,8 @@ use iampass_proto::hmac_v1;
 use iampass_server::store::prelude::*;
 use reqwest::Method;
 
-use iampass_testkit::{Kit, error_of};
+use iampass_server::store::Location;
+use iampass_testkit::{Kit, alter_database, error_of};
 
 fn add_path(k: &Kit) -> String {
     format!("/management/add_users/{}", k.app_id)
@@ -274,16 +275,20 @@ async fn readiness_follows_the_database_schema() {
     let ready = k.http.get(k.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready");
-    let db = rusqlite::Connection::open(&k.server.state.config.db).unwrap();
-    let known: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    db.pragma_update(None, "user_version", known + 1).unwrap();
+    let db = &k.server.state.config.db;
+    let set_version = |v: usize| match db {
+        Location::Sqlite(_) => format!("PRAGMA user_version = {v}"),
+        Location::Postgres(_) => format!("UPDATE schema_version SET version = {v}"),
+    };
+    let known = k.server.state.store.schema_version().await.unwrap().known;
+    alter_database(db, &set_version(known + 1));
     let r = k.http.get(k.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"], "schema_mismatch");
     assert!(body["reason"].as_str().unwrap().contains(&format!("version {}", known + 1)), "{body}");
     assert_eq!(k.http.get(k.url("/healthz")).send().await.unwrap().status(), 200);
-    db.pragma_update(None, "user_version", known).unwrap();
+    alter_database(db, &set_version(known));
     assert_eq!(k.http.get(k.url("/readyz")).send().await.unwrap().status(), 200);
 }
 

@@ -29,6 +29,11 @@ fn select_events<C: Sql>(c: &mut C, sql: &str, args: &[Arg<'_>]) -> Result<Vec<(
     })
 }
 
+pub(super) fn written_after<C: Sql>(c: &mut C, after: u64, limit: u32) -> Result<Vec<(u64, EventData)>, StoreError> {
+    let sql = "SELECT app_id, id, at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2";
+    Ok(select_events(c, sql, args![after as i64, limit])?.into_iter().map(|(_, e)| (e.id, e.data)).collect())
+}
+
 impl<B: SqlBackend> EventStore for B {
     async fn events_after(&self, app_id: &str, after: u64, limit: u32) -> Result<Vec<Event>, StoreError> {
         let app_id = app_id.to_owned();
@@ -41,8 +46,11 @@ impl<B: SqlBackend> EventStore for B {
 
     async fn all_events_after(&self, after: u64, limit: u32) -> Result<Vec<(String, Event)>, StoreError> {
         self.read(move |c| {
-            let sql = "SELECT app_id, id, at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2";
-            select_events(c, sql, args![after as i64, limit])
+            select_events(
+                c,
+                "SELECT app_id, id, at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+                args![after as i64, limit],
+            )
         })
         .await
     }

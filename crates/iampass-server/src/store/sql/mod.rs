@@ -21,7 +21,7 @@ use iampass_proto::wire::EventData;
 
 pub use audit::AuditQueue;
 
-use super::StoreError;
+use super::{Conn, StoreError};
 use crate::clock::Millis;
 
 /// One value bound to a statement's `?N`.
@@ -244,13 +244,11 @@ impl<C: Sql> Writer<'_, C> {
 /// A SQL backend: where reads and write transactions run. The store's area traits are implemented
 /// once, for every backend, on top of this.
 pub trait SqlBackend: Send + Sync + 'static {
-    type Conn: Sql;
-
     /// Runs a read on a connection of the backend's pool.
     fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&mut Self::Conn) -> Result<T, StoreError> + Send + 'static;
+        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static;
 
     /// Runs `f` in one write transaction; commits if it returns `Ok`, rolls back otherwise, then
     /// wakes whoever waits on the events it wrote. The error type is the caller's so domain
@@ -259,10 +257,42 @@ pub trait SqlBackend: Send + Sync + 'static {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut Writer<'_, Self::Conn>) -> Result<T, E> + Send + 'static;
+        F: FnOnce(&mut Writer<'_, Conn>) -> Result<T, E> + Send + 'static;
 
     /// Audit records waiting to be written together.
     fn audit_queue(&self) -> &AuditQueue;
+}
+
+/// Runs `f` in one transaction on `conn`, opened with `begin` (and whatever the backend's
+/// statements after it take, such as a lock): commits if `f` returns `Ok`, rolls back otherwise.
+/// Hands back `f`'s answer and the events written, for the caller to publish after the commit.
+pub fn transaction<T, E, F>(conn: &mut Conn, begin: &str, f: F) -> Result<(T, Vec<(u64, EventData)>), E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&mut Writer<'_, Conn>) -> Result<T, E>,
+{
+    for statement in begin.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        if let Err(e) = conn.exec(statement, &[]) {
+            let _ = conn.exec("ROLLBACK", &[]);
+            return Err(e.into());
+        }
+    }
+    let mut writer = Writer { c: conn, written: Vec::new() };
+    let out = f(&mut writer);
+    let written = std::mem::take(&mut writer.written);
+    match out {
+        Ok(out) => match conn.exec("COMMIT", &[]) {
+            Ok(_) => Ok((out, written)),
+            Err(e) => {
+                let _ = conn.exec("ROLLBACK", &[]);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = conn.exec("ROLLBACK", &[]);
+            Err(e)
+        }
+    }
 }
 
 /// Splits the stored comma list back into methods; an unknown name means the row was altered.
@@ -286,6 +316,12 @@ pub fn publish(hub: &crate::hub::Hub, written: &[(u64, EventData)]) {
         }
     }
     hub.events_written(max);
+}
+
+/// Events after `after`, oldest first, at most `limit`: what another node committed, for this
+/// node's hub.
+pub fn events_written_after<C: Sql>(c: &mut C, after: u64, limit: u32) -> Result<Vec<(u64, EventData)>, StoreError> {
+    events::written_after(c, after, limit)
 }
 
 /// The newest event id (the hub starts from it).

@@ -47,7 +47,7 @@ impl<B: SqlBackend> PushStore for B {
         let device_id = device_id.to_owned();
         self.write(move |w| {
             let n = w.c.exec(
-                "DELETE FROM push_subscriptions WHERE device_id = ?1 AND (?2 IS NULL OR endpoint = ?2)",
+                "DELETE FROM push_subscriptions WHERE device_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR endpoint = ?2)",
                 args![device_id, endpoint],
             )?;
             Ok(n > 0)

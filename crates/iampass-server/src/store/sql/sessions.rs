@@ -294,7 +294,7 @@ impl<B: SqlBackend> SessionStore for B {
                 )?,
                 (st, Some(user)) => query(
                     c,
-                    "WHERE s.user_id = ?4 AND s.app_id = ?1 AND (?5 IS NULL OR s.status = ?5) AND s.seq < ?2
+                    "WHERE s.user_id = ?4 AND s.app_id = ?1 AND (CAST(?5 AS TEXT) IS NULL OR s.status = ?5) AND s.seq < ?2
                      ORDER BY s.seq DESC LIMIT ?3",
                     args![app_id, before, fetch, user, st],
                 )?,

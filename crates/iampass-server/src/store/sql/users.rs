@@ -168,7 +168,7 @@ impl<B: SqlBackend> UserStore for B {
                         (SELECT MAX(l.expires_at) FROM registration_links l
                           WHERE l.user_id = u.id AND l.state = 'live' AND l.expires_at > ?4)
                  FROM users u WHERE u.app_id = ?1 AND u.deleted_at IS NULL AND u.id > ?2
-                   AND (?5 IS NULL OR u.external_id = ?5)
+                   AND (CAST(?5 AS TEXT) IS NULL OR u.external_id = ?5)
                  ORDER BY u.id LIMIT ?3",
                 args![app_id, after, limit + 1, now, only],
                 |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?, r.get::<Option<i64>>(3)?)),

@@ -12,8 +12,12 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
-use super::{Admin, Resealed, SealedSecret, StoreError};
+use super::{Admin, Conn, NonceError, NonceStore, Resealed, SealedSecret, StoreError};
 use crate::hub::Hub;
+use crate::replay::ReplayCache;
+
+/// Nonces remembered at most; past it signed requests are refused (503), not forgotten.
+pub const REPLAY_CAPACITY: usize = 2_000_000;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -38,6 +42,11 @@ pub struct SqliteStore {
     /// most one pooled connection busy writing, so inline reads always find a free one.
     writer: Arc<tokio::sync::Mutex<()>>,
     audit: Arc<AuditQueue>,
+    /// One node owns its file, so spent nonces are kept in its memory (a write per signed
+    /// request would be SQLite's one writer's busiest job).
+    replay: Arc<ReplayCache>,
+    /// Always true: the only node leads.
+    leader: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 fn configure(conn: &mut Connection) -> Result<(), rusqlite::Error> {
@@ -70,8 +79,14 @@ impl SqliteStore {
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
             .build(manager)?;
-        let store =
-            Self { pool, hub, writer: Arc::new(tokio::sync::Mutex::new(())), audit: Arc::new(AuditQueue::default()) };
+        let store = Self {
+            pool,
+            hub,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+            audit: Arc::new(AuditQueue::default()),
+            replay: Arc::new(ReplayCache::new(REPLAY_CAPACITY)),
+            leader: Arc::new(tokio::sync::watch::Sender::new(true)),
+        };
         let latest = super::sql::latest_event_id(&mut *store.pool.get()?)?;
         store.hub.events_written(latest);
         Ok(store)
@@ -79,8 +94,6 @@ impl SqliteStore {
 }
 
 impl SqlBackend for SqliteStore {
-    type Conn = Connection;
-
     /// Runs a read on a pooled connection, inline. In WAL mode a reader never waits for a writer,
     /// and these reads are single indexed lookups of microseconds, so a hop to the blocking pool
     /// would cost more than the read (measured: docs/BENCHMARKS.md). Writes, which can wait on the
@@ -88,9 +101,9 @@ impl SqlBackend for SqliteStore {
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
-        f(&mut *self.pool.get()?)
+        f(&mut Conn::Sqlite(self.pool.get()?))
     }
 
     /// One `BEGIN IMMEDIATE` transaction: commits if `f` returns `Ok`, rolls back otherwise.
@@ -98,31 +111,16 @@ impl SqlBackend for SqliteStore {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut Writer<'_, Connection>) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&mut Writer<'_, Conn>) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         let hub = self.hub.clone();
         let _turn = self.writer.lock().await;
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from)?;
-            let mut writer = Writer { c: &mut *conn, written: Vec::new() };
-            let out = f(&mut writer);
-            let written = std::mem::take(&mut writer.written);
-            match out {
-                Ok(out) => {
-                    if let Err(e) = conn.execute_batch("COMMIT") {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        return Err(StoreError::from(e).into());
-                    }
-                    publish(&hub, &written);
-                    Ok(out)
-                }
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(e)
-                }
-            }
+            let mut conn = Conn::Sqlite(pool.get().map_err(StoreError::from)?);
+            let written = super::sql::transaction(&mut conn, "BEGIN IMMEDIATE", f)?;
+            publish(&hub, &written.1);
+            Ok(written.0)
         })
         .await
         .map_err(|e| E::from(StoreError::Join(e.to_string())))?
@@ -197,9 +195,24 @@ impl Row for SqliteRow<'_> {
     }
 }
 
+impl NonceStore for SqliteStore {
+    async fn spend_nonce(&self, scope: &str, nonce: &str, now_secs: i64, keep_until: i64) -> Result<(), NonceError> {
+        Ok(self.replay.check_and_remember(scope, nonce, now_secs, keep_until)?)
+    }
+
+    /// The cache forgets as it goes.
+    async fn forget_nonces(&self, _now_secs: i64) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+}
+
 impl Admin for SqliteStore {
     fn hub(&self) -> &Arc<Hub> {
         &self.hub
+    }
+
+    fn leadership(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.leader.subscribe()
     }
 
     async fn reseal_secrets<F>(&self, f: F) -> Result<Resealed, StoreError>
@@ -211,7 +224,7 @@ impl Admin for SqliteStore {
 
     async fn schema_version(&self) -> Result<super::SchemaVersion, StoreError> {
         self.read(|c| {
-            let found: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let found: i64 = c.row("PRAGMA user_version", &[], |r| r.get(0))?.unwrap_or(0);
             let found = usize::try_from(found).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
             Ok(super::SchemaVersion { found, known: MIGRATIONS.len() })
         })
@@ -220,7 +233,11 @@ impl Admin for SqliteStore {
 
     /// `PRAGMA integrity_check`.
     async fn check(&self) -> Result<String, StoreError> {
-        self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?)).await
+        self.read(|c| {
+            c.row("PRAGMA integrity_check", &[], |r| r.get::<String>(0))?
+                .ok_or_else(|| StoreError::Corrupt("no answer to the integrity check".into()))
+        })
+        .await
     }
 }
 
@@ -276,12 +293,6 @@ mod tests {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(Box::new(e))
-    }
-}
-
-impl From<r2d2::Error> for StoreError {
-    fn from(e: r2d2::Error) -> Self {
         StoreError::Database(Box::new(e))
     }
 }

@@ -1,0 +1,407 @@
+//! The PostgreSQL backend, for several nodes on one database: PostgreSQL's side of the store's SQL
+//! ([`super::sql`]): its schema and migrations, how a connection runs a statement (`?N` becomes
+//! `$N`, prepared once per connection), transactions, and what makes nodes one service:
+//!
+//! - Every write transaction first takes one cluster-wide advisory lock, so writes are serialised
+//!   across all nodes exactly as SQLite serialises them in one process: each compound change sees
+//!   the rows it reads unchanged until it commits, and event ids are taken in commit order, so a
+//!   reader following them never skips a commit that landed late.
+//! - A transaction that wrote events notifies `iampass_events` (no payload: the rows are the
+//!   truth). Each node keeps one connection of its own ([`node`]) that listens, reads the new
+//!   rows into its hub (so a stream or a phone's long-poll on any node wakes), and re-reads from
+//!   its last id after a reconnect; the same connection holds the leader's advisory lock, so
+//!   the cluster's background work runs on one node and moves when that node's session ends.
+//! - Spent nonces are a table, written with `ON CONFLICT DO NOTHING`.
+//!
+//! The client is the synchronous `postgres` crate (tokio-postgres driven on the calling thread),
+//! which fits the store's synchronous SQL; every call runs on the blocking pool or the node's own
+//! thread, never on the async workers.
+
+mod node;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres::types::{IsNull, ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+
+use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
+use super::{Admin, Conn, NonceError, NonceStore, Resealed, SchemaVersion, SealedSecret, StoreError};
+use crate::hub::Hub;
+
+/// Each element is one schema version; a database at version N has run the first N.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+/// Connections per node: requests hold one only for a statement or a transaction.
+const POOL_SIZE: u32 = 16;
+/// The advisory lock every write transaction holds (and migrations, across nodes starting at once).
+const WRITE_LOCK: i64 = 0x1A3B_A55D_0001;
+/// Opens every write transaction (see the module's notes).
+const BEGIN_WRITE: &str = "BEGIN; SELECT pg_advisory_xact_lock(28843479728129)";
+const _: () = assert!(WRITE_LOCK == 28_843_479_728_129);
+
+/// A connection with the statements it has prepared.
+pub struct PgConn {
+    /// Always `Some` until dropped (see `Drop`).
+    client: Option<Client>,
+    prepared: HashMap<String, Statement>,
+}
+
+impl std::fmt::Debug for PgConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgConn").field("prepared", &self.prepared.len()).finish()
+    }
+}
+
+impl PgConn {
+    fn new(client: Client) -> Self {
+        Self { client: Some(client), prepared: HashMap::new() }
+    }
+
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        self.client.as_mut().ok_or_else(|| StoreError::Corrupt("connection already closed".into()))
+    }
+}
+
+/// Closing a client runs its small runtime, which must not happen on an async worker (a pool
+/// is dropped wherever its last user is): the client is closed on a thread of its own.
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new().name("pg-close".into()).spawn(move || drop(client));
+        }
+    }
+}
+
+/// Makes the pool's connections (r2d2 connects on its own threads).
+pub struct Manager {
+    config: postgres::Config,
+}
+
+/// The settings may hold a password: not shown.
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Manager")
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        Ok(PgConn::new(self.config.connect(NoTls)?))
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        match conn.client.as_mut() {
+            Some(c) => c.simple_query("").map(drop),
+            None => Ok(()),
+        }
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.client.as_ref().is_none_or(Client::is_closed)
+    }
+}
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: r2d2::Pool<Manager>,
+    hub: Arc<Hub>,
+    audit: Arc<AuditQueue>,
+    node: Arc<node::Node>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("connections", &self.pool.state().connections).finish()
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgresql://user@host/db`), brings the schema up to date and starts
+    /// this node's listener. Blocks; runs its own calls on a thread of its own, so it may be
+    /// called from async code at start-up.
+    pub fn open(url: &str, hub: Arc<Hub>) -> Result<Self, StoreError> {
+        let config: postgres::Config = url.parse()?;
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(2))
+            .connection_timeout(Duration::from_secs(15))
+            .build(Manager { config: config.clone() })?;
+        let latest = std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut conn = pool.get()?;
+                migrate(conn.client()?)?;
+                super::sql::latest_event_id(&mut *conn)
+            })
+            .join()
+            .map_err(|_| StoreError::Join("the PostgreSQL start-up thread panicked".into()))?
+        })?;
+        hub.events_written(latest);
+        let node = node::Node::start(config, &hub, latest)?;
+        Ok(Self { pool, hub, audit: Arc::new(AuditQueue::default()), node })
+    }
+}
+
+/// Runs the migrations the database has not had, in one transaction, holding the write lock so
+/// that nodes starting together migrate once.
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+    let found: Option<i64> = tx.query_opt("SELECT version FROM schema_version", &[])?.map(|r| r.get(0));
+    let found =
+        usize::try_from(found.unwrap_or(0)).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
+    if found > MIGRATIONS.len() {
+        return Err(StoreError::SchemaTooNew { found, known: MIGRATIONS.len() });
+    }
+    for sql in MIGRATIONS.iter().skip(found) {
+        tx.batch_execute(sql)?;
+    }
+    let known = MIGRATIONS.len() as i64;
+    tx.execute("DELETE FROM schema_version", &[])?;
+    tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&known])?;
+    tx.commit()?;
+    Ok(())
+}
+
+impl SqlBackend for PgStore {
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || f(&mut Conn::Postgres(pool.get()?)))
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+
+    async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Writer<'_, Conn>) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let hub = self.hub.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = Conn::Postgres(pool.get().map_err(StoreError::from)?);
+            let (out, written) = super::sql::transaction(&mut conn, BEGIN_WRITE, |w| -> Result<T, E> {
+                let out = f(w)?;
+                if !w.written.is_empty() {
+                    w.c.exec("SELECT pg_notify('iampass_events', '')", &[]).map_err(E::from)?;
+                }
+                Ok(out)
+            })?;
+            publish(&hub, &written);
+            Ok(out)
+        })
+        .await
+        .map_err(|e| E::from(StoreError::Join(e.to_string())))?
+    }
+
+    fn audit_queue(&self) -> &AuditQueue {
+        &self.audit
+    }
+}
+
+impl NonceStore for PgStore {
+    /// One autocommit insert, outside the write lock: the primary key decides.
+    async fn spend_nonce(&self, scope: &str, nonce: &str, _now_secs: i64, keep_until: i64) -> Result<(), NonceError> {
+        let (scope, nonce) = (scope.to_owned(), nonce.to_owned());
+        let fresh = self
+            .read(move |c| {
+                c.exec(
+                    "INSERT INTO nonces (scope, nonce, keep_until) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    super::sql::args![scope, nonce, keep_until],
+                )
+            })
+            .await?;
+        if fresh == 1 { Ok(()) } else { Err(iampass_proto::AuthError::ReplayedNonce.into()) }
+    }
+
+    async fn forget_nonces(&self, now_secs: i64) -> Result<usize, StoreError> {
+        self.read(move |c| c.exec("DELETE FROM nonces WHERE keep_until < ?1", super::sql::args![now_secs])).await
+    }
+}
+
+impl Admin for PgStore {
+    fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    fn leadership(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.node.leadership()
+    }
+
+    async fn reseal_secrets<F>(&self, f: F) -> Result<Resealed, StoreError>
+    where
+        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
+    {
+        self.write(move |w| super::sql::reseal(w, f)).await
+    }
+
+    async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
+        self.read(|c| {
+            let found: i64 = c.row("SELECT version FROM schema_version", &[], |r| r.get(0))?.unwrap_or(0);
+            let found = usize::try_from(found).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
+            Ok(SchemaVersion { found, known: MIGRATIONS.len() })
+        })
+        .await
+    }
+
+    /// PostgreSQL checks its own pages; this says the database answers.
+    async fn check(&self) -> Result<String, StoreError> {
+        self.read(|c| {
+            c.row("SELECT 'ok'::text", &[], |r| r.get::<String>(0))?
+                .ok_or_else(|| StoreError::Corrupt("no answer".into()))
+        })
+        .await
+    }
+}
+
+/// `?N` → `$N`, outside quoted strings.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    for ch in sql.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                out.push(ch);
+            }
+            '?' if !quoted => out.push('$'),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+impl PgConn {
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(stmt) = self.prepared.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.client()?.prepare(&numbered(sql))?;
+        self.prepared.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+}
+
+/// An argument bound as the statement's parameter type asks (PostgreSQL checks types strictly).
+#[derive(Debug)]
+struct PgArg<'a>(Arg<'a>);
+
+impl ToSql for PgArg<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self.0 {
+            Arg::Null => Ok(IsNull::Yes),
+            Arg::Int(i) if *ty == Type::INT4 => i32::try_from(i)?.to_sql(ty, out),
+            Arg::Int(i) if *ty == Type::INT2 => i16::try_from(i)?.to_sql(ty, out),
+            Arg::Int(i) => i.to_sql(ty, out),
+            Arg::Bool(b) => b.to_sql(ty, out),
+            Arg::Text(s) => s.to_sql(ty, out),
+            Arg::Blob(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn bound<'a>(args: &'a [Arg<'a>]) -> Vec<PgArg<'a>> {
+    args.iter().map(|a| PgArg(*a)).collect()
+}
+
+fn refs<'a>(args: &'a [PgArg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+impl Sql for PgConn {
+    fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<usize, StoreError> {
+        let stmt = self.statement(sql)?;
+        let args = bound(args);
+        Ok(self.client()?.execute(&stmt, &refs(&args))? as usize)
+    }
+
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        mut f: impl FnMut(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let stmt = self.statement(sql)?;
+        let args = bound(args);
+        self.client()?.query(&stmt, &refs(&args))?.iter().map(|r| f(&PgRow(r))).collect()
+    }
+
+    fn row<T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: impl FnOnce(&dyn Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let stmt = self.statement(sql)?;
+        let args = bound(args);
+        match self.client()?.query(&stmt, &refs(&args))?.first() {
+            Some(r) => Ok(Some(f(&PgRow(r))?)),
+            None => Ok(None),
+        }
+    }
+}
+
+struct PgRow<'r>(&'r postgres::Row);
+
+impl Row for PgRow<'_> {
+    fn value(&self, i: usize) -> Result<Value<'_>, StoreError> {
+        let ty = self
+            .0
+            .columns()
+            .get(i)
+            .map(|c| c.type_().clone())
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {i}")))?;
+        let v = match ty {
+            Type::INT8 => self.0.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+            Type::INT4 => self.0.try_get::<_, Option<i32>>(i)?.map(|n| Value::Int(i64::from(n))),
+            Type::INT2 => self.0.try_get::<_, Option<i16>>(i)?.map(|n| Value::Int(i64::from(n))),
+            Type::BOOL => self.0.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
+            Type::BYTEA => self.0.try_get::<_, Option<&[u8]>>(i)?.map(Value::Blob),
+            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
+                self.0.try_get::<_, Option<&str>>(i)?.map(Value::Text)
+            }
+            other => return Err(StoreError::Corrupt(format!("column {i} has the unexpected type {other}"))),
+        };
+        Ok(v.unwrap_or(Value::Null))
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_the_postgresql_way_outside_strings() {
+        assert_eq!(
+            numbered("SELECT ?1, '?', ?12 WHERE a = 'x?y' AND b = ?2"),
+            "SELECT $1, '?', $12 WHERE a = 'x?y' AND b = $2"
+        );
+    }
+}
