@@ -37,7 +37,9 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
     let mut last_forget = tokio::time::Instant::now();
     let mut leader = state.store.leadership();
     loop {
-        if !*leader.borrow_and_update() {
+        let leading = *leader.borrow_and_update();
+        metrics::gauge!("iampass_cluster_leader").set(if leading { 1.0 } else { 0.0 });
+        if !leading {
             tokio::select! {
                 changed = leader.changed() => if changed.is_err() { return },
                 _ = shutdown.changed() => return,
