@@ -35,12 +35,12 @@ impl Proc {
     }
 }
 
-fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     Ok(std::env::current_exe()?.with_file_name(name))
 }
 
 /// Starts `cmd`, waits for its `listening on URL` line.
-fn spawn(mut cmd: Command) -> anyhow::Result<Proc> {
+pub fn spawn(mut cmd: Command) -> anyhow::Result<Proc> {
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("spawn server")?;
     let stdout = child.stdout.take().context("stdout")?;
     let mut line = String::new();

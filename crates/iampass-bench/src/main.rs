@@ -3,6 +3,7 @@
 //! used). Servers run as separate processes; this process only generates load and measures.
 //! Loops are bounded in count and time and target 127.0.0.1 only.
 
+mod cluster;
 mod harness;
 mod scenarios;
 
@@ -69,6 +70,20 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Several nodes on PostgreSQL: signed requests on PostgreSQL beside SQLite and through HAProxy
+    /// beside one node, cross-node event latency, streams through a node's death.
+    Cluster {
+        /// A fresh PostgreSQL database (`tests/common/postgres start DIR --durable` prints one).
+        #[arg(long)]
+        postgres: String,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Changes whose trip from one node to another's stream is timed.
+        #[arg(long, default_value_t = 500)]
+        events: usize,
+    },
     /// (internal) A bare axum route, the baseline for `http`.
     BareServer,
 }
@@ -85,6 +100,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Logins { count } => scenarios::logins(count).await,
         Command::Pages { sizes } => scenarios::pages(&sizes).await,
         Command::Startup { console, baseline, runs } => scenarios::startup(&console, &baseline, runs).await,
+        Command::Cluster { postgres, concurrency, seconds, events } => {
+            cluster::cluster(&postgres, concurrency, seconds, events).await
+        }
         Command::BareServer => harness::bare_server().await,
     }
 }

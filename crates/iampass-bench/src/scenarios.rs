@@ -13,21 +13,21 @@ use iampass_proto::wire::{PageQuery, SessionsQuery};
 
 use crate::harness::{self, Proc, create_app, histogram, micros, start_bare, start_server, start_server_on, summary};
 
-struct Load {
-    hist: Histogram<u64>,
-    ok: u64,
-    errors: u64,
-    elapsed: Duration,
+pub struct Load {
+    pub hist: Histogram<u64>,
+    pub ok: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
 }
 
 impl Load {
-    fn rps(&self) -> f64 {
+    pub fn rps(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
     }
 }
 
 /// Runs `concurrency` workers calling `op` until `seconds` have passed.
-async fn run_load<F, Fut>(concurrency: usize, seconds: u64, op: F) -> Load
+pub async fn run_load<F, Fut>(concurrency: usize, seconds: u64, op: F) -> Load
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
@@ -61,7 +61,7 @@ where
     load
 }
 
-fn report(name: &str, l: &Load) {
+pub fn report(name: &str, l: &Load) {
     println!("{name:<44} {:>9.0} req/s  {}  errors {}", l.rps(), summary(&l.hist), l.errors);
 }
 

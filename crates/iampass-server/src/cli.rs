@@ -300,7 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Staff(args) => staff_cmd(with_paths(Config::with_db(cli.db.clone())), args).await,
         Command::Migrate => {
             use iampass_server::store::Admin as _;
-            let (store, _) = iampass_server::server::open(&with_paths(Config::with_db(cli.db.clone())))?;
+            let (store, _) = iampass_server::server::open(&with_paths(Config::with_db(cli.db.clone()))).await?;
             let v = store.schema_version().await?;
             println!("{}: schema version {} of {}, up to date", cli.db, v.found, v.known);
             Ok(())
@@ -326,7 +326,7 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
         "the key comes from IAMPASS_KEY: rotation works on a key file (--key-file)"
     );
     // Fail before touching anything if the current key does not open this database.
-    let (store, current) = iampass_server::server::open(&config)?;
+    let (store, current) = iampass_server::server::open(&config).await?;
     if let Some((app, _)) = store.apps().await?.first() {
         current.open(&apps::secret_context(&app.id), &app.secret_sealed).map_err(|_| {
             anyhow::anyhow!(
@@ -412,7 +412,7 @@ fn print_created(app: &CreatedApp, json: bool) {
 }
 
 async fn app(config: Config, cmd: AppCommand) -> anyhow::Result<()> {
-    let (store, sealer) = iampass_server::server::open(&config)?;
+    let (store, sealer) = iampass_server::server::open(&config).await?;
     let now = SystemClock.now_ms();
     let api = |e: iampass_server::error::ServiceError| anyhow::anyhow!("{e}");
     match cmd {
@@ -501,7 +501,7 @@ fn config_template() -> String {
 async fn staff_cmd(config: Config, args: StaffArgs) -> anyhow::Result<()> {
     use iampass_server::domain::staff::parse_role;
     use iampass_server::service::{LinkIssuer, staff};
-    let (store, sealer) = iampass_server::server::open(&config)?;
+    let (store, sealer) = iampass_server::server::open(&config).await?;
     let now = SystemClock.now_ms();
     let api = |e: iampass_server::error::ServiceError| anyhow::anyhow!("{e}");
     let app = args.app.as_deref().ok_or_else(|| anyhow::anyhow!("name the application with --app APP"))?;

@@ -30,6 +30,11 @@ pub enum CryptoError {
          or give it in IAMPASS_KEY"
     )]
     Missing(PathBuf),
+    #[error(
+        "this key is not the one the database's secrets are sealed with: give every node (and every command) \
+         the key file the database was first used with"
+    )]
+    WrongKey,
 }
 
 const NONCE_LEN: usize = 24;

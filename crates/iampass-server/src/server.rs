@@ -48,15 +48,32 @@ fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Opens the store and key file: what both `serve` and the `app` commands need.
-pub fn open(config: &Config) -> Result<(Db, Sealer), StartError> {
+/// Opens the store and key file: what both `serve` and the `app` commands need. Refuses a key
+/// that is not the one the database's secrets are sealed with, before anything is sealed with it.
+pub async fn open(config: &Config) -> Result<(Db, Sealer), StartError> {
     let sealer = match (&config.key_hex, &config.db) {
         (Some(key), _) => Sealer::from_hex(&key.0)?,
         (None, crate::store::Location::Sqlite(_)) => Sealer::load_or_create(&config.key_file)?,
         (None, crate::store::Location::Postgres(_)) => Sealer::load(&config.key_file)?,
     };
     let store = Db::open(&config.db, Arc::new(Hub::new(0)))?;
+    check_key(&store, &sealer).await?;
     Ok((store, sealer))
+}
+
+/// The database keeps a value sealed with the key it was first opened with; every later open
+/// must be able to open it. Without it, a node given another key would start, seal new secrets
+/// with a key no other node has, and fail on every secret sealed before.
+async fn check_key(store: &Db, sealer: &Sealer) -> Result<(), StartError> {
+    use crate::store::PushStore as _;
+    const NAME: &str = "key-check";
+    let context = crate::service::push::server_secret_context(NAME);
+    let now = iampass_proto::clock::Clock::now_ms(&iampass_proto::clock::SystemClock);
+    let stored = store.server_secret(NAME, sealer.seal(&context, NAME), now).await?;
+    match sealer.open(&context, &stored) {
+        Ok(opened) if opened.as_str() == NAME => Ok(()),
+        _ => Err(CryptoError::WrongKey.into()),
+    }
 }
 
 /// A running server.
@@ -105,7 +122,7 @@ fn resolve_public_url(config: &Config, addr: SocketAddr) -> Result<String, Start
 
 /// Binds `config.listen` (port 0 picks a free port) and serves until stopped.
 pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartError> {
-    let (store, sealer) = open(&config)?;
+    let (store, sealer) = open(&config).await?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(crate::tls::acceptor(cert, key)?),
         _ => None,

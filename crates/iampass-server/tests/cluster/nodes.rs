@@ -130,3 +130,28 @@ async fn the_leaders_work_moves_to_a_survivor() {
         }
     }
 }
+
+/// A node whose own connection is cut (a database restart, a network blip) reconnects and reads
+/// what it missed from its last id: its stream goes on without a gap, and a leader is back.
+#[tokio::test]
+#[ignore = "needs IAMPASS_TEST_POSTGRES"]
+async fn a_node_that_loses_its_connection_catches_up() {
+    let c = Cluster::start(2, |_| {}).await;
+    let mut on_b = event_stream(&c.clients[1], None).await;
+    c.clients[0].add_users(&["before".to_owned()]).await.unwrap();
+    iampass_testkit::alter_database(
+        &c.nodes[0].state.config.db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'iampass-node' AND datname = current_database()",
+    );
+    c.clients[0].add_users(&["after".to_owned()]).await.unwrap();
+    let mut users = Vec::new();
+    while users.len() < 2 {
+        let event = tokio::time::timeout(BOUNDED, on_b.next()).await.expect("B's stream goes on").unwrap().unwrap();
+        if let EventData::User(u) = event.data {
+            users.push(u.user_id);
+        }
+    }
+    assert_eq!(users, ["before", "after"]);
+    c.leader().await;
+}

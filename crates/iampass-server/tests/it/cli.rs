@@ -98,7 +98,7 @@ async fn rotating_the_key_keeps_every_secret_working() {
     let before = std::fs::read_to_string(&key).unwrap();
     let (ok, out, err) = run(&db, &["key", "rotate"]);
     assert!(ok, "{err}");
-    assert!(out.contains("re-sealed 1 application, 0 session and 1 server secrets with key 2"), "{out}");
+    assert!(out.contains("re-sealed 1 application, 0 session and 2 server secrets with key 2"), "{out}");
     let after = std::fs::read_to_string(&key).unwrap();
     assert!(after.starts_with("2:") && after.lines().count() == 1 && !after.contains(before.trim()));
 
@@ -115,10 +115,13 @@ async fn rotating_the_key_keeps_every_secret_working() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    // A key that does not open the database is refused before anything changes.
+    // A key that does not open the database is refused before anything changes or is sealed
+    // with it, by every command and by `serve`.
     std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
-    let (ok, _, err) = run(&db, &["key", "rotate"]);
-    assert!(!ok && err.contains("does not open"), "{err}");
+    for args in [&["key", "rotate"][..], &["app", "create", "--name", "sealed with the wrong key"], &["serve"]] {
+        let (ok, _, err) = run(&db, args);
+        assert!(!ok && err.contains("not the one the database's secrets are sealed with"), "{args:?}: {err}");
+    }
     assert_eq!(std::fs::read_to_string(&key).unwrap().lines().count(), 1);
 }
 

@@ -23,6 +23,7 @@ use crate::store::sql::{Sql, args, events_written_after, publish};
 const TICK: Duration = Duration::from_millis(500);
 const LEADER_LOCK: i64 = 0x1A3B_A55D_0002;
 const BATCH: u32 = 500;
+pub const APPLICATION_NAME: &str = "iampass-node";
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
@@ -33,7 +34,9 @@ pub struct Node {
 
 impl Node {
     /// Starts the node's thread, following events after `last`.
-    pub fn start(config: postgres::Config, hub: &Arc<Hub>, last: u64) -> Result<Arc<Self>, StoreError> {
+    pub fn start(mut config: postgres::Config, hub: &Arc<Hub>, last: u64) -> Result<Arc<Self>, StoreError> {
+        // Named, so an operator sees each node's listener in pg_stat_activity.
+        config.application_name(APPLICATION_NAME);
         let leader = Arc::new(watch::Sender::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let (hub, thread_leader, thread_stop) = (Arc::downgrade(hub), leader.clone(), stop.clone());

@@ -1,0 +1,232 @@
+//! Several nodes on PostgreSQL (issue 14): signed requests on one PostgreSQL node beside one SQLite
+//! node, three nodes behind HAProxy beside one, an event's trip from a commit on one node to
+//! another node's stream, and what a killed node's clients see. Needs a PostgreSQL database whose
+//! user may create tables (a fresh cluster from `tests/common/postgres start DIR --durable`) and
+//! HAProxy.
+
+use std::ffi::OsStr;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use futures_util::StreamExt as _;
+use iampass_proto::client::{ManagementClient, default_http};
+use iampass_proto::wire::{Event, EventData};
+
+use crate::harness::{Proc, histogram, micros, sibling, spawn, summary};
+use crate::scenarios::{report, run_load};
+
+/// One key for every node of the run (nodes on one database share theirs), made afresh.
+fn key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect())
+}
+
+fn server(db: &OsStr) -> anyhow::Result<Command> {
+    let mut cmd = Command::new(sibling("iampass-server")?);
+    cmd.arg("--db").arg(db).env("IAMPASS_KEY", key()).env("IAMPASS_CONFIG", "/dev/null").env("IAMPASS_LOG", "warn");
+    Ok(cmd)
+}
+
+fn create_app(db: &OsStr) -> anyhow::Result<(String, String)> {
+    let out = server(db)?.args(["app", "create", "--name", "bench", "--json"]).output()?;
+    anyhow::ensure!(out.status.success(), "app create failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    Ok((
+        v["application_id"].as_str().context("id")?.to_owned(),
+        v["application_secret"].as_str().context("secret")?.to_owned(),
+    ))
+}
+
+fn node(db: &OsStr) -> anyhow::Result<Proc> {
+    let mut cmd = server(db)?;
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0", "--push-cap", "0"]);
+    spawn(cmd)
+}
+
+/// HAProxy with the shipped configuration, listening on a free port, in front of `nodes`.
+struct Haproxy(std::process::Child, String);
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn haproxy(dir: &std::path::Path, nodes: &[&Proc]) -> anyhow::Result<Haproxy> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut servers = nodes.iter();
+    let mut config = String::new();
+    for line in include_str!("../../../packaging/cluster/haproxy.cfg").lines() {
+        match line.split_whitespace().collect::<Vec<_>>()[..] {
+            ["bind", _] => config.push_str(&format!("    bind 127.0.0.1:{port}\n")),
+            ["server", name, _, "check"] => {
+                let node = servers.next().context("more servers than nodes")?;
+                config.push_str(&format!("    server {name} {} check\n", node.url.trim_start_matches("http://")));
+            }
+            _ => config.push_str(&format!("{line}\n")),
+        }
+    }
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, config)?;
+    let child = Command::new("haproxy")
+        .arg("-db")
+        .arg("-f")
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("haproxy (apt install haproxy)")?;
+    Ok(Haproxy(child, format!("http://127.0.0.1:{port}")))
+}
+
+/// Transactions the database committed so far (all databases of the cluster).
+fn commits(postgres: &str) -> anyhow::Result<u64> {
+    let out = Command::new("psql")
+        .args(["-Atq", postgres, "-c", "SELECT sum(xact_commit) FROM pg_stat_database"])
+        .output()
+        .context("psql")?;
+    anyhow::ensure!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
+}
+
+pub async fn cluster(postgres: &str, concurrency: usize, seconds: u64, events: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sqlite = dir.path().join("bench.db");
+    let (sq_id, sq_secret) = create_app(sqlite.as_os_str())?;
+    let (id, secret) = create_app(OsStr::new(postgres))?;
+    let lite = node(sqlite.as_os_str())?;
+    let nodes = (0..3).map(|_| node(OsStr::new(postgres))).collect::<anyhow::Result<Vec<_>>>()?;
+    let proxy = haproxy(dir.path(), &nodes.iter().collect::<Vec<_>>())?;
+    let client = |url: &str, id: &str, secret: &str| ManagementClient::with_http(default_http(), url, id, secret);
+    let on_lite = Arc::new(client(&lite.url, &sq_id, &sq_secret)?);
+    let on_pg = Arc::new(client(&nodes[0].url, &id, &secret)?);
+    let via_proxy = Arc::new(client(&proxy.1, &id, &secret)?);
+    let mut up = false;
+    for _ in 0..100 {
+        if via_proxy.users(None, Some(1)).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(up, "HAProxy did not come up");
+    on_lite.add_users(&["bench-user".to_owned()]).await?;
+    on_pg.add_users(&["bench-user".to_owned()]).await?;
+    let op = |c: Arc<ManagementClient>| {
+        move || {
+            let c = c.clone();
+            async move { c.has_registered_mobile_device("bench-user").await.is_ok() }
+        }
+    };
+    for c in [&on_lite, &on_pg, &via_proxy] {
+        run_load(concurrency, 1, op(c.clone())).await;
+    }
+    let lite_load = run_load(concurrency, seconds, op(on_lite.clone())).await;
+    let before = commits(postgres)?;
+    let pg_load = run_load(concurrency, seconds, op(on_pg.clone())).await;
+    let per_request = (commits(postgres)? - before) as f64 / (pg_load.ok + pg_load.errors).max(1) as f64;
+    let proxy_load = run_load(concurrency, seconds, op(via_proxy.clone())).await;
+    println!("concurrency {concurrency}, {seconds} s each, loopback, every request signed afresh");
+    report("one node, SQLite", &lite_load);
+    report("one node, PostgreSQL", &pg_load);
+    report("three nodes behind HAProxy, PostgreSQL", &proxy_load);
+    println!(
+        "PostgreSQL / SQLite: {:.0}%; three nodes behind HAProxy / one PostgreSQL node: {:.0}%; \
+         {per_request:.2} committed transactions per signed request",
+        100.0 * pg_load.rps() / lite_load.rps(),
+        100.0 * proxy_load.rps() / pg_load.rps()
+    );
+
+    // A change committed on node 0 → seen on node 2's stream.
+    let on_c = client(&nodes[2].url, &id, &secret)?;
+    let mut stream = Box::pin(on_c.events(None).await?);
+    let mut latency = histogram();
+    for i in 0..events {
+        let name = format!("lat{i}");
+        on_pg.add_users(std::slice::from_ref(&name)).await?;
+        let committed = Instant::now();
+        loop {
+            let event =
+                tokio::time::timeout(Duration::from_secs(10), stream.next()).await?.context("stream ended")??;
+            if matches!(&event.data, EventData::User(u) if u.user_id == name) {
+                break;
+            }
+        }
+        let _ = latency.record(micros(committed.elapsed()));
+    }
+    println!("committed on node 1 (the answer received) → on node 3's stream: {}", summary(&latency));
+
+    failover(&proxy.1, &id, &secret, nodes, events.min(30)).await
+}
+
+/// Event streams through HAProxy, each reconnecting with `Last-Event-ID` when its connection
+/// breaks; one node killed; how long until every stream has the change made after the kill.
+async fn failover(proxy: &str, id: &str, secret: &str, mut nodes: Vec<Proc>, streams: usize) -> anyhow::Result<()> {
+    let app = Arc::new(ManagementClient::with_http(default_http(), proxy, id, secret)?);
+    app.add_users(&["mark".to_owned()]).await?;
+    let mut probe = Box::pin(app.events(Some(0)).await?);
+    let mut mark = 0;
+    while mark == 0 {
+        let event = tokio::time::timeout(Duration::from_secs(10), probe.next()).await?.context("ended")??;
+        if matches!(&event.data, EventData::User(u) if u.user_id == "mark") {
+            mark = event.id;
+        }
+    }
+    let caught_up: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; streams]));
+    let mut tasks = Vec::new();
+    for i in 0..streams {
+        let (app, caught_up) = (app.clone(), caught_up.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut last = mark;
+            let mut reconnects = 0u32;
+            while reconnects < 100 {
+                if let Ok(s) = app.events(Some(last)).await {
+                    let mut s = Box::pin(s);
+                    while let Some(Ok(event)) = s.next().await {
+                        last = event.id;
+                        if is_after_kill(&event) {
+                            caught_up.lock().map(|mut c| c[i] = Some(Instant::now())).ok();
+                        }
+                    }
+                }
+                reconnects += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut victim = nodes.remove(0);
+    victim.child.kill()?;
+    let killed = Instant::now();
+    let survivor = ManagementClient::with_http(default_http(), &nodes[0].url, id, secret)?;
+    survivor.add_users(&["after-kill".to_owned()]).await?;
+    let deadline = killed + Duration::from_secs(30);
+    let times = loop {
+        let done: Vec<Duration> =
+            caught_up.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.iter().flatten().map(|t| *t - killed).collect();
+        if done.len() == streams {
+            break done;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{} of {streams} streams caught up in 30 s", done.len());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    for t in tasks {
+        t.abort();
+    }
+    let mut h = histogram();
+    for t in &times {
+        let _ = h.record(micros(*t));
+    }
+    println!(
+        "{streams} event streams through HAProxy, one node killed → every stream had the next change: {}",
+        summary(&h)
+    );
+    Ok(())
+}
+
+fn is_after_kill(event: &Event) -> bool {
+    matches!(&event.data, EventData::User(u) if u.user_id == "after-kill")
+}
