@@ -16,7 +16,8 @@ use iampass_server::store::prelude::*;
 #[command(name = "iampass-server", version = iampass_proto::VERSION, about = "IAMPASS-compatible push authentication service")]
 struct Cli {
     /// The database: a SQLite file (created if missing; `sqlite:PATH` also works) or a PostgreSQL
-    /// URL, `postgresql://USER:PASSWORD@HOST:PORT/DB`, which several nodes may share.
+    /// URL, `postgresql://USER:PASSWORD@HOST:PORT/DB`, which several nodes may share (`?sslmode=require`:
+    /// verified TLS, `&sslrootcert=FILE` for a private CA).
     #[arg(long, env = "IAMPASS_DB", default_value = "iampass.db", global = true)]
     db: iampass_server::store::Location,
     /// Key file that seals application and session secrets at rest. With SQLite it is created

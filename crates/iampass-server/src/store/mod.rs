@@ -223,9 +223,10 @@ impl<T> Store for T where
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database refused or failed; the backend's own error is the source.
+    /// The database refused or failed, with the backend's own error in the message (not also as
+    /// the source, or a report of the error chain would say it twice).
     #[error("database error: {0}")]
-    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Database(Box<dyn std::error::Error + Send + Sync>),
     #[error("database task failed: {0}")]
     Join(String),
     #[error("database schema is newer ({found}) than this server knows ({known}); upgrade the server")]

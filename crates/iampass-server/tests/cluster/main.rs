@@ -6,6 +6,7 @@
 mod failover;
 mod nodes;
 mod proxy;
+mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -17,6 +17,7 @@
 //! which fits the store's synchronous SQL; every call runs on the blocking pool or the node's own
 //! thread, never on the async workers.
 
+mod connect;
 mod node;
 
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::types::{IsNull, ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
 use super::{Admin, Conn, NonceError, NonceStore, Resealed, SchemaVersion, SealedSecret, StoreError};
@@ -74,28 +75,43 @@ impl Drop for PgConn {
 }
 
 /// Makes the pool's connections (r2d2 connects on its own threads).
+#[derive(Debug)]
 pub struct Manager {
-    config: postgres::Config,
+    connector: connect::Connector,
 }
 
-/// The settings may hold a password: not shown.
-impl std::fmt::Debug for Manager {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Manager")
+/// A connection failure with its causes spelled out: the pool keeps only the message of the last
+/// failure, and "error performing TLS handshake" alone does not say the certificate is untrusted.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
+impl From<postgres::Error> for ConnectError {
+    fn from(e: postgres::Error) -> Self {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !message.contains(&cause_text) {
+                message = format!("{message}: {cause_text}");
+            }
+            source = cause.source();
+        }
+        Self(message)
     }
 }
 
 impl r2d2::ManageConnection for Manager {
     type Connection = PgConn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<PgConn, postgres::Error> {
-        Ok(PgConn::new(self.config.connect(NoTls)?))
+    fn connect(&self) -> Result<PgConn, ConnectError> {
+        Ok(PgConn::new(self.connector.connect()?))
     }
 
-    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), ConnectError> {
         match conn.client.as_mut() {
-            Some(c) => c.simple_query("").map(drop),
+            Some(c) => Ok(c.simple_query("").map(drop)?),
             None => Ok(()),
         }
     }
@@ -124,23 +140,26 @@ impl PgStore {
     /// this node's listener. Blocks; runs its own calls on a thread of its own, so it may be
     /// called from async code at start-up.
     pub fn open(url: &str, hub: Arc<Hub>) -> Result<Self, StoreError> {
-        let config: postgres::Config = url.parse()?;
-        let pool = r2d2::Pool::builder()
-            .max_size(POOL_SIZE)
-            .min_idle(Some(2))
-            .connection_timeout(Duration::from_secs(15))
-            .build(Manager { config: config.clone() })?;
+        let connector = connect::Connector::from_url(url)?;
+        // One connection first, on a thread of its own: it migrates, and a database that cannot
+        // be reached is said at once, with its cause, not after the pool's wait.
         let latest = std::thread::scope(|s| {
             s.spawn(|| {
-                let mut conn = pool.get()?;
+                let client = connector.connect().map_err(|e| StoreError::Database(Box::new(ConnectError::from(e))))?;
+                let mut conn = PgConn::new(client);
                 migrate(conn.client()?)?;
-                super::sql::latest_event_id(&mut *conn)
+                super::sql::latest_event_id(&mut conn)
             })
             .join()
             .map_err(|_| StoreError::Join("the PostgreSQL start-up thread panicked".into()))?
         })?;
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(2))
+            .connection_timeout(Duration::from_secs(15))
+            .build(Manager { connector: connector.clone() })?;
         hub.events_written(latest);
-        let node = node::Node::start(config, &hub, latest)?;
+        let node = node::Node::start(connector, &hub, latest)?;
         Ok(Self { pool, hub, audit: Arc::new(AuditQueue::default()), node })
     }
 }

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use postgres::NoTls;
 use postgres::fallible_iterator::FallibleIterator as _;
 use tokio::sync::watch;
 
 use super::PgConn;
+use super::connect::Connector;
 use crate::hub::Hub;
 use crate::store::StoreError;
 use crate::store::sql::{Sql, args, events_written_after, publish};
@@ -34,9 +34,9 @@ pub struct Node {
 
 impl Node {
     /// Starts the node's thread, following events after `last`.
-    pub fn start(mut config: postgres::Config, hub: &Arc<Hub>, last: u64) -> Result<Arc<Self>, StoreError> {
+    pub fn start(connector: Connector, hub: &Arc<Hub>, last: u64) -> Result<Arc<Self>, StoreError> {
         // Named, so an operator sees each node's listener in pg_stat_activity.
-        config.application_name(APPLICATION_NAME);
+        let config = connector.named(APPLICATION_NAME);
         let leader = Arc::new(watch::Sender::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let (hub, thread_leader, thread_stop) = (Arc::downgrade(hub), leader.clone(), stop.clone());
@@ -58,7 +58,7 @@ impl Drop for Node {
     }
 }
 
-fn run(config: &postgres::Config, hub: &Weak<Hub>, leader: &watch::Sender<bool>, stop: &AtomicBool, mut last: u64) {
+fn run(config: &Connector, hub: &Weak<Hub>, leader: &watch::Sender<bool>, stop: &AtomicBool, mut last: u64) {
     let mut retry = TICK;
     while !stop.load(Ordering::Relaxed) && hub.strong_count() > 0 {
         match follow(config, hub, leader, stop, &mut last, &mut retry) {
@@ -78,14 +78,14 @@ fn run(config: &postgres::Config, hub: &Weak<Hub>, leader: &watch::Sender<bool>,
 
 /// One connection's life: until the node stops (`Ok`) or the connection fails (`Err`).
 fn follow(
-    config: &postgres::Config,
+    config: &Connector,
     hub: &Weak<Hub>,
     leader: &watch::Sender<bool>,
     stop: &AtomicBool,
     last: &mut u64,
     retry: &mut Duration,
 ) -> Result<(), StoreError> {
-    let mut conn = PgConn::new(config.connect(NoTls)?);
+    let mut conn = PgConn::new(config.connect()?);
     conn.client()?.batch_execute("LISTEN iampass_events")?;
     *retry = TICK;
     loop {

@@ -1,0 +1,116 @@
+//! How a node reaches PostgreSQL: plain TCP, or TLS when the URL says `sslmode=require`. TLS here
+//! always verifies: the server's certificate must chain to a public root (webpki-roots) or to the
+//! PEM file named by `sslrootcert=FILE` (libpq's parameter, taken out of the URL before the
+//! client reads it), and must name the host. libpq's `prefer` (encrypt if offered, verify nothing)
+//! is not offered: it stops a passive listener only, so it reads as plain TCP here.
+
+use std::sync::Arc;
+
+use postgres::config::SslMode;
+use postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
+use tokio_rustls::rustls;
+
+use crate::store::StoreError;
+
+#[derive(Clone)]
+pub struct Connector {
+    config: postgres::Config,
+    tls: Option<MakeRustlsConnect>,
+}
+
+/// The settings may hold a password: not shown.
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector").field("tls", &self.tls.is_some()).finish()
+    }
+}
+
+impl Connector {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let (url, root_file) = take_root_cert(url)?;
+        let config: postgres::Config = url.parse()?;
+        let tls = match config.get_ssl_mode() {
+            SslMode::Require => Some(MakeRustlsConnect::new(client_config(root_file.as_deref())?)),
+            _ => None,
+        };
+        Ok(Self { config, tls })
+    }
+
+    /// The same database, with `name` in `pg_stat_activity`.
+    pub fn named(mut self, name: &str) -> Self {
+        self.config.application_name(name);
+        self
+    }
+
+    pub fn connect(&self) -> Result<Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        }
+    }
+}
+
+/// Takes `sslrootcert=FILE` out of the URL's query.
+fn take_root_cert(url: &str) -> Result<(String, Option<String>), StoreError> {
+    let mut parsed = url::Url::parse(url).map_err(|e| StoreError::Corrupt(format!("the database URL: {e}")))?;
+    let mut root = None;
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter_map(|(k, v)| {
+            if k == "sslrootcert" {
+                root = Some(v.into_owned());
+                None
+            } else {
+                Some((k.into_owned(), v.into_owned()))
+            }
+        })
+        .collect();
+    if root.is_some() {
+        if kept.is_empty() {
+            parsed.set_query(None);
+        } else {
+            parsed.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    Ok((parsed.into(), root))
+}
+
+fn client_config(root_file: Option<&str>) -> Result<rustls::ClientConfig, StoreError> {
+    let bad = |e: String| StoreError::Database(e.into());
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(path) = root_file {
+        use rustls_pki_types::pem::PemObject as _;
+        let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad(format!("sslrootcert {path}: {e}")))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(format!("sslrootcert {path}: {e}")))?;
+        if certs.is_empty() {
+            return Err(bad(format!("sslrootcert {path}: no certificate in the file")));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| bad(format!("sslrootcert {path}: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_root_cert;
+
+    #[test]
+    fn the_root_certificate_is_taken_out_of_the_url() {
+        let (url, root) = take_root_cert("postgresql://u@h/db?sslmode=require&sslrootcert=/etc/ca.pem").unwrap();
+        assert_eq!((url.as_str(), root.as_deref()), ("postgresql://u@h/db?sslmode=require", Some("/etc/ca.pem")));
+        let (url, root) = take_root_cert("postgresql://u@h/db?sslrootcert=%2Fca.pem").unwrap();
+        assert_eq!((url.as_str(), root.as_deref()), ("postgresql://u@h/db", Some("/ca.pem")));
+        let (url, root) = take_root_cert("postgresql://u@h/db").unwrap();
+        assert_eq!((url.as_str(), root), ("postgresql://u@h/db", None));
+    }
+}
