@@ -13,7 +13,9 @@ use tokio::sync::{mpsc, watch};
 use super::{local_desk, person, scan};
 
 /// Runs the desk's monitor, handing its events to a channel.
-fn monitor(d: &Arc<Desk>) -> (watch::Sender<bool>, mpsc::UnboundedReceiver<MonitorEvent>, tokio::task::JoinHandle<()>) {
+pub(super) fn monitor(
+    d: &Arc<Desk>,
+) -> (watch::Sender<bool>, mpsc::UnboundedReceiver<MonitorEvent>, tokio::task::JoinHandle<()>) {
     let (stop, stop_rx) = watch::channel(false);
     let (tx, rx) = mpsc::unbounded_channel();
     let d = d.clone();
@@ -22,7 +24,7 @@ fn monitor(d: &Arc<Desk>) -> (watch::Sender<bool>, mpsc::UnboundedReceiver<Monit
 }
 
 /// Collects (session id, status) of row changes until `done` says enough (bounded).
-async fn rows_until(
+pub(super) async fn rows_until(
     rx: &mut mpsc::UnboundedReceiver<MonitorEvent>,
     seen: &mut Vec<(String, SessionStatus, Option<String>)>,
     alerts: &mut Vec<AlertKind>,
@@ -41,7 +43,7 @@ async fn rows_until(
     }
 }
 
-async fn wait_connected(rx: &mut mpsc::UnboundedReceiver<MonitorEvent>, want: bool) {
+pub(super) async fn wait_connected(rx: &mut mpsc::UnboundedReceiver<MonitorEvent>, want: bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {

@@ -3,6 +3,7 @@
 //! carries it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cluster;
 mod connection;
 mod dashboard;
 mod employees;
