@@ -163,7 +163,8 @@ pub async fn cluster(postgres: &str, concurrency: usize, seconds: u64, events: u
 }
 
 /// Event streams through HAProxy, each reconnecting with `Last-Event-ID` when its connection
-/// breaks; one node killed; how long until every stream has the change made after the kill.
+/// breaks, and phones long-polling through it; one node killed; how long until every stream has
+/// the change made after the kill and every phone the login started after it.
 async fn failover(proxy: &str, id: &str, secret: &str, mut nodes: Vec<Proc>, streams: usize) -> anyhow::Result<()> {
     let app = Arc::new(ManagementClient::with_http(default_http(), proxy, id, secret)?);
     app.add_users(&["mark".to_owned()]).await?;
