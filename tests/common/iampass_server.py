@@ -35,7 +35,9 @@ class Server:
     def __init__(self, tmp, apps, *serve_args):
         """`apps`: name → extra `app create` flags; `serve_args`: extra `serve` flags."""
         self.tmp = tmp
-        server = ["runuser", "-u", AS_USER, "--", SERVER] if AS_USER else [SERVER, *database(tmp)]
+        # The flags naming its database and key, for suites that run other server commands on it.
+        self.db_args = [] if AS_USER else database(tmp)
+        server = ["runuser", "-u", AS_USER, "--", SERVER] if AS_USER else [SERVER, *self.db_args]
         self.apps = {}
         for name, flags in apps.items():
             out = subprocess.run([*server, "app", "create", "--name", name, "--json", *flags],

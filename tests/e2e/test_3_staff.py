@@ -27,7 +27,7 @@ def server(tmp_path_factory):
     s = Server(tmp, {"Help desk": []})
     s.app_id, s.secret = s.apps["Help desk"]
     for name, role in [("Hana Help", "helpdesk"), ("Abe Admin", "admin")]:
-        out = subprocess.run([SERVER, "--db", s.db, "staff", "add", "--app", s.app_id, "--name", name, "--role", role,
+        out = subprocess.run([SERVER, *s.db_args, "staff", "add", "--app", s.app_id, "--name", name, "--role", role,
                               "--public-url", s.url, "--json"], check=True, capture_output=True, text=True).stdout
         link = json.loads(out)["registration_link"]
         device("enroll", link, "--state", os.path.join(tmp, f"{role}.json"), "--name", f"{name}'s phone")
@@ -134,7 +134,7 @@ def test_admin_signs_in_and_adds_a_staff_member(console, server):
     console.driver.find_element("css selector", '[data-testid="staff-enrollment"] button.primary').click()
     console.when("staff-table", "Kit Kiosk")
     console.shot("34-staff-screen")
-    out = subprocess.run([SERVER, "--db", server.db, "staff", "list", "--app", server.app_id],
+    out = subprocess.run([SERVER, *server.db_args, "staff", "list", "--app", server.app_id],
                          check=True, capture_output=True, text=True).stdout
     assert "Kit Kiosk" in out and "kiosk" in out
 
@@ -218,7 +218,7 @@ def test_the_console_locks_after_its_idle_time(console, server):
     assert "Locked after" in notice, notice
     console.shot("35-idle-locked")
     # The sign-in is over on the server too.
-    out = subprocess.run([SERVER, "--db", server.db, "staff", "list", "--app", server.app_id],
+    out = subprocess.run([SERVER, *server.db_args, "staff", "list", "--app", server.app_id],
                          check=True, capture_output=True, text=True).stdout
     assert "Abe Admin" in out
     line = next(l for l in out.splitlines() if "Abe Admin" in l)
