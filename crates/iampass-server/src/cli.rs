@@ -226,6 +226,9 @@ fn file_problems(path: &std::path::Path) -> Vec<crate::config_file::Problem> {
     use clap::CommandFactory as _;
     let keys = ["db", "key-file", "tls-cert", "tls-key", "admin-token-file", "webhook-secret-file"];
     let values = values_of(&Cli::command(), path, &keys);
+    let shared = values.iter().any(|(k, db, _)| {
+        k == "db" && matches!(iampass_server::store::Location::parse(db), iampass_server::store::Location::Postgres(_))
+    });
     let key_file = values.iter().find(|(k, ..)| k == "key-file").cloned().or_else(|| {
         values.iter().find(|(k, ..)| k == "db").map(|(_, db, line)| {
             (
@@ -237,7 +240,7 @@ fn file_problems(path: &std::path::Path) -> Vec<crate::config_file::Problem> {
     });
     let mut problems = Vec::new();
     if let Some((_, file, line)) = key_file
-        && let Err(e) = iampass_server::crypto::check_key_file(std::path::Path::new(&file))
+        && let Err(e) = iampass_server::crypto::check_key_file(std::path::Path::new(&file), shared)
     {
         problems.push(Problem { line, message: format!("key-file: {e}") });
     }

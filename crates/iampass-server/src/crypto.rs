@@ -190,9 +190,13 @@ fn load_or_create_keys(path: &Path) -> Result<KeyList, CryptoError> {
 }
 
 /// Whether the key file at `path` would serve: if it exists, it is private and holds keys; if not,
-/// its folder exists so the first start can create it. Reads only (for `check-config`).
-pub fn check_key_file(path: &Path) -> Result<(), CryptoError> {
+/// it `must_exist` (a shared database: see [`CryptoError::Missing`]) or its folder exists so the
+/// first start can create it. Reads only (for `check-config`).
+pub fn check_key_file(path: &Path, must_exist: bool) -> Result<(), CryptoError> {
     if read_keys(path)?.is_none() {
+        if must_exist {
+            return Err(CryptoError::Missing(path.to_owned()));
+        }
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::metadata(dir).map_err(|source| CryptoError::KeyFile { path: path.to_owned(), source })?;
     }

@@ -69,6 +69,17 @@ impl std::fmt::Debug for Conn {
     }
 }
 
+impl Conn {
+    /// Whether the connection died under the last statement (the database restarted, the
+    /// network failed), so a statement that failed on it may run again on another.
+    pub fn is_broken(&self) -> bool {
+        match self {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(c) => c.is_closed(),
+        }
+    }
+}
+
 impl sql::Sql for Conn {
     fn exec(&mut self, sql: &str, args: &[sql::Arg<'_>]) -> Result<usize, StoreError> {
         match self {
@@ -106,7 +117,7 @@ impl sql::SqlBackend for Db {
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
         match self {
             Db::Sqlite(s) => s.read(f).await,

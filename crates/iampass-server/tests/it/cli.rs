@@ -348,6 +348,13 @@ fn check_config_opens_the_files_it_names() {
     assert!(!served.status.success());
     assert!(served.stdout.is_empty(), "nothing listened: {}", String::from_utf8_lossy(&served.stdout));
     assert!(String::from_utf8_lossy(&served.stderr).contains("64 hexadecimal"));
+
+    // With a shared database a node never makes its key, so a missing one is a problem at once.
+    let missing = dir.path().join("missing.key");
+    std::fs::write(&file, format!("db = \"postgresql://iampass@127.0.0.1:1/iampass\"\nkey-file = {missing:?}\n"))
+        .unwrap();
+    let (ok, _, err) = run(&db, &["--config", config, "check-config"]);
+    assert!(!ok && err.contains("line 2: key-file:") && err.contains("every node"), "{err}");
 }
 
 /// `migrate` makes or updates the schema without serving, and refuses a database that a newer

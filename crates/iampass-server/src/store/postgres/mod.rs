@@ -37,8 +37,8 @@ const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
 const POOL_SIZE: u32 = 16;
 /// The advisory lock every write transaction holds (and migrations, across nodes starting at once).
 const WRITE_LOCK: i64 = 0x1A3B_A55D_0001;
-/// Opens every write transaction (see the module's notes).
-const BEGIN_WRITE: &str = "BEGIN; SELECT pg_advisory_xact_lock(28843479728129)";
+/// Follows `BEGIN` in every write transaction (see the module's notes).
+const TAKE_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(28843479728129)";
 const _: () = assert!(WRITE_LOCK == 28_843_479_728_129);
 
 /// A connection with the statements it has prepared.
@@ -57,6 +57,11 @@ impl std::fmt::Debug for PgConn {
 impl PgConn {
     fn new(client: Client) -> Self {
         Self { client: Some(client), prepared: HashMap::new() }
+    }
+
+    /// Whether the connection is gone (found out by the last statement on it).
+    pub fn is_closed(&self) -> bool {
+        self.client.as_ref().is_none_or(Client::is_closed)
     }
 
     fn client(&mut self) -> Result<&mut Client, StoreError> {
@@ -117,7 +122,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
-        conn.client.as_ref().is_none_or(Client::is_closed)
+        conn.is_closed()
     }
 }
 
@@ -153,9 +158,11 @@ impl PgStore {
             .join()
             .map_err(|_| StoreError::Join("the PostgreSQL start-up thread panicked".into()))?
         })?;
+        // Not tested on checkout: a read and a write notice a dead connection themselves.
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(2))
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
             .build(Manager { connector: connector.clone() })?;
         hub.events_written(latest);
@@ -190,12 +197,25 @@ impl SqlBackend for PgStore {
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || f(&mut Conn::Postgres(pool.get()?)))
-            .await
-            .map_err(|e| StoreError::Join(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            let mut conn = Conn::Postgres(pool.get()?);
+            let mut answer = f(&mut conn);
+            // Connections are not tested on checkout (a round trip per read); one that died
+            // meanwhile (a database restart) fails here, is dropped, and the read runs again.
+            for _ in 0..=POOL_SIZE {
+                if answer.is_ok() || !conn.is_broken() {
+                    break;
+                }
+                conn = Conn::Postgres(pool.get()?);
+                answer = f(&mut conn);
+            }
+            answer
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
     async fn write<T, E, F>(&self, f: F) -> Result<T, E>
@@ -208,7 +228,17 @@ impl SqlBackend for PgStore {
         let hub = self.hub.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = Conn::Postgres(pool.get().map_err(StoreError::from)?);
-            let (out, written) = super::sql::transaction(&mut conn, BEGIN_WRITE, |w| -> Result<T, E> {
+            // As for reads: a connection that died meanwhile fails at `BEGIN`, before anything.
+            let mut begun = conn.exec("BEGIN", &[]);
+            for _ in 0..=POOL_SIZE {
+                if begun.is_ok() || !conn.is_broken() {
+                    break;
+                }
+                conn = Conn::Postgres(pool.get().map_err(StoreError::from)?);
+                begun = conn.exec("BEGIN", &[]);
+            }
+            begun?;
+            let (out, written) = super::sql::transaction(&mut conn, TAKE_WRITE_LOCK, |w| -> Result<T, E> {
                 let out = f(w)?;
                 if !w.written.is_empty() {
                     w.c.exec("SELECT pg_notify('iampass_events', '')", &[]).map_err(E::from)?;

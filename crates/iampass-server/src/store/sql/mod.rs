@@ -248,7 +248,7 @@ pub trait SqlBackend: Send + Sync + 'static {
     fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static;
+        F: Fn(&mut Conn) -> Result<T, StoreError> + Send + 'static;
 
     /// Runs `f` in one write transaction; commits if it returns `Ok`, rolls back otherwise, then
     /// wakes whoever waits on the events it wrote. The error type is the caller's so domain

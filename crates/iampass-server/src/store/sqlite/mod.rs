@@ -101,7 +101,7 @@ impl SqlBackend for SqliteStore {
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
         f(&mut Conn::Sqlite(self.pool.get()?))
     }
