@@ -26,7 +26,7 @@ use crate::hub::Hub;
 pub mod prelude {
     pub use super::{
         Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _, NonceStore as _,
-        PushStore as _, SessionStore as _, StaffStore as _, UserStore as _,
+        PushStore as _, SecretStore as _, SessionStore as _, StaffStore as _, UserStore as _,
     };
 }
 
@@ -176,16 +176,6 @@ impl Admin for Db {
         }
     }
 
-    async fn reseal_secrets<F>(&self, f: F) -> Result<Resealed, StoreError>
-    where
-        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
-    {
-        match self {
-            Db::Sqlite(s) => s.reseal_secrets(f).await,
-            Db::Postgres(s) => s.reseal_secrets(f).await,
-        }
-    }
-
     async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
         match self {
             Db::Sqlite(s) => s.schema_version().await,
@@ -213,6 +203,7 @@ pub trait Store:
     + PushStore
     + StaffStore
     + NonceStore
+    + SecretStore
     + Admin
 {
 }
@@ -228,6 +219,7 @@ impl<T> Store for T where
         + PushStore
         + StaffStore
         + NonceStore
+        + SecretStore
         + Admin
 {
 }
@@ -274,6 +266,15 @@ pub struct SchemaVersion {
     pub known: usize,
 }
 
+/// Every sealed secret at once, for key rotation (written once for every SQL backend).
+pub trait SecretStore {
+    /// Re-seals every sealed secret through `f` (given which kind, the record's id, token or name,
+    /// and the sealed bytes), in one transaction: all or none.
+    fn reseal_secrets<F>(&self, f: F) -> impl Future<Output = Result<Resealed, StoreError>> + Send
+    where
+        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static;
+}
+
 /// What the operator's commands and the server's start-up need of a backend, beyond the areas.
 pub trait Admin {
     /// The in-process hub that this backend wakes after each commit (and, on a shared database,
@@ -283,12 +284,6 @@ pub trait Admin {
     /// Whether this node runs the work that must run once however many nodes share the
     /// database (the sweeper, the webhook); it follows the database's say.
     fn leadership(&self) -> tokio::sync::watch::Receiver<bool>;
-
-    /// Re-seals every sealed secret through `f` (given which kind, the record's id, token or name,
-    /// and the sealed bytes), in one transaction: all or none.
-    fn reseal_secrets<F>(&self, f: F) -> impl Future<Output = Result<Resealed, StoreError>> + Send
-    where
-        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static;
 
     /// The database's schema version beside the one this server knows: a load balancer's
     /// readiness check (`/readyz`), which fails when the database is unreachable or was migrated

@@ -28,7 +28,7 @@ use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
 
 use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
-use super::{Admin, Conn, NonceError, NonceStore, Resealed, SchemaVersion, SealedSecret, StoreError};
+use super::{Admin, Conn, NonceError, NonceStore, SchemaVersion, StoreError};
 use crate::hub::Hub;
 
 /// Each element is one schema version; a database at version N has run the first N.
@@ -284,13 +284,6 @@ impl Admin for PgStore {
 
     fn leadership(&self) -> tokio::sync::watch::Receiver<bool> {
         self.node.leadership()
-    }
-
-    async fn reseal_secrets<F>(&self, f: F) -> Result<Resealed, StoreError>
-    where
-        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
-    {
-        self.write(move |w| super::sql::reseal(w, f)).await
     }
 
     async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {

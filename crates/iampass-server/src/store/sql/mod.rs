@@ -329,8 +329,17 @@ pub fn latest_event_id<C: Sql>(c: &mut C) -> Result<u64, StoreError> {
     events::latest_id(c)
 }
 
+impl<B: SqlBackend> super::SecretStore for B {
+    async fn reseal_secrets<F>(&self, f: F) -> Result<super::Resealed, StoreError>
+    where
+        F: Fn(super::SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
+    {
+        self.write(move |w| reseal(w, f)).await
+    }
+}
+
 /// Re-seals every sealed secret through `f`, inside the caller's transaction.
-pub fn reseal<C: Sql, F>(w: &mut Writer<'_, C>, f: F) -> Result<super::Resealed, StoreError>
+fn reseal<C: Sql, F>(w: &mut Writer<'_, C>, f: F) -> Result<super::Resealed, StoreError>
 where
     F: Fn(super::SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String>,
 {

@@ -12,7 +12,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
-use super::{Admin, Conn, NonceError, NonceStore, Resealed, SealedSecret, StoreError};
+use super::{Admin, Conn, NonceError, NonceStore, StoreError};
 use crate::hub::Hub;
 use crate::replay::ReplayCache;
 
@@ -213,13 +213,6 @@ impl Admin for SqliteStore {
 
     fn leadership(&self) -> tokio::sync::watch::Receiver<bool> {
         self.leader.subscribe()
-    }
-
-    async fn reseal_secrets<F>(&self, f: F) -> Result<Resealed, StoreError>
-    where
-        F: Fn(SealedSecret, &str, &[u8]) -> Result<Vec<u8>, String> + Send + 'static,
-    {
-        self.write(move |w| super::sql::reseal(w, f)).await
     }
 
     async fn schema_version(&self) -> Result<super::SchemaVersion, StoreError> {
