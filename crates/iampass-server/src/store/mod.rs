@@ -242,6 +242,13 @@ pub enum StoreError {
     Grouped(String),
 }
 
+/// A pool of either backend could not hand out a connection in time.
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
 /// Which kind of sealed secret a row holds (the caller knows how each is sealed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealedSecret {

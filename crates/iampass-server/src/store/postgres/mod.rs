@@ -429,12 +429,6 @@ impl From<postgres::Error> for StoreError {
     }
 }
 
-impl From<r2d2::Error> for StoreError {
-    fn from(e: r2d2::Error) -> Self {
-        StoreError::Database(Box::new(e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::numbered;
