@@ -273,6 +273,24 @@ pub struct SchemaVersion {
     pub known: usize,
 }
 
+impl SchemaVersion {
+    /// From the version a database stores (none yet: a new database) and the number of this
+    /// server's migrations.
+    pub fn from_stored(found: Option<i64>, known: usize) -> Result<Self, StoreError> {
+        let found =
+            usize::try_from(found.unwrap_or(0)).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
+        Ok(Self { found, known })
+    }
+
+    /// How many migrations have run, unless a newer release migrated the database further.
+    pub fn migrated(self) -> Result<usize, StoreError> {
+        if self.found > self.known {
+            return Err(StoreError::SchemaTooNew { found: self.found, known: self.known });
+        }
+        Ok(self.found)
+    }
+}
+
 /// Every sealed secret at once, for key rotation (written once for every SQL backend).
 pub trait SecretStore {
     /// Re-seals every sealed secret through `f` (given which kind, the record's id, token or name,

@@ -33,6 +33,8 @@ use crate::hub::Hub;
 
 /// Each element is one schema version; a database at version N has run the first N.
 const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+/// Where a database keeps its schema version (see [`migrate`]).
+const VERSION_QUERY: &str = "SELECT version FROM schema_version";
 /// Connections per node: requests hold one only for a statement or a transaction.
 const POOL_SIZE: u32 = 16;
 /// The advisory lock every write transaction holds (and migrations, across nodes starting at once).
@@ -177,12 +179,8 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
-    let found: Option<i64> = tx.query_opt("SELECT version FROM schema_version", &[])?.map(|r| r.get(0));
-    let found =
-        usize::try_from(found.unwrap_or(0)).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
-    if found > MIGRATIONS.len() {
-        return Err(StoreError::SchemaTooNew { found, known: MIGRATIONS.len() });
-    }
+    let found: Option<i64> = tx.query_opt(VERSION_QUERY, &[])?.map(|r| r.get(0));
+    let found = SchemaVersion::from_stored(found, MIGRATIONS.len())?.migrated()?;
     for sql in MIGRATIONS.iter().skip(found) {
         tx.batch_execute(sql)?;
     }
@@ -287,12 +285,7 @@ impl Admin for PgStore {
     }
 
     async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
-        self.read(|c| {
-            let found: i64 = c.row("SELECT version FROM schema_version", &[], |r| r.get(0))?.unwrap_or(0);
-            let found = usize::try_from(found).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
-            Ok(SchemaVersion { found, known: MIGRATIONS.len() })
-        })
-        .await
+        self.read(|c| SchemaVersion::from_stored(c.row(VERSION_QUERY, &[], |r| r.get(0))?, MIGRATIONS.len())).await
     }
 
     /// PostgreSQL checks its own pages; this says the database answers.

@@ -33,6 +33,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_purpose_and_cap_reset.sql"),
 ];
 const POOL_SIZE: u32 = 8;
+/// Where SQLite keeps the schema version (set by [`migrate`]).
+const VERSION_QUERY: &str = "PRAGMA user_version";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -216,12 +218,8 @@ impl Admin for SqliteStore {
     }
 
     async fn schema_version(&self) -> Result<super::SchemaVersion, StoreError> {
-        self.read(|c| {
-            let found: i64 = c.row("PRAGMA user_version", &[], |r| r.get(0))?.unwrap_or(0);
-            let found = usize::try_from(found).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
-            Ok(super::SchemaVersion { found, known: MIGRATIONS.len() })
-        })
-        .await
+        self.read(|c| super::SchemaVersion::from_stored(c.row(VERSION_QUERY, &[], |r| r.get(0))?, MIGRATIONS.len()))
+            .await
     }
 
     /// `PRAGMA integrity_check`.
@@ -235,11 +233,8 @@ impl Admin for SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let version = usize::try_from(version).map_err(|_| StoreError::Corrupt("negative schema version".into()))?;
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::SchemaTooNew { found: version, known: MIGRATIONS.len() });
-    }
+    let stored: i64 = conn.query_row(VERSION_QUERY, [], |r| r.get(0))?;
+    let version = super::SchemaVersion::from_stored(Some(stored), MIGRATIONS.len())?.migrated()?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
