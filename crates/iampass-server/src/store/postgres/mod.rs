@@ -191,6 +191,25 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Runs `f` on a pooled connection, and again on a fresh one while the connection it ran on turns
+/// out dead (a database restart): connections are not tested on checkout, which would cost a round
+/// trip per read. Hands back the connection `f` last ran on, for a transaction to go on with.
+fn on_live_connection<T>(
+    pool: &r2d2::Pool<Manager>,
+    f: impl Fn(&mut Conn) -> Result<T, StoreError>,
+) -> Result<(Conn, T), StoreError> {
+    let mut conn = Conn::Postgres(pool.get()?);
+    let mut answer = f(&mut conn);
+    for _ in 0..=POOL_SIZE {
+        if answer.is_ok() || !conn.is_broken() {
+            break;
+        }
+        conn = Conn::Postgres(pool.get()?);
+        answer = f(&mut conn);
+    }
+    answer.map(|answer| (conn, answer))
+}
+
 impl SqlBackend for PgStore {
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
@@ -198,22 +217,9 @@ impl SqlBackend for PgStore {
         F: Fn(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = Conn::Postgres(pool.get()?);
-            let mut answer = f(&mut conn);
-            // Connections are not tested on checkout (a round trip per read); one that died
-            // meanwhile (a database restart) fails here, is dropped, and the read runs again.
-            for _ in 0..=POOL_SIZE {
-                if answer.is_ok() || !conn.is_broken() {
-                    break;
-                }
-                conn = Conn::Postgres(pool.get()?);
-                answer = f(&mut conn);
-            }
-            answer
-        })
-        .await
-        .map_err(|e| StoreError::Join(e.to_string()))?
+        tokio::task::spawn_blocking(move || on_live_connection(&pool, f).map(|(_, answer)| answer))
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
     async fn write<T, E, F>(&self, f: F) -> Result<T, E>
@@ -225,17 +231,8 @@ impl SqlBackend for PgStore {
         let pool = self.pool.clone();
         let hub = self.hub.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = Conn::Postgres(pool.get().map_err(StoreError::from)?);
-            // As for reads: a connection that died meanwhile fails at `BEGIN`, before anything.
-            let mut begun = conn.exec("BEGIN", &[]);
-            for _ in 0..=POOL_SIZE {
-                if begun.is_ok() || !conn.is_broken() {
-                    break;
-                }
-                conn = Conn::Postgres(pool.get().map_err(StoreError::from)?);
-                begun = conn.exec("BEGIN", &[]);
-            }
-            begun?;
+            // A connection that died meanwhile fails at `BEGIN`, before anything was written.
+            let (mut conn, ()) = on_live_connection(&pool, |c| c.exec("BEGIN", &[]).map(drop))?;
             let (out, written) = super::sql::transaction(&mut conn, TAKE_WRITE_LOCK, |w| -> Result<T, E> {
                 let out = f(w)?;
                 if !w.written.is_empty() {
