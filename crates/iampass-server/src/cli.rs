@@ -155,7 +155,8 @@ enum AppCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Issue a new secret; the old one stops working at once.
+    /// Issue a new secret; the old one stops working at once (on a running server or node, within
+    /// half a second).
     RotateSecret {
         application_id: String,
         #[arg(long)]

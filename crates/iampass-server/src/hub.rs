@@ -3,6 +3,7 @@
 //! no data; the store is the truth and waiters re-read it, so a missed wake-up loses nothing.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, watch};
@@ -11,11 +12,28 @@ use tokio::sync::{Notify, watch};
 pub struct Hub {
     latest_event: watch::Sender<u64>,
     devices: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Moves on whenever an application's row may have changed (its secret, its settings, its
+    /// deletion): what the application cache checks its entries against.
+    applications: AtomicU64,
 }
 
 impl Hub {
     pub fn new(latest_event: u64) -> Self {
-        Self { latest_event: watch::Sender::new(latest_event), devices: Mutex::new(HashMap::new()) }
+        Self {
+            latest_event: watch::Sender::new(latest_event),
+            devices: Mutex::new(HashMap::new()),
+            applications: AtomicU64::new(0),
+        }
+    }
+
+    /// Called after a commit that changed applications here, or when another process's change is
+    /// seen (the application cache's watch).
+    pub fn applications_changed(&self) {
+        self.applications.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn applications_generation(&self) -> u64 {
+        self.applications.load(Ordering::Acquire)
     }
 
     /// Called by the store after a commit that wrote events up to `id`.

@@ -141,6 +141,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     let (shutdown, rx) = watch::channel(false);
     let state = AppState::new(Shared {
         store,
+        apps: Default::default(),
         sealer: Arc::new(sealer),
         clock,
         rate_limit: Arc::new(crate::ratelimit::RateLimiter::new(config.rate_limit_per_sec, config.rate_limit_burst)),
@@ -166,10 +167,12 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         None => None,
     };
     let sweeper = tokio::spawn(sweeper::run(state.clone(), rx.clone()));
+    let app_watch = tokio::spawn(crate::service::app_cache::watch(state.clone(), rx.clone()));
     let stop = rx;
     let task = tokio::spawn(async move {
         let served = crate::serve::serve(listener, app, limits, stop).await;
         sweeper.abort();
+        app_watch.abort();
         if let Some(webhook) = webhook {
             // It stops by itself on the shutdown signal, saving its position first.
             let _ = webhook.await;

@@ -31,6 +31,8 @@ impl std::ops::Deref for AppState {
 #[derive(Debug)]
 pub struct Shared {
     pub store: Db,
+    /// Applications with their secrets opened, while known to be current.
+    pub apps: crate::service::app_cache::AppCache,
     pub sealer: Arc<Sealer>,
     pub clock: SharedClock,
     pub rate_limit: Arc<crate::ratelimit::RateLimiter>,

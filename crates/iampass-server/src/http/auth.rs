@@ -18,9 +18,9 @@ use super::permissions;
 use crate::domain::actor::Actor;
 use crate::error::ServiceError;
 use crate::service::DeviceCall;
+use crate::service::app_cache::SigningApp;
 use crate::service::login::session_secret_context;
 use crate::state::AppState;
-use crate::store::AppRecord;
 use crate::store::prelude::*;
 
 /// What the extractors learn about a request for the layers around it: who acted (the access
@@ -147,7 +147,7 @@ impl Protocol1 {
 /// application acts. The Authentication API takes only this.
 #[derive(Debug)]
 pub struct AppAuth {
-    pub app: AppRecord,
+    pub app: Arc<SigningApp>,
     pub actor: Actor,
 }
 
@@ -159,19 +159,17 @@ impl FromRequestParts<AppState> for AppAuth {
         let signed = read_protocol1(state, parts)?;
         // A staff realm has a secret nobody knows; refuse it by name all the same.
         let app = state
-            .store
-            .app(&app_id)
+            .signing_app(&app_id)
             .await?
-            .filter(|a| a.staff_of.is_none())
+            .filter(|a| a.record.staff_of.is_none())
             .ok_or_else(ServiceError::unknown_application)?;
-        let actor = Actor::Application { app_id: app.id.clone() };
+        let actor = Actor::Application { app_id: app.record.id.clone() };
         RequestContext::note_actor(parts, &actor);
-        if signed.header.client_id != app.id {
+        if signed.header.client_id != app.record.id {
             return Err(AuthError::ClientMismatch.into());
         }
-        let secret = state.app_secret(&app)?;
-        signed.verify(state, &secret).await?;
-        rate_limit(state, &app.id)?;
+        signed.verify(state, app.secret()).await?;
+        rate_limit(state, &app.record.id)?;
         Ok(AppAuth { app, actor })
     }
 }

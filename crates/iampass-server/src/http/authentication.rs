@@ -29,7 +29,7 @@ async fn authenticate_user(
 ) -> Result<(StatusCode, Json<AuthenticateResponse>), ServiceError> {
     let (methods, duration) = s.login_options(q.methods.as_deref(), q.duration_seconds.as_deref())?;
     let ask = crate::service::login::Ask::login(methods, duration, origin);
-    let out = s.authenticate_user(&auth.app, &user, ask).await?;
+    let out = s.authenticate_user(&auth.app.record, &user, ask).await?;
     Ok((if out.started { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(out.response)))
 }
 

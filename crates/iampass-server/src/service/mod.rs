@@ -1,6 +1,7 @@
 //! What the service does, one area per file, as methods on [`AppState`]: checks, store calls and
 //! the answer's shape. Handlers only extract and call these; these never see HTTP types.
 
+pub mod app_cache;
 pub mod apps;
 pub mod authenticators;
 mod console;

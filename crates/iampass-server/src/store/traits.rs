@@ -30,6 +30,11 @@ pub trait AppStore {
 
     /// Deletes an application and, by cascade, all its users, devices, sessions and events.
     fn delete_app(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// A number the database moves on with every change to any application's row, whoever made
+    /// it (another node, the operator's command line): one small read that tells a node its cached
+    /// applications are stale.
+    fn app_generation(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
 /// Users.

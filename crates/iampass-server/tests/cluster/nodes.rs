@@ -98,6 +98,49 @@ async fn a_nonce_spent_on_one_node_is_refused_on_another() {
     assert_eq!((status, body.error.as_str()), (401, "replayed_nonce"));
 }
 
+/// An application's secret rotated and a setting changed on one node reach the others, which
+/// hold the application in memory, within a bounded wait: the old secret is refused there, the
+/// new one signs, and a login started there follows the new setting.
+#[tokio::test]
+#[ignore = "needs IAMPASS_TEST_POSTGRES"]
+async fn application_changes_on_one_node_reach_the_others() {
+    use iampass_proto::client::{ManagementClient, default_http};
+    use iampass_proto::wire::AppSettings;
+    // Each try below starts a login: the push cap must not end the loop.
+    let c = Cluster::start(2, |config| config.push_cap = 1_000).await;
+    c.enroll("ada", 0, 1).await;
+    for _ in 0..10 {
+        assert!(c.clients[1].has_registered_mobile_device("ada").await.unwrap());
+    }
+    let a = &c.nodes[0].state;
+    let now = iampass_proto::clock::Clock::now_ms(&iampass_proto::clock::SystemClock);
+    let rotated = iampass_server::service::apps::rotate_secret(&a.store, &a.sealer, &c.app_id, now).await.unwrap();
+    let deadline = tokio::time::Instant::now() + BOUNDED;
+    while c.clients[1].has_registered_mobile_device("ada").await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "node 1 still takes the old secret");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let err = c.clients[1].has_registered_mobile_device("ada").await.unwrap_err();
+    assert_eq!(err.code(), Some("bad_signature"));
+    let fresh =
+        ManagementClient::with_http(default_http(), &base_url(&c.nodes[1]), &c.app_id, &rotated.secret).unwrap();
+    assert!(fresh.has_registered_mobile_device("ada").await.unwrap());
+
+    let on_a = ManagementClient::with_http(default_http(), &base_url(&c.nodes[0]), &c.app_id, &rotated.secret).unwrap();
+    on_a.set_settings(&AppSettings { number_matching: true, staff_token_seconds: 28800, staff_idle_seconds: 900 })
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + BOUNDED;
+    loop {
+        let started = fresh.authenticate_user("ada", &[], None).await.unwrap();
+        if started.authentication_status.verification_code.is_some() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "node 1 still starts logins without a code");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The work that must run once (the sweeper here) runs on one node, and moves to another when
 /// that node stops: a login left unanswered times out on the survivors' streams.
 #[tokio::test]

@@ -432,3 +432,54 @@ async fn staff_tokens_stay_out_of_the_log() {
         assert!(!log.contains(secret), "a secret is in the log:\n{log}");
     }
 }
+
+/// What the server keeps of an application in memory follows what the command line changes in
+/// the same database while it runs: a rotated secret and a deletion stop working without a
+/// restart (the application cache's watch; docs/ARCHITECTURE.md).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_server_follows_application_changes_made_by_the_command_line() {
+    use iampass_proto::client::ManagementClient;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let (_, out, _) = run(&db, &["app", "create", "--name", "A", "--json"]);
+    let app: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = app["application_id"].as_str().unwrap().to_owned();
+    let (mut child, url) = serve(&db, &[], false);
+    let old = ManagementClient::new(&url, &id, app["application_secret"].as_str().unwrap()).unwrap();
+    // Enough requests, spread over more than a poll, that the server answers from memory.
+    for _ in 0..20 {
+        assert!(old.has_registered_mobile_device("u").await.is_err_and(|e| e.code() == Some("unknown_user")));
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+
+    // Polls the server until `refused` turns true, for at most 10 s.
+    async fn eventually(mut refused: impl AsyncFnMut() -> bool) -> bool {
+        for _ in 0..200 {
+            if refused().await {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    let (ok, json, err) = run(&db, &["app", "rotate-secret", &id, "--json"]);
+    assert!(ok, "{err}");
+    let rotated: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let new = ManagementClient::new(&url, &id, rotated["application_secret"].as_str().unwrap()).unwrap();
+    let old_refused = eventually(async || {
+        old.has_registered_mobile_device("u").await.is_err_and(|e| e.code() == Some("bad_signature"))
+    })
+    .await;
+    assert!(old_refused, "the old secret is refused after the command line rotated it");
+    assert!(new.has_registered_mobile_device("u").await.is_err_and(|e| e.code() == Some("unknown_user")));
+
+    assert!(run(&db, &["app", "delete", &id, "--yes"]).0);
+    let gone = eventually(async || {
+        new.has_registered_mobile_device("u").await.is_err_and(|e| e.code() == Some("unknown_application"))
+    })
+    .await;
+    assert!(gone, "a deleted application is unknown to the running server");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -398,3 +398,26 @@ async fn staff_clear_a_push_cap_with_a_reason_that_is_audited() {
     assert_eq!(cleared.subject.as_deref(), Some("flooded"));
     assert_eq!(cleared.detail.as_deref(), Some("called back on the number in the HR file"));
 }
+
+/// A setting changed through this server applies to the very next signed request, however many
+/// came before it: the application cache drops its entry with the commit.
+#[tokio::test]
+async fn a_setting_applies_to_the_next_signed_request() {
+    let k = Kit::start().await;
+    k.enroll("ada").await;
+    let admin = k.staff("Root", StaffRole::Admin).await;
+    for number_matching in [true, false, true] {
+        // Signed requests before the change, so the application is held in memory.
+        for _ in 0..5 {
+            assert!(k.app.has_registered_mobile_device("ada").await.unwrap());
+        }
+        let settings = AppSettings { number_matching, staff_token_seconds: 28800, staff_idle_seconds: 900 };
+        admin.client.set_settings(&settings).await.unwrap();
+        let started = k.app.authenticate_user("ada", &[], None).await.unwrap();
+        assert_eq!(
+            started.authentication_status.verification_code.is_some(),
+            number_matching,
+            "number matching {number_matching}"
+        );
+    }
+}

@@ -27,12 +27,12 @@ use std::time::Duration;
 use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
 
-use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
+use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer};
 use super::{Admin, Conn, NonceError, NonceStore, SchemaVersion, StoreError};
 use crate::hub::Hub;
 
 /// Each element is one schema version; a database at version N has run the first N.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("0002_app_generation.sql")];
 /// Where a database keeps its schema version (see [`migrate`]).
 const VERSION_QUERY: &str = "SELECT version FROM schema_version";
 /// Connections per node: requests hold one only for a statement or a transaction.
@@ -233,14 +233,14 @@ impl SqlBackend for PgStore {
         tokio::task::spawn_blocking(move || {
             // A connection that died meanwhile fails at `BEGIN`, before anything was written.
             let (mut conn, ()) = on_live_connection(&pool, |c| c.exec("BEGIN", &[]).map(drop))?;
-            let (out, written) = super::sql::transaction(&mut conn, TAKE_WRITE_LOCK, |w| -> Result<T, E> {
+            let (out, committed) = super::sql::transaction(&mut conn, TAKE_WRITE_LOCK, |w| -> Result<T, E> {
                 let out = f(w)?;
                 if !w.written.is_empty() {
                     w.c.exec("SELECT pg_notify('iampass_events', '')", &[]).map_err(E::from)?;
                 }
                 Ok(out)
             })?;
-            publish(&hub, &written);
+            committed.publish(&hub);
             Ok(out)
         })
         .await

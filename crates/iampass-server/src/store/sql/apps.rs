@@ -70,6 +70,7 @@ impl<B: SqlBackend> AppStore for B {
                 "UPDATE applications SET secret_sealed = ?2, secret_rotated_at = ?3 WHERE id = ?1",
                 args![id, sealed, now],
             )?;
+            w.applications_changed();
             Ok(n == 1)
         })
         .await
@@ -78,6 +79,7 @@ impl<B: SqlBackend> AppStore for B {
     async fn set_number_matching(&self, id: &str, on: bool) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |w| {
+            w.applications_changed();
             Ok(w.c.exec("UPDATE applications SET number_matching = ?2 WHERE id = ?1", args![id, on])? == 1)
         })
         .await
@@ -85,6 +87,18 @@ impl<B: SqlBackend> AppStore for B {
 
     async fn delete_app(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
-        self.write(move |w| Ok(w.c.exec("DELETE FROM applications WHERE id = ?1", args![id])? == 1)).await
+        self.write(move |w| {
+            w.applications_changed();
+            Ok(w.c.exec("DELETE FROM applications WHERE id = ?1", args![id])? == 1)
+        })
+        .await
+    }
+
+    async fn app_generation(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            c.row("SELECT n FROM app_generation", &[], |r| r.get(0))?
+                .ok_or_else(|| StoreError::Corrupt("app_generation has no row".into()))
+        })
+        .await
     }
 }

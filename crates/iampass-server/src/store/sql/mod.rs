@@ -224,6 +224,7 @@ pub trait Sql {
 pub struct Writer<'a, C> {
     pub c: &'a mut C,
     pub written: Vec<(u64, EventData)>,
+    applications_changed: bool,
 }
 
 impl<C> std::fmt::Debug for Writer<'_, C> {
@@ -238,6 +239,29 @@ impl<C: Sql> Writer<'_, C> {
         let id = events::insert(self.c, app_id, at, &data)?;
         self.written.push((id, data));
         Ok(())
+    }
+
+    /// Marks a change to an application's row, so this node's application cache drops its entries
+    /// with the commit (other processes see it through the row's generation, `app_generation`).
+    fn applications_changed(&mut self) {
+        self.applications_changed = true;
+    }
+}
+
+/// What a committed write transaction tells the waiters: the events it wrote, and whether it
+/// changed an application.
+#[derive(Debug, Default)]
+pub struct Committed {
+    pub events: Vec<(u64, EventData)>,
+    applications_changed: bool,
+}
+
+impl Committed {
+    pub fn publish(&self, hub: &crate::hub::Hub) {
+        if self.applications_changed {
+            hub.applications_changed();
+        }
+        publish(hub, &self.events);
     }
 }
 
@@ -265,8 +289,8 @@ pub trait SqlBackend: Send + Sync + 'static {
 
 /// Runs `f` in one transaction on `conn`, opened with `begin` (and whatever the backend's
 /// statements after it take, such as a lock): commits if `f` returns `Ok`, rolls back otherwise.
-/// Hands back `f`'s answer and the events written, for the caller to publish after the commit.
-pub fn transaction<T, E, F>(conn: &mut Conn, begin: &str, f: F) -> Result<(T, Vec<(u64, EventData)>), E>
+/// Hands back `f`'s answer and what was committed, for the caller to publish.
+pub fn transaction<T, E, F>(conn: &mut Conn, begin: &str, f: F) -> Result<(T, Committed), E>
 where
     E: From<StoreError>,
     F: FnOnce(&mut Writer<'_, Conn>) -> Result<T, E>,
@@ -277,12 +301,13 @@ where
             return Err(e.into());
         }
     }
-    let mut writer = Writer { c: conn, written: Vec::new() };
+    let mut writer = Writer { c: conn, written: Vec::new(), applications_changed: false };
     let out = f(&mut writer);
-    let written = std::mem::take(&mut writer.written);
+    let committed =
+        Committed { events: std::mem::take(&mut writer.written), applications_changed: writer.applications_changed };
     match out {
         Ok(out) => match conn.exec("COMMIT", &[]) {
-            Ok(_) => Ok((out, written)),
+            Ok(_) => Ok((out, committed)),
             Err(e) => {
                 let _ = conn.exec("ROLLBACK", &[]);
                 Err(e.into())
@@ -345,6 +370,7 @@ where
 {
     use super::SealedSecret;
     let mut count = super::Resealed::default();
+    w.applications_changed();
     for (kind, select, update) in [
         (
             SealedSecret::Application,

@@ -169,6 +169,7 @@ impl<B: SqlBackend> StaffStore for B {
     async fn set_staff_lifetimes(&self, app_id: &str, token_secs: u64, idle_secs: u64) -> Result<bool, StoreError> {
         let app_id = app_id.to_owned();
         self.write(move |w| {
+            w.applications_changed();
             Ok(w.c.exec(
                 "UPDATE applications SET staff_token_secs = ?2, staff_idle_secs = ?3 WHERE id = ?1 AND staff_of IS NULL",
                 args![app_id, token_secs as i64, idle_secs as i64],

@@ -11,7 +11,7 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer, publish};
+use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer};
 use super::{Admin, Conn, NonceError, NonceStore, StoreError};
 use crate::hub::Hub;
 use crate::replay::ReplayCache;
@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_device_synced.sql"),
     include_str!("migrations/0010_staff.sql"),
     include_str!("migrations/0011_purpose_and_cap_reset.sql"),
+    include_str!("migrations/0012_app_generation.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 /// Where SQLite keeps the schema version (set by [`migrate`]).
@@ -120,9 +121,9 @@ impl SqlBackend for SqliteStore {
         let _turn = self.writer.lock().await;
         tokio::task::spawn_blocking(move || {
             let mut conn = Conn::Sqlite(pool.get().map_err(StoreError::from)?);
-            let written = super::sql::transaction(&mut conn, "BEGIN IMMEDIATE", f)?;
-            publish(&hub, &written.1);
-            Ok(written.0)
+            let (out, committed) = super::sql::transaction(&mut conn, "BEGIN IMMEDIATE", f)?;
+            committed.publish(&hub);
+            Ok(out)
         })
         .await
         .map_err(|e| E::from(StoreError::Join(e.to_string())))?
