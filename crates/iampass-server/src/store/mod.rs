@@ -143,6 +143,17 @@ impl sql::SqlBackend for Db {
             Db::Postgres(s) => s.audit_queue(),
         }
     }
+
+    async fn read_row<T, F>(&self, sql: &'static str, params: Vec<sql::Param>, f: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn sql::Row) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        match self {
+            Db::Sqlite(s) => s.read_row(sql, params, f).await,
+            Db::Postgres(s) => s.read_row(sql, params, f).await,
+        }
+    }
 }
 
 impl NonceStore for Db {

@@ -91,6 +91,28 @@ async fn a_replayed_request_is_refused_and_changes_nothing() {
     assert!(exists(&k, "first").await && !exists(&k, "second").await);
 }
 
+/// The same signed request sent many times at once is answered once; every other copy is a
+/// replay (on PostgreSQL the copies' nonces meet in concurrent inserts, several rows each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_of_a_request_sent_at_once_are_answered_once() {
+    let k = Kit::start().await;
+    let path = format!("/management/users/{}", k.app_id);
+    let (auth, ts) = k.sign(&path);
+    let copies = (0..24).map(|_| {
+        let req = k
+            .http
+            .get(k.url(&path))
+            .header("Authentication", &auth)
+            .header("X-IAMPASS-Authentication-Timestamp", &ts)
+            .send();
+        async move { req.await.unwrap().status().as_u16() }
+    });
+    let mut statuses = futures_util::future::join_all(copies).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses[0], 200, "{statuses:?}");
+    assert!(statuses[1..].iter().all(|s| *s == 401), "{statuses:?}");
+}
+
 #[tokio::test]
 async fn stale_and_future_timestamps_are_refused() {
     let k = Kit::start().await;

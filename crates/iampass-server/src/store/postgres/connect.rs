@@ -16,6 +16,8 @@ use crate::store::StoreError;
 #[derive(Clone)]
 pub struct Connector {
     config: postgres::Config,
+    /// The same settings for the asynchronous client (the pipelined reads).
+    async_config: tokio_postgres::Config,
     tls: Option<MakeRustlsConnect>,
 }
 
@@ -30,17 +32,37 @@ impl Connector {
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let (url, root_file) = take_root_cert(url)?;
         let config: postgres::Config = url.parse()?;
+        let async_config: tokio_postgres::Config = url.parse()?;
         let tls = match config.get_ssl_mode() {
             SslMode::Require => Some(MakeRustlsConnect::new(client_config(root_file.as_deref())?)),
             _ => None,
         };
-        Ok(Self { config, tls })
+        Ok(Self { config, async_config, tls })
     }
 
     /// The same database, with `name` in `pg_stat_activity`.
     pub fn named(mut self, name: &str) -> Self {
         self.config.application_name(name);
+        self.async_config.application_name(name);
         self
+    }
+
+    /// An asynchronous client; its connection runs as a task of the current runtime until the
+    /// client is dropped or the connection fails.
+    pub async fn connect_async(&self) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        let client = match &self.tls {
+            Some(tls) => {
+                let (client, connection) = self.async_config.connect(tls.clone()).await?;
+                tokio::spawn(drive(connection));
+                client
+            }
+            None => {
+                let (client, connection) = self.async_config.connect(tokio_postgres::NoTls).await?;
+                tokio::spawn(drive(connection));
+                client
+            }
+        };
+        Ok(client)
     }
 
     pub fn connect(&self) -> Result<Client, postgres::Error> {
@@ -48,6 +70,18 @@ impl Connector {
             Some(tls) => self.config.connect(tls.clone()),
             None => self.config.connect(NoTls),
         }
+    }
+}
+
+/// Runs a connection until it ends; a failure is said once here, and the client's next call
+/// finds the connection closed and makes another.
+async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if let Err(e) = connection.await {
+        tracing::warn!(error = %e, "a PostgreSQL connection ended");
     }
 }
 

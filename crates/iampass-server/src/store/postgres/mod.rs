@@ -14,11 +14,13 @@
 //! - Spent nonces are a table, written with `ON CONFLICT DO NOTHING`.
 //!
 //! The client is the synchronous `postgres` crate (tokio-postgres driven on the calling thread),
-//! which fits the store's synchronous SQL; every call runs on the blocking pool or the node's own
-//! thread, never on the async workers.
+//! which fits the store's synchronous SQL; those calls run on the blocking pool or the node's own
+//! thread, never on the async workers. The statements every request makes alone (its nonce, a
+//! lone read) run asynchronously instead, pipelined on a few shared connections ([`pipeline`]).
 
 mod connect;
 mod node;
+mod pipeline;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ use std::time::Duration;
 use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
 
-use super::sql::{Arg, AuditQueue, Row, Sql, SqlBackend, Value, Writer};
+use super::sql::{Arg, AuditQueue, Param, Row, Sql, SqlBackend, Value, Writer};
 use super::{Admin, Conn, NonceError, NonceStore, SchemaVersion, StoreError};
 use crate::hub::Hub;
 
@@ -134,6 +136,8 @@ pub struct PgStore {
     hub: Arc<Hub>,
     audit: Arc<AuditQueue>,
     node: Arc<node::Node>,
+    pipeline: Arc<pipeline::Pipeline>,
+    nonces: pipeline::Nonces,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -168,8 +172,10 @@ impl PgStore {
             .connection_timeout(Duration::from_secs(15))
             .build(Manager { connector: connector.clone() })?;
         hub.events_written(latest);
+        let pipeline = Arc::new(pipeline::Pipeline::new(connector.clone()));
+        let nonces = pipeline::Nonces::start(pipeline.clone());
         let node = node::Node::start(connector, &hub, latest)?;
-        Ok(Self { pool, hub, audit: Arc::new(AuditQueue::default()), node })
+        Ok(Self { pool, hub, audit: Arc::new(AuditQueue::default()), node, pipeline, nonces })
     }
 }
 
@@ -250,21 +256,25 @@ impl SqlBackend for PgStore {
     fn audit_queue(&self) -> &AuditQueue {
         &self.audit
     }
+
+    async fn read_row<T, F>(&self, sql: &'static str, params: Vec<Param>, f: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Row) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        self.pipeline.row(sql, &params, f).await
+    }
 }
 
 impl NonceStore for PgStore {
-    /// One autocommit insert, outside the write lock: the primary key decides.
+    /// An insert outside the write lock, together with other requests' nonces
+    /// ([`pipeline::Nonces`]): the primary key decides.
     async fn spend_nonce(&self, scope: &str, nonce: &str, _now_secs: i64, keep_until: i64) -> Result<(), NonceError> {
-        let (scope, nonce) = (scope.to_owned(), nonce.to_owned());
-        let fresh = self
-            .read(move |c| {
-                c.exec(
-                    "INSERT INTO nonces (scope, nonce, keep_until) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                    super::sql::args![scope, nonce, keep_until],
-                )
-            })
-            .await?;
-        if fresh == 1 { Ok(()) } else { Err(iampass_proto::AuthError::ReplayedNonce.into()) }
+        if self.nonces.spend(scope, nonce, keep_until).await? {
+            Ok(())
+        } else {
+            Err(iampass_proto::AuthError::ReplayedNonce.into())
+        }
     }
 
     async fn forget_nonces(&self, now_secs: i64) -> Result<usize, StoreError> {

@@ -94,6 +94,48 @@ impl<T: ToArg> ToArg for Option<T> {
 }
 
 /// The arguments of one statement: `args![a, b]` binds `a` to `?1` and `b` to `?2`.
+/// An owned [`Arg`], for a statement that runs after its caller returned (an async read).
+#[derive(Debug, Clone)]
+pub enum Param {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl From<Arg<'_>> for Param {
+    fn from(a: Arg<'_>) -> Self {
+        match a {
+            Arg::Null => Param::Null,
+            Arg::Int(i) => Param::Int(i),
+            Arg::Bool(b) => Param::Bool(b),
+            Arg::Text(t) => Param::Text(t.to_owned()),
+            Arg::Blob(b) => Param::Blob(b.to_vec()),
+        }
+    }
+}
+
+impl Param {
+    pub fn args(params: &[Param]) -> Vec<Arg<'_>> {
+        params
+            .iter()
+            .map(|p| match p {
+                Param::Null => Arg::Null,
+                Param::Int(i) => Arg::Int(*i),
+                Param::Bool(b) => Arg::Bool(*b),
+                Param::Text(t) => Arg::Text(t),
+                Param::Blob(b) => Arg::Blob(b),
+            })
+            .collect()
+    }
+}
+
+macro_rules! params {
+    ($($e:expr),* $(,)?) => { vec![$($crate::store::sql::Param::from($crate::store::sql::ToArg::to_arg(&$e))),*] };
+}
+pub(crate) use params;
+
 macro_rules! args {
     ($($e:expr),* $(,)?) => { &[$($crate::store::sql::ToArg::to_arg(&$e)),*] as &[$crate::store::sql::Arg<'_>] };
 }
@@ -273,6 +315,22 @@ pub trait SqlBackend: Send + Sync + 'static {
     where
         T: Send + 'static,
         F: Fn(&mut Conn) -> Result<T, StoreError> + Send + 'static;
+
+    /// One statement's first row, for the reads every request makes. A backend may answer a lone
+    /// statement faster than a read closure (PostgreSQL: on the request's own task, pipelined
+    /// with other requests' statements, instead of a thread of the blocking pool per read).
+    fn read_row<T, F>(
+        &self,
+        sql: &'static str,
+        params: Vec<Param>,
+        f: F,
+    ) -> impl Future<Output = Result<Option<T>, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Row) -> Result<T, StoreError> + Send + Sync + 'static,
+    {
+        self.read(move |c| c.row(sql, &Param::args(&params), &f))
+    }
 
     /// Runs `f` in one write transaction; commits if it returns `Ok`, rolls back otherwise, then
     /// wakes whoever waits on the events it wrote. The error type is the caller's so domain

@@ -1,7 +1,7 @@
 //! Login sessions: creating them, applying the domain's transitions in a transaction (each change
 //! one event), the phone's view, the console's paged listing, and the sweeper's due deadlines.
 
-use super::{Arg, Row, Sql, SqlBackend, Writer, args, methods_from_db};
+use super::{Arg, Row, Sql, SqlBackend, Writer, args, methods_from_db, params};
 use crate::clock::Millis;
 use crate::domain::session::{self, EndedBy, Facts, Policy, Refused, Trigger};
 use crate::store::*;
@@ -200,11 +200,8 @@ impl<B: SqlBackend> SessionStore for B {
     }
 
     async fn session_auth(&self, token: &str) -> Result<Option<SessionAuth>, StoreError> {
-        let token = token.to_owned();
-        self.read(move |c| {
-            c.row("SELECT id, token, secret_sealed FROM sessions WHERE token = ?1", args![token], |r| {
-                Ok(SessionAuth { id: r.get(0)?, token: r.get(1)?, secret_sealed: r.get(2)? })
-            })
+        self.read_row("SELECT id, token, secret_sealed FROM sessions WHERE token = ?1", params![token], |r| {
+            Ok(SessionAuth { id: r.get(0)?, token: r.get(1)?, secret_sealed: r.get(2)? })
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! Users table, and what deleting a user ends with it.
 
-use super::{Sql, SqlBackend, Writer, args, devices, links, sessions};
+use super::{Row, Sql, SqlBackend, Writer, args, devices, links, params, sessions};
 use crate::clock::{Millis, rfc3339};
 use crate::domain::device::DeviceEnd;
 use crate::domain::session::{EndedBy, Policy};
@@ -8,30 +8,22 @@ use crate::store::*;
 use iampass_proto::wire::{EventData, UserChange, UserEvent, UserSummary};
 
 pub(super) fn find<C: Sql>(c: &mut C, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
-    Ok(find_with_device(c, app_id, external_id)?.map(|(user, _)| user))
+    Ok(c.row(WITH_DEVICE, args![app_id, external_id], |r| with_device(r, app_id, external_id))?.map(|(user, _)| user))
 }
 
 /// The live user and the id of their active phone, in one indexed lookup.
-fn find_with_device<C: Sql>(
-    c: &mut C,
-    app_id: &str,
-    external_id: &str,
-) -> Result<Option<(UserRow, Option<String>)>, StoreError> {
-    c.row(
-        "SELECT u.id, u.created_at, d.id FROM users u
-         LEFT JOIN devices d ON d.user_id = u.id AND d.disabled_at IS NULL
-         WHERE u.app_id = ?1 AND u.external_id = ?2 AND u.deleted_at IS NULL",
-        args![app_id, external_id],
-        |r| {
-            let user = UserRow {
-                row: r.get(0)?,
-                app_id: app_id.to_owned(),
-                external_id: external_id.to_owned(),
-                created_at: r.get(1)?,
-            };
-            Ok((user, r.get(2)?))
-        },
-    )
+const WITH_DEVICE: &str = "SELECT u.id, u.created_at, d.id FROM users u
+     LEFT JOIN devices d ON d.user_id = u.id AND d.disabled_at IS NULL
+     WHERE u.app_id = ?1 AND u.external_id = ?2 AND u.deleted_at IS NULL";
+
+fn with_device(r: &dyn Row, app_id: &str, external_id: &str) -> Result<(UserRow, Option<String>), StoreError> {
+    let user = UserRow {
+        row: r.get(0)?,
+        app_id: app_id.to_owned(),
+        external_id: external_id.to_owned(),
+        created_at: r.get(1)?,
+    };
+    Ok((user, r.get(2)?))
 }
 
 pub(super) fn user_event(
@@ -90,8 +82,7 @@ impl<B: SqlBackend> UserStore for B {
     }
 
     async fn user(&self, app_id: &str, external_id: &str) -> Result<Option<UserRow>, StoreError> {
-        let (app_id, external_id) = (app_id.to_owned(), external_id.to_owned());
-        self.read(move |c| find(c, &app_id, &external_id)).await
+        Ok(self.user_with_device(app_id, external_id).await?.map(|(user, _)| user))
     }
 
     async fn user_with_device(
@@ -99,8 +90,8 @@ impl<B: SqlBackend> UserStore for B {
         app_id: &str,
         external_id: &str,
     ) -> Result<Option<(UserRow, Option<String>)>, StoreError> {
-        let (app_id, external_id) = (app_id.to_owned(), external_id.to_owned());
-        self.read(move |c| find_with_device(c, &app_id, &external_id)).await
+        let (app, external) = (app_id.to_owned(), external_id.to_owned());
+        self.read_row(WITH_DEVICE, params![app_id, external_id], move |r| with_device(r, &app, &external)).await
     }
 
     async fn add_users(
