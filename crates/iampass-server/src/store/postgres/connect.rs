@@ -32,7 +32,12 @@ impl Connector {
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let (url, root_file) = take_root_cert(url)?;
         let config: postgres::Config = url.parse()?;
-        let async_config: tokio_postgres::Config = url.parse()?;
+        let mut async_config: tokio_postgres::Config = url.parse()?;
+        // As long as the pool waits for a connection: a database that does not answer is an
+        // error the request sees, not a request that hangs.
+        if async_config.get_connect_timeout().is_none() {
+            async_config.connect_timeout(std::time::Duration::from_secs(15));
+        }
         let tls = match config.get_ssl_mode() {
             SslMode::Require => Some(MakeRustlsConnect::new(client_config(root_file.as_deref())?)),
             _ => None,

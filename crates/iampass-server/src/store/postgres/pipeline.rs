@@ -56,7 +56,11 @@ impl Pipeline {
         if let Some(line) = held.as_ref().filter(|l| !l.client.is_closed()) {
             return Ok((at, line.clone()));
         }
-        let client = self.connector.connect_async().await?;
+        let client = self
+            .connector
+            .connect_async()
+            .await
+            .map_err(|e| StoreError::Database(Box::new(super::ConnectError::from(e))))?;
         let line = Arc::new(Line { client, prepared: Mutex::new(HashMap::new()) });
         *held = Some(line.clone());
         Ok((at, line))

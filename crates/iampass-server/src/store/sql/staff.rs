@@ -1,6 +1,6 @@
 //! Staff accounts, sign-ins and bearer tokens.
 
-use super::{Row, Sql, SqlBackend, Writer, args, sessions, users};
+use super::{Row, Sql, SqlBackend, Writer, args, params, sessions, users};
 use crate::clock::Millis;
 use crate::domain::device::DeviceKind;
 use crate::domain::session::{EndedBy, Policy};
@@ -8,6 +8,18 @@ use crate::store::*;
 use iampass_proto::wire::StaffRole;
 
 const STAFF_COLUMNS: &str = "s.id, s.app_id, s.name, s.role, s.created_at";
+
+/// A bearer token with its staff member, application and sign-in session: read on every request
+/// a signed-in staff member makes.
+static TOKEN_QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {STAFF_COLUMNS}, a.name, t.session_id, x.status IN ('active', 'walkaway'), t.expires_at,
+                t.last_used_at, a.staff_idle_secs
+         FROM staff_tokens t JOIN staff s ON s.id = t.staff_id JOIN applications a ON a.id = s.app_id
+         JOIN sessions x ON x.id = t.session_id
+         WHERE t.hash = ?1"
+    )
+});
 
 fn staff_from_row(r: &dyn Row) -> Result<StaffRecord, StoreError> {
     let role: StaffRole = r.get(3)?;
@@ -230,28 +242,16 @@ impl<B: SqlBackend> StaffStore for B {
     }
 
     async fn staff_token(&self, hash: Vec<u8>) -> Result<Option<StaffTokenRecord>, StoreError> {
-        self.read(move |c| {
-            c.row(
-                &format!(
-                    "SELECT {STAFF_COLUMNS}, a.name, t.session_id, x.status IN ('active', 'walkaway'), t.expires_at,
-                            t.last_used_at, a.staff_idle_secs
-                     FROM staff_tokens t JOIN staff s ON s.id = t.staff_id JOIN applications a ON a.id = s.app_id
-                     JOIN sessions x ON x.id = t.session_id
-                     WHERE t.hash = ?1"
-                ),
-                args![hash],
-                |r| {
-                    Ok(StaffTokenRecord {
-                        staff: staff_from_row(r)?,
-                        app_name: r.get(5)?,
-                        session_id: r.get(6)?,
-                        session_live: r.get(7)?,
-                        expires_at: r.get(8)?,
-                        last_used_at: r.get(9)?,
-                        idle_ms: r.get::<i64>(10)?.saturating_mul(1000),
-                    })
-                },
-            )
+        self.read_row(&TOKEN_QUERY, params![hash], |r| {
+            Ok(StaffTokenRecord {
+                staff: staff_from_row(r)?,
+                app_name: r.get(5)?,
+                session_id: r.get(6)?,
+                session_live: r.get(7)?,
+                expires_at: r.get(8)?,
+                last_used_at: r.get(9)?,
+                idle_ms: r.get::<i64>(10)?.saturating_mul(1000),
+            })
         })
         .await
     }
