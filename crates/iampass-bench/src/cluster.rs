@@ -58,18 +58,8 @@ impl Drop for Haproxy {
 
 fn haproxy(dir: &std::path::Path, nodes: &[&Proc]) -> anyhow::Result<Haproxy> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut servers = nodes.iter();
-    let mut config = String::new();
-    for line in include_str!("../../../packaging/cluster/haproxy.cfg").lines() {
-        match line.split_whitespace().collect::<Vec<_>>()[..] {
-            ["bind", _] => config.push_str(&format!("    bind 127.0.0.1:{port}\n")),
-            ["server", name, _, "check"] => {
-                let node = servers.next().context("more servers than nodes")?;
-                config.push_str(&format!("    server {name} {} check\n", node.url.trim_start_matches("http://")));
-            }
-            _ => config.push_str(&format!("{line}\n")),
-        }
-    }
+    let addrs: Vec<String> = nodes.iter().map(|n| n.url.trim_start_matches("http://").to_owned()).collect();
+    let config = iampass_testkit::haproxy_config(port, &addrs);
     let path = dir.join("haproxy.cfg");
     std::fs::write(&path, config)?;
     let child = Command::new("haproxy")

@@ -11,7 +11,7 @@ use futures_util::StreamExt as _;
 use iampass_device::{Answer, Phone};
 use iampass_proto::client::{ManagementClient, default_http};
 use iampass_proto::wire::{EventData, SessionStatus};
-use iampass_testkit::event_stream;
+use iampass_testkit::{event_stream, haproxy_config};
 
 use crate::{BOUNDED, Cluster};
 
@@ -30,23 +30,6 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The guide's configuration with this test's addresses.
-fn config(port: u16, nodes: &[std::net::SocketAddr]) -> String {
-    let mut servers = nodes.iter().enumerate();
-    include_str!("../../../../packaging/cluster/haproxy.cfg")
-        .lines()
-        .map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
-            ["bind", _] => format!("    bind 127.0.0.1:{port}"),
-            ["server", name, _, "check"] => {
-                let (_, addr) = servers.next().unwrap_or_else(|| panic!("more servers than nodes at {name}"));
-                format!("    server {name} {addr} check")
-            }
-            _ => line.to_owned(),
-        })
-        .map(|line| line + "\n")
-        .collect()
-}
-
 #[tokio::test]
 #[ignore = "needs IAMPASS_TEST_POSTGRES"]
 async fn three_nodes_behind_haproxy_are_one_service() {
@@ -54,7 +37,8 @@ async fn three_nodes_behind_haproxy_are_one_service() {
     let public = format!("http://127.0.0.1:{port}");
     let c = Cluster::start(3, |config| config.public_url = Some(public.clone())).await;
     let cfg = c.dir.path().join("haproxy.cfg");
-    std::fs::write(&cfg, config(port, &c.nodes.iter().map(|n| n.addr).collect::<Vec<_>>())).unwrap();
+    std::fs::write(&cfg, haproxy_config(port, &c.nodes.iter().map(|n| n.addr.to_string()).collect::<Vec<_>>()))
+        .unwrap();
     let check = Command::new("haproxy").arg("-c").arg("-f").arg(&cfg).output().expect("haproxy is installed");
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     let log = c.dir.path().join("haproxy.log");
