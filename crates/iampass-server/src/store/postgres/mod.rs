@@ -50,6 +50,9 @@ pub struct PgConn {
     /// Always `Some` until dropped (see `Drop`).
     client: Option<Client>,
     prepared: HashMap<String, Statement>,
+    /// The server said the session ended (a terminated backend) before the client saw its socket
+    /// close: the pool must not hand it out again.
+    ended: bool,
 }
 
 impl std::fmt::Debug for PgConn {
@@ -60,12 +63,18 @@ impl std::fmt::Debug for PgConn {
 
 impl PgConn {
     fn new(client: Client) -> Self {
-        Self { client: Some(client), prepared: HashMap::new() }
+        Self { client: Some(client), prepared: HashMap::new(), ended: false }
     }
 
     /// Whether the connection is gone (found out by the last statement on it).
     pub fn is_closed(&self) -> bool {
-        self.client.as_ref().is_none_or(Client::is_closed)
+        self.ended || self.client.as_ref().is_none_or(Client::is_closed)
+    }
+
+    /// Notes whether `e` ended the connection, for the pool and the retry.
+    fn failed(&mut self, e: postgres::Error) -> StoreError {
+        self.ended |= ended_connection(&e);
+        e.into()
     }
 
     fn client(&mut self) -> Result<&mut Client, StoreError> {
@@ -305,6 +314,13 @@ impl Admin for PgStore {
     }
 }
 
+/// Whether `e` says the connection itself ended (it was closed, or the server ended the
+/// session: SQLSTATE classes 08, connection exception, and 57P, operator intervention), so a
+/// statement refused that way never ran and may run on another connection.
+fn ended_connection(e: &postgres::Error) -> bool {
+    e.is_closed() || e.code().is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+}
+
 /// `?N` → `$N`, outside quoted strings.
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
@@ -327,7 +343,8 @@ impl PgConn {
         if let Some(stmt) = self.prepared.get(sql) {
             return Ok(stmt.clone());
         }
-        let stmt = self.client()?.prepare(&numbered(sql))?;
+        let prepared = self.client()?.prepare(&numbered(sql));
+        let stmt = prepared.map_err(|e| self.failed(e))?;
         self.prepared.insert(sql.to_owned(), stmt.clone());
         Ok(stmt)
     }
@@ -369,7 +386,8 @@ impl Sql for PgConn {
     fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<usize, StoreError> {
         let stmt = self.statement(sql)?;
         let args = bound(args);
-        Ok(self.client()?.execute(&stmt, &refs(&args))? as usize)
+        let done = self.client()?.execute(&stmt, &refs(&args));
+        Ok(done.map_err(|e| self.failed(e))? as usize)
     }
 
     fn rows<T>(
@@ -380,7 +398,8 @@ impl Sql for PgConn {
     ) -> Result<Vec<T>, StoreError> {
         let stmt = self.statement(sql)?;
         let args = bound(args);
-        self.client()?.query(&stmt, &refs(&args))?.iter().map(|r| f(&PgRow(r))).collect()
+        let rows = self.client()?.query(&stmt, &refs(&args));
+        rows.map_err(|e| self.failed(e))?.iter().map(|r| f(&PgRow(r))).collect()
     }
 
     fn row<T>(
@@ -391,7 +410,8 @@ impl Sql for PgConn {
     ) -> Result<Option<T>, StoreError> {
         let stmt = self.statement(sql)?;
         let args = bound(args);
-        match self.client()?.query(&stmt, &refs(&args))?.first() {
+        let rows = self.client()?.query(&stmt, &refs(&args));
+        match rows.map_err(|e| self.failed(e))?.first() {
             Some(r) => Ok(Some(f(&PgRow(r))?)),
             None => Ok(None),
         }

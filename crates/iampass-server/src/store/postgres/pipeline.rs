@@ -14,7 +14,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
 use super::connect::Connector;
-use super::{PgRow, bound, numbered, refs};
+use super::{PgRow, bound, ended_connection, numbered, refs};
 use crate::store::StoreError;
 use crate::store::sql::{Param, Row};
 
@@ -213,12 +213,6 @@ fn first_of_each<'a>(
     mut inserted: HashSet<(String, String)>,
 ) -> Vec<bool> {
     batch.map(|(scope, nonce)| inserted.remove(&(scope.to_owned(), nonce.to_owned()))).collect()
-}
-
-/// Whether `e` says the connection itself ended (it was closed, or the server ended the
-/// session: SQLSTATE classes 08, connection exception, and 57P, operator intervention).
-fn ended_connection(e: &tokio_postgres::Error) -> bool {
-    e.is_closed() || e.code().is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
 }
 
 impl Line {
