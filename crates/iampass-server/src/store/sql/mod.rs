@@ -93,7 +93,6 @@ impl<T: ToArg> ToArg for Option<T> {
     }
 }
 
-/// The arguments of one statement: `args![a, b]` binds `a` to `?1` and `b` to `?2`.
 /// An owned [`Arg`], for a statement that runs after its caller returned (an async read).
 #[derive(Debug, Clone)]
 pub enum Param {
@@ -131,11 +130,13 @@ impl Param {
     }
 }
 
+/// [`args!`]'s owned twin: `params![a, b]` binds `a` to `?1` and `b` to `?2`.
 macro_rules! params {
     ($($e:expr),* $(,)?) => { vec![$($crate::store::sql::Param::from($crate::store::sql::ToArg::to_arg(&$e))),*] };
 }
 pub(crate) use params;
 
+/// The arguments of one statement: `args![a, b]` binds `a` to `?1` and `b` to `?2`.
 macro_rules! args {
     ($($e:expr),* $(,)?) => { &[$($crate::store::sql::ToArg::to_arg(&$e)),*] as &[$crate::store::sql::Arg<'_>] };
 }
