@@ -13,6 +13,10 @@ use tokio_rustls::rustls;
 
 use crate::store::StoreError;
 
+/// How long a node waits for a connection, pooled or pipelined: a database that does not answer
+/// is an error the request sees, not a request that hangs.
+pub const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 #[derive(Clone)]
 pub struct Connector {
     config: postgres::Config,
@@ -33,10 +37,8 @@ impl Connector {
         let (url, root_file) = take_root_cert(url)?;
         let config: postgres::Config = url.parse()?;
         let mut async_config: tokio_postgres::Config = url.parse()?;
-        // As long as the pool waits for a connection: a database that does not answer is an
-        // error the request sees, not a request that hangs.
         if async_config.get_connect_timeout().is_none() {
-            async_config.connect_timeout(std::time::Duration::from_secs(15));
+            async_config.connect_timeout(CONNECT_WAIT);
         }
         let tls = match config.get_ssl_mode() {
             SslMode::Require => Some(MakeRustlsConnect::new(client_config(root_file.as_deref())?)),

@@ -24,7 +24,6 @@ mod pipeline;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
@@ -178,7 +177,7 @@ impl PgStore {
             .max_size(POOL_SIZE)
             .min_idle(Some(2))
             .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(15))
+            .connection_timeout(connect::CONNECT_WAIT)
             .build(Manager { connector: connector.clone() })?;
         hub.events_written(latest);
         let pipeline = Arc::new(pipeline::Pipeline::new(connector.clone()));
