@@ -63,6 +63,26 @@ async fn delete_users_reports_deleted_and_missing() {
     assert_eq!(k.app.add_users(&ids(&["a"])).await.unwrap().users.created, ids(&["a"]));
 }
 
+/// Lookups made at once are each answered for their own user: a phone, none, a deleted user, an
+/// unknown one, and the same user many times (on PostgreSQL, lookups that meet are answered by one
+/// statement, its rows matched back to each request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_made_together_are_each_answered_for_their_own_user() {
+    let k = Kit::start().await;
+    k.enroll("phoned").await;
+    k.app.add_users(&ids(&["bare", "gone"])).await.unwrap();
+    k.app.delete_users(&ids(&["gone"])).await.unwrap();
+    let expected = [("phoned", Some(true)), ("bare", Some(false)), ("gone", None), ("nobody", None)];
+    let asked: Vec<_> = expected.iter().cycle().take(80).collect();
+    let answers = futures_util::future::join_all(
+        asked.iter().map(|(user, _)| async { k.app.has_registered_mobile_device(user).await.ok() }),
+    )
+    .await;
+    for ((user, want), got) in asked.iter().zip(answers) {
+        assert_eq!(got, *want, "{user}");
+    }
+}
+
 #[tokio::test]
 async fn registration_links_are_short_single_live_and_expiring() {
     // A short lifetime: the clients sign with the wall clock, so the server's may move only

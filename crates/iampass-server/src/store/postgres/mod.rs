@@ -144,7 +144,7 @@ pub struct PgStore {
     hub: Arc<Hub>,
     audit: Arc<AuditQueue>,
     node: Arc<node::Node>,
-    pipeline: Arc<pipeline::Pipeline>,
+    reads: Arc<pipeline::Reads>,
     nonces: pipeline::Nonces,
 }
 
@@ -182,8 +182,9 @@ impl PgStore {
         hub.events_written(latest);
         let pipeline = Arc::new(pipeline::Pipeline::new(connector.clone()));
         let nonces = pipeline::Nonces::start(pipeline.clone());
+        let reads = Arc::new(pipeline::Reads::new(pipeline));
         let node = node::Node::start(connector, &hub, latest)?;
-        Ok(Self { pool, hub, audit: Arc::new(AuditQueue::default()), node, pipeline, nonces })
+        Ok(Self { pool, hub, audit: Arc::new(AuditQueue::default()), node, reads, nonces })
     }
 }
 
@@ -270,7 +271,7 @@ impl SqlBackend for PgStore {
         T: Send + 'static,
         F: Fn(&dyn Row) -> Result<T, StoreError> + Send + Sync + 'static,
     {
-        self.pipeline.row(sql, &params, f).await
+        self.reads.row(sql, params, f).await
     }
 }
 
@@ -322,15 +323,27 @@ fn ended_connection(e: &postgres::Error) -> bool {
 
 /// `?N` → `$N`, outside quoted strings.
 fn numbered(sql: &str) -> String {
+    placeholders(sql, |n| format!("${n}"))
+}
+
+/// Each placeholder `?N` outside quoted strings replaced by `name(N)`.
+fn placeholders(sql: &str, name: impl Fn(&str) -> String) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut quoted = false;
-    for ch in sql.chars() {
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
         match ch {
             '\'' => {
                 quoted = !quoted;
                 out.push(ch);
             }
-            '?' if !quoted => out.push('$'),
+            '?' if !quoted => {
+                let mut n = String::new();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    n.push(d);
+                }
+                out.push_str(&name(&n));
+            }
             _ => out.push(ch),
         }
     }
@@ -421,25 +434,24 @@ struct PgRow<'r>(&'r postgres::Row);
 
 impl Row for PgRow<'_> {
     fn value(&self, i: usize) -> Result<Value<'_>, StoreError> {
-        let ty = self
-            .0
-            .columns()
-            .get(i)
-            .map(|c| c.type_().clone())
-            .ok_or_else(|| StoreError::Corrupt(format!("no column {i}")))?;
-        let v = match ty {
-            Type::INT8 => self.0.try_get::<_, Option<i64>>(i)?.map(Value::Int),
-            Type::INT4 => self.0.try_get::<_, Option<i32>>(i)?.map(|n| Value::Int(i64::from(n))),
-            Type::INT2 => self.0.try_get::<_, Option<i16>>(i)?.map(|n| Value::Int(i64::from(n))),
-            Type::BOOL => self.0.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
-            Type::BYTEA => self.0.try_get::<_, Option<&[u8]>>(i)?.map(Value::Blob),
-            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
-                self.0.try_get::<_, Option<&str>>(i)?.map(Value::Text)
-            }
-            other => return Err(StoreError::Corrupt(format!("column {i} has the unexpected type {other}"))),
-        };
-        Ok(v.unwrap_or(Value::Null))
+        value_at(self.0, i)
     }
+}
+
+/// Column `i` of `row`, as the SQL layer sees values.
+fn value_at(row: &postgres::Row, i: usize) -> Result<Value<'_>, StoreError> {
+    let ty =
+        row.columns().get(i).map(|c| c.type_().clone()).ok_or_else(|| StoreError::Corrupt(format!("no column {i}")))?;
+    let v = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+        Type::INT4 => row.try_get::<_, Option<i32>>(i)?.map(|n| Value::Int(i64::from(n))),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i)?.map(|n| Value::Int(i64::from(n))),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
+        Type::BYTEA => row.try_get::<_, Option<&[u8]>>(i)?.map(Value::Blob),
+        Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => row.try_get::<_, Option<&str>>(i)?.map(Value::Text),
+        other => return Err(StoreError::Corrupt(format!("column {i} has the unexpected type {other}"))),
+    };
+    Ok(v.unwrap_or(Value::Null))
 }
 
 impl From<postgres::Error> for StoreError {
