@@ -16,7 +16,8 @@
 //! The client is the synchronous `postgres` crate (tokio-postgres driven on the calling thread),
 //! which fits the store's synchronous SQL; those calls run on the blocking pool or the node's own
 //! thread, never on the async workers. The statements every request makes alone (its nonce, a
-//! lone read) run asynchronously instead, pipelined on a few shared connections ([`pipeline`]).
+//! lone read) run asynchronously instead, pipelined on a few shared connections, those of
+//! requests arriving together joined into one ([`pipeline`]).
 
 mod connect;
 mod node;
