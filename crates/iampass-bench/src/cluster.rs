@@ -17,6 +17,7 @@ use iampass_proto::wire::{Event, EventData};
 
 use crate::harness::{Proc, histogram, micros, sibling, spawn, summary};
 use crate::scenarios::{report, run_load};
+use iampass_testkit::haproxy::{Haproxy, free_port};
 
 /// One key for every node of the run (nodes on one database share theirs), made afresh.
 fn key() -> &'static str {
@@ -47,30 +48,9 @@ fn node(db: &OsStr) -> anyhow::Result<Proc> {
 }
 
 /// HAProxy with the shipped configuration, listening on a free port, in front of `nodes`.
-struct Haproxy(std::process::Child, String);
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn haproxy(dir: &std::path::Path, nodes: &[&Proc]) -> anyhow::Result<Haproxy> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let addrs: Vec<String> = nodes.iter().map(|n| n.url.trim_start_matches("http://").to_owned()).collect();
-    let config = iampass_testkit::haproxy_config(port, &addrs);
-    let path = dir.join("haproxy.cfg");
-    std::fs::write(&path, config)?;
-    let child = Command::new("haproxy")
-        .arg("-db")
-        .arg("-f")
-        .arg(&path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("haproxy (apt install haproxy)")?;
-    Ok(Haproxy(child, format!("http://127.0.0.1:{port}")))
+    Haproxy::start(dir, free_port()?, &addrs).context("haproxy (apt install haproxy)")
 }
 
 /// Transactions the database committed so far (all databases of the cluster).
@@ -94,7 +74,7 @@ pub async fn cluster(postgres: &str, concurrency: usize, seconds: u64, events: u
     let client = |url: &str, id: &str, secret: &str| ManagementClient::with_http(default_http(), url, id, secret);
     let on_lite = Arc::new(client(&lite.url, &sq_id, &sq_secret)?);
     let on_pg = Arc::new(client(&nodes[0].url, &id, &secret)?);
-    let via_proxy = Arc::new(client(&proxy.1, &id, &secret)?);
+    let via_proxy = Arc::new(client(&proxy.url, &id, &secret)?);
     let mut up = false;
     for _ in 0..100 {
         if via_proxy.users(None, Some(1)).await.is_ok() {
@@ -154,7 +134,7 @@ pub async fn cluster(postgres: &str, concurrency: usize, seconds: u64, events: u
     println!("a change on node 1, sent → answered: {}", summary(&answered));
     println!("a change on node 1, sent → on node 3's stream: {}", summary(&seen_on_c));
 
-    failover(&proxy.1, &id, &secret, nodes, events.min(30)).await
+    failover(&proxy.url, &id, &secret, nodes, events.min(30)).await
 }
 
 /// Event streams through HAProxy, each reconnecting with `Last-Event-ID` when its connection

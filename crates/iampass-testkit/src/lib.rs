@@ -4,6 +4,7 @@
 //! it panics on failure, as tests should.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod haproxy;
 pub mod passkey;
 pub mod smtp;
 
@@ -244,23 +245,4 @@ pub async fn error_of(r: reqwest::Response) -> (u16, ErrorBody) {
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not an error body ({e}): {text}")))
-}
-
-/// The deployment guide's HAProxy configuration (packaging/cluster/haproxy.cfg) listening on
-/// 127.0.0.1:`port` and sending to `nodes` (`host:port`, in the order of its `server` lines): what
-/// the cluster tests and the cluster benchmark run, so both run what the guide ships.
-pub fn haproxy_config(port: u16, nodes: &[String]) -> String {
-    let mut servers = nodes.iter();
-    include_str!("../../../packaging/cluster/haproxy.cfg")
-        .lines()
-        .map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
-            ["bind", _] => format!("    bind 127.0.0.1:{port}"),
-            ["server", name, _, "check"] => {
-                let addr = servers.next().unwrap_or_else(|| panic!("more servers than nodes at {name}"));
-                format!("    server {name} {addr} check")
-            }
-            _ => line.to_owned(),
-        })
-        .map(|line| line + "\n")
-        .collect()
 }

@@ -4,54 +4,27 @@
 //! through the proxy and sees every change once.
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use iampass_device::{Answer, Phone};
 use iampass_proto::client::{ManagementClient, default_http};
 use iampass_proto::wire::{EventData, SessionStatus};
-use iampass_testkit::{event_stream, haproxy_config};
+use iampass_testkit::event_stream;
+use iampass_testkit::haproxy::{Haproxy, free_port};
 
 use crate::{BOUNDED, Cluster};
 
 const LOGINS: usize = 30;
 
-struct Haproxy(Child);
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test]
 #[ignore = "needs IAMPASS_TEST_POSTGRES"]
 async fn three_nodes_behind_haproxy_are_one_service() {
-    let port = free_port();
+    let port = free_port().unwrap();
     let public = format!("http://127.0.0.1:{port}");
     let c = Cluster::start(3, |config| config.public_url = Some(public.clone())).await;
-    let cfg = c.dir.path().join("haproxy.cfg");
-    std::fs::write(&cfg, haproxy_config(port, &c.nodes.iter().map(|n| n.addr.to_string()).collect::<Vec<_>>()))
-        .unwrap();
-    let check = Command::new("haproxy").arg("-c").arg("-f").arg(&cfg).output().expect("haproxy is installed");
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
-    let log = c.dir.path().join("haproxy.log");
-    let _proxy = Haproxy(
-        Command::new("haproxy")
-            .arg("-db")
-            .arg("-f")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let nodes: Vec<String> = c.nodes.iter().map(|n| n.addr.to_string()).collect();
+    let proxy = Haproxy::start(c.dir.path(), port, &nodes).expect("haproxy is installed and takes the guide's file");
     let app = ManagementClient::with_http(default_http(), &public, &c.app_id, &c.secret).unwrap();
     // Bounded wait for the proxy to listen and find its nodes ready.
     let mut last = None;
@@ -66,7 +39,7 @@ async fn three_nodes_behind_haproxy_are_one_service() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if let Some(e) = last {
-        panic!("no answer through HAProxy: {e}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        panic!("no answer through HAProxy: {e}\n{}", proxy.log());
     }
 
     app.add_users(&["ann".to_owned()]).await.unwrap();
