@@ -215,38 +215,37 @@ impl Reads {
         let Some(kinds) = params.iter().map(Kind::of).collect::<Option<Vec<Kind>>>() else {
             return self.pipeline.first(sql, &params).await?.map(|found| f(&found)).transpose();
         };
+        let shape = (sql, kinds);
         let (answer, answered) = oneshot::channel();
         let mut lookup = Lookup { params, answer };
-        // A queue whose reader is gone (its runtime ended) is replaced once.
+        // A queue whose reader is gone (its runtime ended) is closed, and replaced by `queue`.
         for _ in 0..2 {
-            let queue = self.queue(sql, &kinds);
-            match queue.send(lookup) {
+            match self.queue(&shape).send(lookup) {
                 Ok(()) => {
                     let found = answered.await.map_err(|_| StoreError::Join("the reader stopped".into()))??;
                     return found.map(|found| f(&found)).transpose();
                 }
-                Err(mpsc::error::SendError(back)) => {
-                    lookup = back;
-                    self.queues.lock().unwrap_or_else(|p| p.into_inner()).remove(&(sql, kinds.clone()));
-                }
+                Err(mpsc::error::SendError(back)) => lookup = back,
             }
         }
         Err(StoreError::Join("the reader stopped".into()))
     }
 
-    /// The queue of reads of `sql` with parameters of these types; starts its reader the first time.
-    fn queue(&self, sql: &'static str, kinds: &[Kind]) -> mpsc::UnboundedSender<Lookup> {
+    /// The queue of reads of this shape; starts its reader the first time, or when the last one
+    /// is gone.
+    fn queue(&self, shape: &Shape) -> mpsc::UnboundedSender<Lookup> {
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(queue) = queues.get(&(sql, kinds.to_vec())).filter(|q| !q.is_closed()) {
+        if let Some(queue) = queues.get(shape).filter(|q| !q.is_closed()) {
             return queue.clone();
         }
         let (queue, lookups) = mpsc::unbounded_channel();
+        let (sql, kinds) = (shape.0, &shape.1);
         let (pipeline, batched) = (self.pipeline.clone(), Arc::<str>::from(batched(sql, kinds)));
         gather(lookups, move |batch| {
             let (pipeline, batched) = (pipeline.clone(), batched.clone());
             async move { read_batch(&pipeline, sql, &batched, batch).await }
         });
-        queues.insert((sql, kinds.to_vec()), queue.clone());
+        queues.insert(shape.clone(), queue.clone());
         queue
     }
 }
@@ -270,16 +269,24 @@ async fn read_batch(pipeline: &Pipeline, sql: &str, batched: &str, batch: Vec<Lo
         [one] => pipeline.first(sql, &one.params).await.map(|found| vec![found]),
         _ => read_together(pipeline, batched, &batch).await,
     };
-    match found {
-        Ok(found) => {
-            for (lookup, found) in batch.into_iter().zip(found) {
-                let _ = lookup.answer.send(Ok(found));
+    answer_each(batch.into_iter().map(|lookup| lookup.answer), found);
+}
+
+/// Sends each request of a batch its own answer, in order, or every one the batch's error.
+fn answer_each<A>(
+    answers: impl Iterator<Item = oneshot::Sender<Result<A, StoreError>>>,
+    batch: Result<Vec<A>, StoreError>,
+) {
+    match batch {
+        Ok(each) => {
+            for (answer, one) in answers.zip(each) {
+                let _ = answer.send(Ok(one));
             }
         }
         Err(e) => {
             let why = e.to_string();
-            for lookup in batch {
-                let _ = lookup.answer.send(Err(StoreError::Grouped(why.clone())));
+            for answer in answers {
+                let _ = answer.send(Err(StoreError::Grouped(why.clone())));
             }
         }
     }
@@ -410,20 +417,9 @@ async fn insert_batch(pipeline: &Pipeline, batch: Vec<Spend>) {
             .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?)))
             .collect::<Result<HashSet<(String, String)>, StoreError>>()
     });
-    match inserted {
-        Ok(inserted) => {
-            let fresh = first_of_each(batch.iter().map(|s| (s.scope.as_str(), s.nonce.as_str())), inserted);
-            for (s, fresh) in batch.into_iter().zip(fresh) {
-                let _ = s.answer.send(Ok(fresh));
-            }
-        }
-        Err(e) => {
-            let why = e.to_string();
-            for s in batch {
-                let _ = s.answer.send(Err(StoreError::Grouped(why.clone())));
-            }
-        }
-    }
+    let fresh =
+        inserted.map(|inserted| first_of_each(batch.iter().map(|s| (s.scope.as_str(), s.nonce.as_str())), inserted));
+    answer_each(batch.into_iter().map(|s| s.answer), fresh);
 }
 
 /// For each request of a batch, in order, whether it spent its nonce: the first request of
