@@ -63,7 +63,8 @@ fn commits(postgres: &str) -> anyhow::Result<u64> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
 }
 
-pub async fn cluster(postgres: &str, concurrency: usize, seconds: u64, events: usize) -> anyhow::Result<()> {
+pub async fn cluster(postgres: &str, concurrency: &[usize], seconds: u64, events: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(!concurrency.is_empty(), "no concurrency to run at");
     let dir = tempfile::tempdir()?;
     let sqlite = dir.path().join("bench.db");
     let (sq_id, sq_secret) = create_app(sqlite.as_os_str())?;
@@ -92,23 +93,39 @@ pub async fn cluster(postgres: &str, concurrency: usize, seconds: u64, events: u
             async move { c.has_registered_mobile_device("bench-user").await.is_ok() }
         }
     };
+    let warm_up = concurrency[0];
     for c in [&on_lite, &on_pg, &via_proxy] {
-        run_load(concurrency, 1, op(c.clone())).await;
+        run_load(warm_up, 1, op(c.clone())).await;
     }
-    let lite_load = run_load(concurrency, seconds, op(on_lite.clone())).await;
-    let before = commits(postgres)?;
-    let pg_load = run_load(concurrency, seconds, op(on_pg.clone())).await;
-    let per_request = (commits(postgres)? - before) as f64 / (pg_load.ok + pg_load.errors).max(1) as f64;
-    let proxy_load = run_load(concurrency, seconds, op(via_proxy.clone())).await;
-    println!("concurrency {concurrency}, {seconds} s each, loopback, every request signed afresh");
-    report("one node, SQLite", &lite_load);
-    report("one node, PostgreSQL", &pg_load);
-    report("three nodes behind HAProxy, PostgreSQL", &proxy_load);
+    println!("{seconds} s each, loopback, every request signed afresh");
+    // The best each backend did at any concurrency: its capacity on this machine, which a level
+    // too low for it (PostgreSQL's two trips per request) does not show.
+    let (mut best_lite, mut best_pg, mut best_proxy) = (0f64, 0f64, 0f64);
+    for &level in concurrency {
+        let lite_load = run_load(level, seconds, op(on_lite.clone())).await;
+        let before = commits(postgres)?;
+        let pg_load = run_load(level, seconds, op(on_pg.clone())).await;
+        let per_request = (commits(postgres)? - before) as f64 / (pg_load.ok + pg_load.errors).max(1) as f64;
+        let proxy_load = run_load(level, seconds, op(via_proxy.clone())).await;
+        println!("concurrency {level}:");
+        report("one node, SQLite", &lite_load);
+        report("one node, PostgreSQL", &pg_load);
+        report("three nodes behind HAProxy, PostgreSQL", &proxy_load);
+        println!(
+            "PostgreSQL / SQLite: {:.0}%; three nodes behind HAProxy / one PostgreSQL node: {:.0}%; \
+             {per_request:.2} committed transactions per signed request",
+            100.0 * pg_load.rps() / lite_load.rps(),
+            100.0 * proxy_load.rps() / pg_load.rps()
+        );
+        best_lite = best_lite.max(lite_load.rps());
+        best_pg = best_pg.max(pg_load.rps());
+        best_proxy = best_proxy.max(proxy_load.rps());
+    }
     println!(
-        "PostgreSQL / SQLite: {:.0}%; three nodes behind HAProxy / one PostgreSQL node: {:.0}%; \
-         {per_request:.2} committed transactions per signed request",
-        100.0 * pg_load.rps() / lite_load.rps(),
-        100.0 * proxy_load.rps() / pg_load.rps()
+        "best of each: SQLite {best_lite:.0} req/s, PostgreSQL {best_pg:.0} ({:.0}%), \
+         three nodes behind HAProxy {best_proxy:.0} ({:.0}% of one PostgreSQL node)",
+        100.0 * best_pg / best_lite,
+        100.0 * best_proxy / best_pg
     );
 
     // A change committed on node 0 → seen on node 2's stream.

@@ -76,8 +76,10 @@ enum Command {
         /// A fresh PostgreSQL database (`tests/common/postgres start DIR --durable` prints one).
         #[arg(long)]
         postgres: String,
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
+        /// Requests in flight: each level is run on every backend, so the comparison is shown both
+        /// at equal concurrency and at each backend's saturation.
+        #[arg(long, value_delimiter = ',', default_values_t = [32, 64, 128])]
+        concurrency: Vec<usize>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         /// Changes whose trip from one node to another's stream is timed.
@@ -101,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Pages { sizes } => scenarios::pages(&sizes).await,
         Command::Startup { console, baseline, runs } => scenarios::startup(&console, &baseline, runs).await,
         Command::Cluster { postgres, concurrency, seconds, events } => {
-            cluster::cluster(&postgres, concurrency, seconds, events).await
+            cluster::cluster(&postgres, &concurrency, seconds, events).await
         }
         Command::BareServer => harness::bare_server().await,
     }

@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::routing::get;
 use iampass_proto::wire::{AuditPage, PageQuery};
 
-use super::auth::{Manager, RequestContext};
+use super::auth::{Manager, ReadOnly, RequestContext};
 use super::extract::Query;
 use super::permissions;
 use crate::error::ServiceError;
@@ -27,10 +27,10 @@ pub fn routes() -> Router<AppState> {
 
 async fn page(
     State(s): State<AppState>,
-    auth: Manager,
+    auth: ReadOnly<Manager>,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<AuditPage>, ServiceError> {
-    Ok(Json(s.audit_page(&auth.actor, &q).await?))
+    auth.read(|m| async move { Ok(Json(s.audit_page(&m.actor, &q).await?)) }).await
 }
 
 /// Middleware: runs the request, then writes the record (before the answer goes out, so an

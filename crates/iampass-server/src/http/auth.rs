@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, OriginalUri, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
+use futures_util::future::BoxFuture;
 use iampass_proto::AuthError;
 use iampass_proto::hmac_v1::{self, AuthHeader};
 use sha2::{Digest, Sha256};
@@ -127,19 +128,94 @@ fn window(state: &AppState) -> i64 {
 }
 
 impl Protocol1 {
-    /// Verifies against `secret`, then spends the nonce.
-    async fn verify(&self, state: &AppState, secret: &str) -> Result<(), ServiceError> {
+    /// Checks the signature against `secret`. What then admits the request (its nonce spent,
+    /// then `rate_limited`'s rate limit counted) is returned, not yet run.
+    fn verify(self, state: &AppState, secret: &str, rate_limited: Option<String>) -> Result<Admission, ServiceError> {
         self.header.verify(secret, self.candidates.iter().map(String::as_str), self.timestamp)?;
-        state
-            .store
-            .spend_nonce(
-                &self.header.client_id,
-                &self.header.nonce,
-                state.clock.now_secs(),
-                self.timestamp.saturating_add(window(state)),
-            )
-            .await?;
-        Ok(())
+        let state = state.clone();
+        Ok(Admission::new(async move {
+            let keep_until = self.timestamp.saturating_add(window(&state));
+            state
+                .store
+                .spend_nonce(&self.header.client_id, &self.header.nonce, state.clock.now_secs(), keep_until)
+                .await?;
+            match rate_limited {
+                Some(app_id) => rate_limit(&state, &app_id),
+                None => Ok(()),
+            }
+        }))
+    }
+}
+
+/// What admits a request whose credentials checked out: its nonce spent, so that a copy is
+/// refused, and its application's rate limit counted. Kept apart from the credentials' check so
+/// that a read-only handler can read in the same trip to the database as the nonce's insert
+/// ([`ReadOnly`]); every other extractor awaits it before its handler runs ([`Admitted`]).
+pub struct Admission(Option<BoxFuture<'static, Result<(), ServiceError>>>);
+
+impl Admission {
+    fn new(admit: impl Future<Output = Result<(), ServiceError>> + Send + 'static) -> Self {
+        Self(Some(Box::pin(admit)))
+    }
+
+    async fn admit(mut self) -> Result<(), ServiceError> {
+        match self.0.take() {
+            Some(admit) => admit.await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// A request refused after its signature checked out (an extractor after this one failed, or the
+/// client went away) still spends its nonce: a signed request is never good twice.
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let (Some(admit), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(admit);
+        }
+    }
+}
+
+/// A caller who is known once their credentials are checked, and admitted by an [`Admission`].
+pub trait Admitted: Sized {
+    fn unadmitted(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> impl Future<Output = Result<(Self, Admission), ServiceError>> + Send;
+}
+
+/// The caller, admitted before the handler runs.
+async fn admitted<T: Admitted>(parts: &mut Parts, state: &AppState) -> Result<T, ServiceError> {
+    let (caller, admission) = T::unadmitted(parts, state).await?;
+    admission.admit().await?;
+    Ok(caller)
+}
+
+/// The caller of a route that changes nothing: the request's nonce is spent while the handler
+/// reads (on PostgreSQL, one trip to the database instead of two in a row), and the answer is
+/// given only once the request is admitted: a copy's read runs, but what it gets is the copy's
+/// refusal. Never for a handler that writes, which would write before its nonce is known fresh.
+pub struct ReadOnly<T>(T, Admission);
+
+impl<T: Admitted + Send> FromRequestParts<AppState> for ReadOnly<T> {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let (caller, admission) = T::unadmitted(parts, state).await?;
+        Ok(ReadOnly(caller, admission))
+    }
+}
+
+impl<T> ReadOnly<T> {
+    /// Runs `read` for the caller beside the admission; a refused admission's error wins.
+    pub async fn read<R, F>(self, read: impl FnOnce(T) -> F) -> Result<R, ServiceError>
+    where
+        F: Future<Output = Result<R, ServiceError>>,
+    {
+        let ReadOnly(caller, admission) = self;
+        let (admitted, answer) = futures_util::future::join(admission.admit(), read(caller)).await;
+        admitted?;
+        answer
     }
 }
 
@@ -151,10 +227,8 @@ pub struct AppAuth {
     pub actor: Actor,
 }
 
-impl FromRequestParts<AppState> for AppAuth {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+impl Admitted for AppAuth {
+    async fn unadmitted(parts: &mut Parts, state: &AppState) -> Result<(Self, Admission), ServiceError> {
         let app_id = path_app(parts, state).await?;
         let signed = read_protocol1(state, parts)?;
         // A staff realm has a secret nobody knows; refuse it by name all the same.
@@ -168,9 +242,16 @@ impl FromRequestParts<AppState> for AppAuth {
         if signed.header.client_id != app.record.id {
             return Err(AuthError::ClientMismatch.into());
         }
-        signed.verify(state, app.secret()).await?;
-        rate_limit(state, &app.record.id)?;
-        Ok(AppAuth { app, actor })
+        let admission = signed.verify(state, app.secret(), Some(app.record.id.clone()))?;
+        Ok((AppAuth { app, actor }, admission))
+    }
+}
+
+impl FromRequestParts<AppState> for AppAuth {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        admitted(parts, state).await
     }
 }
 
@@ -202,13 +283,11 @@ pub struct Manager {
     pub bearer: Option<String>,
 }
 
-impl FromRequestParts<AppState> for Manager {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+impl Admitted for Manager {
+    async fn unadmitted(parts: &mut Parts, state: &AppState) -> Result<(Self, Admission), ServiceError> {
         let Some(token) = bearer(parts).map(str::to_owned) else {
-            let AppAuth { actor, .. } = AppAuth::from_request_parts(parts, state).await?;
-            return Ok(Manager { actor, bearer: None });
+            let (AppAuth { actor, .. }, admission) = AppAuth::unadmitted(parts, state).await?;
+            return Ok((Manager { actor, bearer: None }, admission));
         };
         let app_id = path_app(parts, state).await?;
         let (actor, _) = state.staff_by_token(&token).await?;
@@ -226,8 +305,17 @@ impl FromRequestParts<AppState> for Manager {
         if !actor.may(needs) {
             return Err(ServiceError::RoleRequired { role: crate::domain::staff::least_role(needs) });
         }
-        rate_limit(state, &app_id)?;
-        Ok(Manager { actor, bearer: Some(token) })
+        // A bearer token has no nonce: the rate limit is all there is to admit.
+        let limited = rate_limit(state, &app_id);
+        Ok((Manager { actor, bearer: Some(token) }, Admission::new(std::future::ready(limited))))
+    }
+}
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        admitted(parts, state).await
     }
 }
 
@@ -255,10 +343,8 @@ pub struct SessionAuthed {
     pub session_id: String,
 }
 
-impl FromRequestParts<AppState> for SessionAuthed {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+impl Admitted for SessionAuthed {
+    async fn unadmitted(parts: &mut Parts, state: &AppState) -> Result<(Self, Admission), ServiceError> {
         let params =
             RawPathParams::from_request_parts(parts, state).await.map_err(|_| ServiceError::unknown_session())?;
         let token = raw_param(&params, "token").ok_or_else(ServiceError::unknown_session)?;
@@ -268,8 +354,16 @@ impl FromRequestParts<AppState> for SessionAuthed {
         }
         let session = state.store.session_auth(&token).await?.ok_or_else(ServiceError::unknown_session)?;
         let secret = state.sealer.open(&session_secret_context(&session.token), &session.secret_sealed)?;
-        signed.verify(state, &secret).await?;
-        Ok(SessionAuthed { session_id: session.id })
+        let admission = signed.verify(state, &secret, None)?;
+        Ok((SessionAuthed { session_id: session.id }, admission))
+    }
+}
+
+impl FromRequestParts<AppState> for SessionAuthed {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        admitted(parts, state).await
     }
 }
 

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
-use super::auth::Manager;
+use super::auth::{Manager, ReadOnly};
 use super::extract::{Query, SessionPath, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -22,22 +22,22 @@ pub fn routes() -> Router<AppState> {
 
 async fn users(
     s: State<AppState>,
-    auth: Manager,
+    auth: ReadOnly<Manager>,
     Query(q): Query<UsersQuery>,
 ) -> Result<Json<UsersPage>, ServiceError> {
-    Ok(Json(s.list_users(&auth.actor, &q).await?))
+    auth.read(|m| async move { Ok(Json(s.list_users(&m.actor, &q).await?)) }).await
 }
 
 async fn sessions(
     s: State<AppState>,
-    auth: Manager,
+    auth: ReadOnly<Manager>,
     Query(q): Query<SessionsQuery>,
 ) -> Result<Json<SessionsPage>, ServiceError> {
-    Ok(Json(s.list_sessions(&auth.actor, &q).await?))
+    auth.read(|m| async move { Ok(Json(s.list_sessions(&m.actor, &q).await?)) }).await
 }
 
-async fn session_counts(s: State<AppState>, auth: Manager) -> Result<Json<SessionCounts>, ServiceError> {
-    Ok(Json(s.session_counts(&auth.actor).await?))
+async fn session_counts(s: State<AppState>, auth: ReadOnly<Manager>) -> Result<Json<SessionCounts>, ServiceError> {
+    auth.read(|m| async move { Ok(Json(s.session_counts(&m.actor).await?)) }).await
 }
 
 async fn logout_session(

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use iampass_proto::wire::*;
 
-use super::auth::Manager;
+use super::auth::{Manager, ReadOnly};
 use super::extract::{JsonBody, Query, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -48,10 +48,10 @@ async fn registration_link(
 
 async fn has_device(
     s: axum::extract::State<AppState>,
-    auth: Manager,
+    auth: ReadOnly<Manager>,
     UserPath(user): UserPath,
 ) -> Result<Json<DeviceRegisteredResponse>, ServiceError> {
-    Ok(Json(s.has_registered_mobile_device(&auth.actor, &user).await?))
+    auth.read(|m| async move { Ok(Json(s.has_registered_mobile_device(&m.actor, &user).await?)) }).await
 }
 
 async fn lost_device(

@@ -113,6 +113,28 @@ async fn copies_of_a_request_sent_at_once_are_answered_once() {
     assert!(statuses[1..].iter().all(|s| *s == 401), "{statuses:?}");
 }
 
+/// A read-only route reads while its nonce is being spent: a copy is refused all the same, and
+/// the refusal is what the copy gets, whatever its read found (a user, or no such user).
+#[tokio::test]
+async fn a_replayed_read_is_refused_whatever_its_read_found() {
+    let k = Kit::start().await;
+    k.app.add_users(&["known".to_owned()]).await.unwrap();
+    for (user, first) in [("known", 200), ("nobody", 404)] {
+        let path = format!("/management/has_registered_mobile_device/{}/{user}", k.app_id);
+        let (auth, ts) = k.sign(&path);
+        let send = || {
+            k.http
+                .get(k.url(&path))
+                .header("Authentication", &auth)
+                .header("X-IAMPASS-Authentication-Timestamp", &ts)
+                .send()
+        };
+        assert_eq!(send().await.unwrap().status().as_u16(), first, "{user}");
+        let (status, e) = error_of(send().await.unwrap()).await;
+        assert_eq!((status, e.error.as_str()), (401, "replayed_nonce"), "{user}");
+    }
+}
+
 #[tokio::test]
 async fn stale_and_future_timestamps_are_refused() {
     let k = Kit::start().await;

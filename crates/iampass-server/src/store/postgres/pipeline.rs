@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
@@ -371,15 +372,26 @@ pub struct Nonces {
 /// One request's nonce and where its answer goes: `true` if it was not spent before.
 #[derive(Debug)]
 struct Spend {
-    scope: String,
-    nonce: String,
+    key: NonceKey,
     keep_until: i64,
     answer: oneshot::Sender<Result<bool, StoreError>>,
 }
 
-const INSERT_NONCES: &str = "INSERT INTO nonces (scope, nonce, keep_until)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-     ON CONFLICT DO NOTHING RETURNING scope, nonce";
+/// What the table keeps of a nonce (migration 3 says why): the first 16 bytes of SHA-256 over
+/// its scope, a zero byte and itself. Two different nonces sharing a key would make the second
+/// refused as a replay, never accepted twice; at 2^-128 a pair, none will.
+type NonceKey = [u8; 16];
+
+fn nonce_key(scope: &str, nonce: &str) -> NonceKey {
+    let digest = Sha256::new().chain_update(scope).chain_update([0]).chain_update(nonce).finalize();
+    let mut key = [0; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+const INSERT_NONCES: &str = "INSERT INTO nonces (key, keep_until)
+     SELECT * FROM unnest($1::bytea[], $2::bigint[])
+     ON CONFLICT DO NOTHING RETURNING key";
 
 impl Nonces {
     /// Starts the writer on the current runtime; it stops when every clone of this is dropped.
@@ -395,40 +407,35 @@ impl Nonces {
     /// Whether `nonce` was fresh in `scope` (and is now spent).
     pub async fn spend(&self, scope: &str, nonce: &str, keep_until: i64) -> Result<bool, StoreError> {
         let (answer, answered) = oneshot::channel();
-        let spend = Spend { scope: scope.to_owned(), nonce: nonce.to_owned(), keep_until, answer };
+        let spend = Spend { key: nonce_key(scope, nonce), keep_until, answer };
         self.queue.send(spend).map_err(|_| StoreError::Join("the nonce writer stopped".into()))?;
         answered.await.map_err(|_| StoreError::Join("the nonce writer stopped".into()))?
     }
 }
 
 async fn insert_batch(pipeline: &Pipeline, batch: Vec<Spend>) {
-    let mut rows: HashSet<(&str, &str)> = HashSet::with_capacity(batch.len());
-    let (mut scopes, mut nonces, mut keeps) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows: HashSet<&NonceKey> = HashSet::with_capacity(batch.len());
+    let (mut keys, mut keeps) = (Vec::new(), Vec::new());
     for s in &batch {
         // The same nonce twice in one batch: one row; the second request finds it spent below.
-        if rows.insert((&s.scope, &s.nonce)) {
-            scopes.push(s.scope.as_str());
-            nonces.push(s.nonce.as_str());
+        if rows.insert(&s.key) {
+            keys.push(&s.key[..]);
             keeps.push(s.keep_until);
         }
     }
-    let inserted = pipeline.query(INSERT_NONCES, &[&scopes, &nonces, &keeps]).await.and_then(|rows| {
+    let inserted = pipeline.query(INSERT_NONCES, &[&keys, &keeps]).await.and_then(|rows| {
         rows.iter()
-            .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?)))
-            .collect::<Result<HashSet<(String, String)>, StoreError>>()
+            .map(|r| NonceKey::try_from(r.try_get::<_, &[u8]>(0)?).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect::<Result<HashSet<NonceKey>, StoreError>>()
     });
-    let fresh =
-        inserted.map(|inserted| first_of_each(batch.iter().map(|s| (s.scope.as_str(), s.nonce.as_str())), inserted));
+    let fresh = inserted.map(|inserted| first_of_each(batch.iter().map(|s| s.key), inserted));
     answer_each(batch.into_iter().map(|s| s.answer), fresh);
 }
 
 /// For each request of a batch, in order, whether it spent its nonce: the first request of
 /// each row the insert made; a copy later in the batch, like any row already there, is a replay.
-fn first_of_each<'a>(
-    batch: impl Iterator<Item = (&'a str, &'a str)>,
-    mut inserted: HashSet<(String, String)>,
-) -> Vec<bool> {
-    batch.map(|(scope, nonce)| inserted.remove(&(scope.to_owned(), nonce.to_owned()))).collect()
+fn first_of_each(batch: impl Iterator<Item = NonceKey>, mut inserted: HashSet<NonceKey>) -> Vec<bool> {
+    batch.map(|key| inserted.remove(&key)).collect()
 }
 
 impl Line {
@@ -465,8 +472,14 @@ mod tests {
 
     #[test]
     fn only_the_first_copy_of_an_inserted_nonce_is_fresh() {
-        let batch = [("a", "1"), ("a", "1"), ("a", "2"), ("b", "1"), ("a", "1")];
-        let inserted = HashSet::from([("a".to_owned(), "1".to_owned()), ("b".to_owned(), "1".to_owned())]);
+        let batch = [("a", "1"), ("a", "1"), ("a", "2"), ("b", "1"), ("a", "1")].map(|(s, n)| nonce_key(s, n));
+        let inserted = HashSet::from([nonce_key("a", "1"), nonce_key("b", "1")]);
         assert_eq!(first_of_each(batch.into_iter(), inserted), [true, false, false, true, false]);
+    }
+
+    #[test]
+    fn a_nonce_key_separates_its_scope_from_its_nonce() {
+        assert_ne!(nonce_key("ab", "c"), nonce_key("a", "bc"));
+        assert_ne!(nonce_key("a", "1"), nonce_key("b", "1"));
     }
 }
