@@ -52,18 +52,35 @@ impl RateLimiter {
         if buckets.len() >= MAX_KEYS {
             // Keys chosen by callers (names) must not grow the map without end: forget the
             // buckets that have refilled, which hold no information.
-            let (rate, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| b.tokens + (now - b.at).max(0) as f64 / 1000.0 * rate < burst);
+            buckets.retain(|_, b| self.refilled(b, now) < self.burst);
         }
         let b = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: self.burst, at: now });
+        *b = Bucket { tokens: self.refilled(b, now), at: now };
+        self.take(&mut b.tokens)
+    }
+
+    /// What [`check`](Self::check) would answer now, without taking a token: lets a request whose
+    /// token is taken later (after its nonce) refuse before doing any work.
+    pub fn peek(&self, key: &str, now: Millis) -> Result<(), u64> {
+        if self.per_second <= 0.0 {
+            return Ok(());
+        }
+        let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tokens = buckets.get(key).map_or(self.burst, |b| self.refilled(b, now));
+        self.take(&mut tokens)
+    }
+
+    fn refilled(&self, b: &Bucket, now: Millis) -> f64 {
         let elapsed = (now - b.at).max(0) as f64 / 1000.0;
-        b.tokens = (b.tokens + elapsed * self.per_second).min(self.burst);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+        (b.tokens + elapsed * self.per_second).min(self.burst)
+    }
+
+    fn take(&self, tokens: &mut f64) -> Result<(), u64> {
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
             Ok(())
         } else {
-            Err(((1.0 - b.tokens) / self.per_second).ceil().max(1.0) as u64)
+            Err(((1.0 - *tokens) / self.per_second).ceil().max(1.0) as u64)
         }
     }
 }
@@ -82,6 +99,20 @@ mod tests {
         assert!(r.check("b", 0).is_ok(), "each application has its own bucket");
         assert!(r.check("a", 500).is_ok(), "half a second refills one token at 2/s");
         assert!(r.check("a", 500).is_err());
+    }
+
+    #[test]
+    fn a_peek_answers_as_a_check_would_and_takes_nothing() {
+        let r = RateLimiter::new(2, 2);
+        assert!(r.peek("a", 0).is_ok(), "an unknown key has a full bucket");
+        for _ in 0..2 {
+            assert!(r.peek("a", 0).is_ok());
+            assert!(r.check("a", 0).is_ok());
+        }
+        assert_eq!(r.peek("a", 0), Err(1));
+        assert_eq!(r.peek("a", 0), r.check("a", 0));
+        assert!(r.peek("a", 500).is_ok() && r.peek("a", 500).is_ok(), "peeking twice leaves the token");
+        assert!(r.check("a", 500).is_ok());
     }
 
     #[test]

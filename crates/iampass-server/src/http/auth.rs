@@ -132,8 +132,8 @@ impl Protocol1 {
     /// then `rate_limited`'s rate limit counted) is returned, not yet run.
     fn verify(self, state: &AppState, secret: &str, rate_limited: Option<String>) -> Result<Admission, ServiceError> {
         self.header.verify(secret, self.candidates.iter().map(String::as_str), self.timestamp)?;
-        let state = state.clone();
-        Ok(Admission::new(async move {
+        let (state, limited) = (state.clone(), rate_limited.clone());
+        let admit = async move {
             let keep_until = self.timestamp.saturating_add(window(&state));
             state
                 .store
@@ -143,7 +143,8 @@ impl Protocol1 {
                 Some(app_id) => rate_limit(&state, &app_id),
                 None => Ok(()),
             }
-        }))
+        };
+        Ok(Admission { admit: Some(Box::pin(admit)), limited })
     }
 }
 
@@ -151,15 +152,15 @@ impl Protocol1 {
 /// refused, and its application's rate limit counted. Kept apart from the credentials' check so
 /// that a read-only handler can read in the same trip to the database as the nonce's insert
 /// ([`ReadOnly`]); every other extractor awaits it before its handler runs ([`Admitted`]).
-pub struct Admission(Option<BoxFuture<'static, Result<(), ServiceError>>>);
+pub struct Admission {
+    admit: Option<BoxFuture<'static, Result<(), ServiceError>>>,
+    /// The application whose rate limit the admission counts.
+    limited: Option<String>,
+}
 
 impl Admission {
-    fn new(admit: impl Future<Output = Result<(), ServiceError>> + Send + 'static) -> Self {
-        Self(Some(Box::pin(admit)))
-    }
-
     async fn admit(mut self) -> Result<(), ServiceError> {
-        match self.0.take() {
+        match self.admit.take() {
             Some(admit) => admit.await,
             None => Ok(()),
         }
@@ -170,7 +171,7 @@ impl Admission {
 /// client went away) still spends its nonce: a signed request is never good twice.
 impl Drop for Admission {
     fn drop(&mut self) {
-        if let (Some(admit), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+        if let (Some(admit), Ok(runtime)) = (self.admit.take(), tokio::runtime::Handle::try_current()) {
             runtime.spawn(admit);
         }
     }
@@ -202,6 +203,11 @@ impl<T: Admitted + Send> FromRequestParts<AppState> for ReadOnly<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
         let (caller, admission) = T::unadmitted(parts, state).await?;
+        // An application out of budget is refused before its read starts (its nonce is spent
+        // all the same, as the admission drops); otherwise the token is taken after the nonce.
+        if let Some(app_id) = &admission.limited {
+            state.rate_limit.peek(app_id, state.now()).map_err(too_many)?;
+        }
         Ok(ReadOnly(caller, admission))
     }
 }
@@ -262,7 +268,11 @@ async fn path_app(parts: &mut Parts, state: &AppState) -> Result<String, Service
 }
 
 fn rate_limit(state: &AppState, app_id: &str) -> Result<(), ServiceError> {
-    state.rate_limit.check(app_id, state.now()).map_err(|retry_after| ServiceError::TooManyRequests { retry_after })
+    state.rate_limit.check(app_id, state.now()).map_err(too_many)
+}
+
+fn too_many(retry_after: u64) -> ServiceError {
+    ServiceError::TooManyRequests { retry_after }
 }
 
 /// The bearer token of a request, if it carries one (protocol 1 uses its own scheme).
@@ -305,9 +315,9 @@ impl Admitted for Manager {
         if !actor.may(needs) {
             return Err(ServiceError::RoleRequired { role: crate::domain::staff::least_role(needs) });
         }
-        // A bearer token has no nonce: the rate limit is all there is to admit.
-        let limited = rate_limit(state, &app_id);
-        Ok((Manager { actor, bearer: Some(token) }, Admission::new(std::future::ready(limited))))
+        // A bearer token has no nonce: its rate limit, counted now, is all there is to admit.
+        rate_limit(state, &app_id)?;
+        Ok((Manager { actor, bearer: Some(token) }, Admission { admit: None, limited: None }))
     }
 }
 
