@@ -1,7 +1,7 @@
 -- Version 3: a spent nonce is kept as the first 16 bytes of SHA-256 over its scope, a zero byte
 -- and the nonce (text holds no zero byte, so no two pairs share an input). The primary key's
--- index is a third of the size and compares bytes, where it compared two texts under the
--- database's collation: the insert every signed request makes costs a third less of
+-- index is two thirds of the size and compares bytes, where it compared two texts under the
+-- database's collation: the insert every signed request makes costs about a quarter less of
 -- PostgreSQL's time (docs/BENCHMARKS.md). The nonces already spent are carried over.
 CREATE TABLE nonce_keys (
     key        BYTEA PRIMARY KEY,
