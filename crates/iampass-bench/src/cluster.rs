@@ -99,7 +99,7 @@ pub async fn cluster(postgres: &str, concurrency: &[usize], seconds: u64, events
     }
     println!("{seconds} s each, loopback, every request signed afresh");
     // The best each backend did at any concurrency: its capacity on this machine, which a level
-    // too low for it (PostgreSQL's two trips per request) does not show.
+    // too low for it (PostgreSQL's requests each wait for a trip and a batch) does not show.
     let (mut best_lite, mut best_pg, mut best_proxy) = (0f64, 0f64, 0f64);
     for &level in concurrency {
         let lite_load = run_load(level, seconds, op(on_lite.clone())).await;

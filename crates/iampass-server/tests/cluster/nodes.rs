@@ -84,7 +84,7 @@ async fn a_nonce_spent_on_one_node_is_refused_on_another() {
     let c = Cluster::start(2, |_| {}).await;
     let path = format!("/management/users/{}", c.app_id);
     let url_a = format!("{}{path}", base_url(&c.nodes[0]));
-    let now = iampass_proto::clock::Clock::now_secs(&iampass_proto::clock::SystemClock);
+    let now = iampass_proto::clock::Clock::now_secs(&SystemClock);
     let h = hmac_v1::sign(&c.app_id, &c.secret, &url_a, now);
     let host_a = url_a.trim_start_matches("http://").split('/').next().unwrap().to_owned();
     let send = |base: String| {
@@ -107,7 +107,7 @@ async fn a_nonce_spent_on_one_node_is_refused_on_another() {
 async fn nonces_spent_before_the_nonce_keys_migration_stay_spent() {
     let c = Cluster::start(1, |_| {}).await;
     let path = format!("/management/users/{}", c.app_id);
-    let now = iampass_proto::clock::Clock::now_secs(&iampass_proto::clock::SystemClock);
+    let now = iampass_proto::clock::Clock::now_secs(&SystemClock);
     let nonce = rand::random::<u64>();
     // The database as the last release left it: version 2, this nonce spent.
     alter_database(
