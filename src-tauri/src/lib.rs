@@ -93,15 +93,15 @@ fn log_page_load<R: Runtime>(builder: tauri::Builder<R>, started: std::time::Ins
 
 pub fn run() {
     let started = std::time::Instant::now();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("IAMPASS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Held until the app exits (Tauri's run never returns), then dropped to write what is queued.
+    let mut log = iampass_server::logging::init(iampass_server::logging::LogFormat::Text);
     let context = tauri::generate_context!();
     let desk = match tauri::async_runtime::block_on(open_desk(options(&context.config().identifier))) {
         Ok(d) => Arc::new(d),
         Err(e) => {
             let ui = e.to_ui();
             eprintln!("error: the console could not open its data: {} {}", ui.message, ui.action);
+            drop(log);
             std::process::exit(1);
         }
     };
@@ -114,11 +114,13 @@ pub fn run() {
                 {
                     let _ = stop.send(true);
                     tauri::async_runtime::block_on(desk.shutdown());
+                    drop(log.take());
                 }
             })
         }
         Err(e) => {
             eprintln!("error: the console could not start: {e}");
+            drop(log);
             std::process::exit(1);
         }
     }
@@ -173,7 +175,7 @@ mod tests {
             url: "tauri://localhost".parse().expect("url"),
             body: tauri::ipc::InvokeBody::Json(body),
             headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
+            invoke_key: INVOKE_KEY.to_owned(),
         };
         let status = get_ipc_response(&webview, request("status", serde_json::json!({}))).expect("status answers");
         let status: serde_json::Value = status.deserialize().expect("json");

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use hdrhistogram::Histogram;
 
 /// A server process, stopped when dropped.
-pub struct Proc {
+pub(crate) struct Proc {
     pub child: Child,
     pub url: String,
 }
@@ -24,7 +24,7 @@ impl Drop for Proc {
 
 impl Proc {
     /// Resident memory of the process, in KiB, from /proc.
-    pub fn rss_kib(&self) -> anyhow::Result<u64> {
+    pub(crate) fn rss_kib(&self) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
         status
             .lines()
@@ -35,13 +35,18 @@ impl Proc {
     }
 }
 
-pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     Ok(std::env::current_exe()?.with_file_name(name))
 }
 
-/// Starts `cmd`, waits for its `listening on URL` line.
-pub fn spawn(mut cmd: Command) -> anyhow::Result<Proc> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("spawn server")?;
+/// Starts `cmd`, waits for its `listening on URL` line. Its log is thrown away.
+pub(crate) fn spawn(cmd: Command) -> anyhow::Result<Proc> {
+    spawn_logging(cmd, Stdio::null())
+}
+
+/// Starts `cmd` with its standard error (the log) sent to `log`.
+fn spawn_logging(mut cmd: Command, log: Stdio) -> anyhow::Result<Proc> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(log).spawn().context("spawn server")?;
     let stdout = child.stdout.take().context("stdout")?;
     let mut line = String::new();
     std::io::BufReader::new(stdout).read_line(&mut line)?;
@@ -51,7 +56,7 @@ pub fn spawn(mut cmd: Command) -> anyhow::Result<Proc> {
 }
 
 /// A fresh database with one application; returns (id, secret).
-pub fn create_app(db: &Path) -> anyhow::Result<(String, String)> {
+pub(crate) fn create_app(db: &Path) -> anyhow::Result<(String, String)> {
     let out = Command::new(sibling("iampass-server")?)
         .arg("--db")
         .arg(db)
@@ -65,8 +70,15 @@ pub fn create_app(db: &Path) -> anyhow::Result<(String, String)> {
     ))
 }
 
-pub fn start_server(db: &Path, extra: &[&str]) -> anyhow::Result<Proc> {
-    start_server_on(db, extra, None)
+pub(crate) fn start_server(db: &Path, extra: &[&str]) -> anyhow::Result<Proc> {
+    start_server_on(db, extra, None, None)
+}
+
+/// Where a server under test logs: at which level (`IAMPASS_LOG`), into which file.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerLog {
+    pub level: String,
+    pub file: PathBuf,
 }
 
 /// A command for `program`, run on the given CPUs (`taskset -c`) when asked: so a server under load
@@ -82,25 +94,36 @@ fn on_cpus(program: &Path, cpus: Option<&str>) -> Command {
     }
 }
 
-pub fn start_server_on(db: &Path, extra: &[&str], cpus: Option<&str>) -> anyhow::Result<Proc> {
+/// The server on `cpus` when given; logging at `warn` to nowhere unless `log` says otherwise.
+pub(crate) fn start_server_on(
+    db: &Path,
+    extra: &[&str],
+    cpus: Option<&str>,
+    log: Option<&ServerLog>,
+) -> anyhow::Result<Proc> {
     let mut cmd = on_cpus(&sibling("iampass-server")?, cpus);
     // Capacity is what is measured: the per-application rate limit would cap it, so it is off.
-    cmd.arg("--db")
-        .arg(db)
-        .args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
-        .args(extra)
-        .env("IAMPASS_LOG", "warn");
-    spawn(cmd)
+    cmd.arg("--db").arg(db).args(["serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"]).args(extra);
+    match log {
+        None => {
+            cmd.env("IAMPASS_LOG", "warn");
+            spawn(cmd)
+        }
+        Some(log) => {
+            cmd.env("IAMPASS_LOG", &log.level);
+            spawn_logging(cmd, Stdio::from(std::fs::File::create(&log.file)?))
+        }
+    }
 }
 
-pub fn start_bare(cpus: Option<&str>) -> anyhow::Result<Proc> {
+pub(crate) fn start_bare(cpus: Option<&str>) -> anyhow::Result<Proc> {
     let mut cmd = on_cpus(&std::env::current_exe()?, cpus);
     cmd.arg("bare-server");
     spawn(cmd)
 }
 
 /// The baseline: one route with the same path shape and answer, no signature, no database.
-pub async fn bare_server() -> anyhow::Result<()> {
+pub(crate) async fn bare_server() -> anyhow::Result<()> {
     use axum::routing::get;
     let app = axum::Router::new().route(
         "/management/has_registered_mobile_device/{app}/{user}",
@@ -112,23 +135,30 @@ pub async fn bare_server() -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn histogram() -> Histogram<u64> {
+pub(crate) fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3)
         .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
 }
 
-/// `p50 X ms, p99 Y ms` from a histogram of microseconds.
-pub fn summary(h: &Histogram<u64>) -> String {
+/// `p50 X ms, p99 Y ms, p99.9 Z ms, max W ms` from a histogram of microseconds.
+pub(crate) fn summary(h: &Histogram<u64>) -> String {
     let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    format!("p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (n = {})", ms(0.5), ms(0.99), h.max() as f64 / 1000.0, h.len())
+    format!(
+        "p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms (n = {})",
+        ms(0.5),
+        ms(0.99),
+        ms(0.999),
+        h.max() as f64 / 1000.0,
+        h.len()
+    )
 }
 
-pub fn micros(d: Duration) -> u64 {
+pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
 
 /// Resident memory of `pid` and all its descendants (a webview app is several processes), KiB.
-pub fn tree_rss_kib(pid: u32) -> u64 {
+pub(crate) fn tree_rss_kib(pid: u32) -> u64 {
     let mut children: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
     let mut rss: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -156,7 +186,7 @@ pub fn tree_rss_kib(pid: u32) -> u64 {
 }
 
 /// Adds a staff member with the server's CLI and binds a reference phone at their link.
-pub async fn staff_phone(
+pub(crate) async fn staff_phone(
     db: &Path,
     app_id: &str,
     server_url: &str,

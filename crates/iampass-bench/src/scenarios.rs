@@ -5,138 +5,115 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::future::join_all;
-use hdrhistogram::Histogram;
 use iampass_device::{Answer, Phone};
 use iampass_proto::client::{ManagementClient, StaffSignIn, default_http};
 use iampass_proto::wire::SessionStatus;
 use iampass_proto::wire::{PageQuery, SessionsQuery};
 
-use crate::harness::{self, Proc, create_app, histogram, micros, start_bare, start_server, start_server_on, summary};
+use crate::harness::{
+    self, Proc, ServerLog, create_app, histogram, micros, start_bare, start_server, start_server_on, summary,
+};
+use crate::raw::{self, Requests, Run, Target};
 
-pub struct Load {
-    pub hist: Histogram<u64>,
-    pub ok: u64,
-    pub errors: u64,
-    pub elapsed: Duration,
+/// The routes of `iampass-load http`, each on the raw generator ([`raw`]): requests made before the
+/// clock, one nonce each where signed, the same generator work for every route.
+pub(crate) struct HttpRun {
+    pub concurrency: usize,
+    pub seconds: f64,
+    /// Requests per second the prepared signed requests last for; a faster server runs out early
+    /// (said in the report).
+    pub max_rate: usize,
+    pub rounds: usize,
+    pub server_cpus: Option<String>,
+    /// The server's `IAMPASS_LOG` (its log written to a file in the run's folder); warn when unset.
+    pub server_log: Option<String>,
 }
 
-impl Load {
-    pub fn rps(&self) -> f64 {
-        self.ok as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
-/// Runs `concurrency` workers calling `op` until `seconds` have passed.
-pub async fn run_load<F, Fut>(concurrency: usize, seconds: u64, op: F) -> Load
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let op = Arc::new(op);
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(seconds);
-    let workers = (0..concurrency).map(|_| {
-        let op = op.clone();
-        tokio::spawn(async move {
-            let (mut h, mut ok, mut errors) = (histogram(), 0u64, 0u64);
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                if op().await {
-                    ok += 1;
-                    let _ = h.record(micros(t.elapsed()));
-                } else {
-                    errors += 1;
-                }
-            }
-            (h, ok, errors)
-        })
-    });
-    let mut load = Load { hist: histogram(), ok: 0, errors: 0, elapsed: Duration::ZERO };
-    for r in join_all(workers).await.into_iter().flatten() {
-        let _ = load.hist.add(&r.0);
-        load.ok += r.1;
-        load.errors += r.2;
-    }
-    load.elapsed = start.elapsed();
-    load
-}
-
-pub fn report(name: &str, l: &Load) {
-    println!("{name:<44} {:>9.0} req/s  {}  errors {}", l.rps(), summary(&l.hist), l.errors);
-}
-
-pub async fn http(concurrency: usize, seconds: u64, server_cpus: Option<&str>) -> anyhow::Result<()> {
+pub(crate) async fn http(opts: HttpRun) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let (id, secret) = create_app(&db)?;
-    let server = start_server_on(&db, &[], server_cpus)?;
-    let bare = start_bare(server_cpus)?;
-    let http = default_http();
-    let client = Arc::new(ManagementClient::with_http(http.clone(), &server.url, &id, &secret)?);
+    let log =
+        opts.server_log.as_ref().map(|level| ServerLog { level: level.clone(), file: dir.path().join("server.log") });
+    let server = start_server_on(&db, &[], opts.server_cpus.as_deref(), log.as_ref())?;
+    let bare = start_bare(opts.server_cpus.as_deref())?;
+    let client = ManagementClient::with_http(default_http(), &server.url, &id, &secret)?;
     client.add_users(&["bench-user".to_owned()]).await?;
-    let bare_url = format!("{}/management/has_registered_mobile_device/{id}/bench-user", bare.url);
-    let staff = Arc::new(staff_client(&db, &id, &server.url).await?);
-    let bearer_op = {
-        let staff = staff.clone();
-        move || {
-            let staff = staff.clone();
-            async move { staff.has_registered_mobile_device("bench-user").await.is_ok() }
-        }
+    let route = format!("/management/has_registered_mobile_device/{id}/bench-user");
+    let token = staff_token(&db, &id, &server.url).await?;
+    let (on_bare, healthz, on_server) =
+        (Target::new(&bare.url, &route)?, Target::new(&server.url, "/healthz")?, Target::new(&server.url, &route)?);
+    let signed_count = |secs: f64| (opts.max_rate as f64 * secs).ceil() as usize;
+    let routes: [(&str, &Target, &Proc); 4] = [
+        ("bare axum route (another process)", &on_bare, &bare),
+        ("the server's /healthz", &healthz, &server),
+        ("signed has_registered_mobile_device", &on_server, &server),
+        ("staff bearer has_registered_mobile_device", &on_server, &server),
+    ];
+    let requests = |i: usize, secs: f64| -> anyhow::Result<Arc<Requests>> {
+        Ok(Arc::new(match i {
+            2 => on_server.signed(&id, &secret, signed_count(secs))?,
+            3 => on_server.bearer(&token),
+            _ => routes[i].1.plain(),
+        }))
     };
-
-    let signed_op = {
-        let client = client.clone();
-        move || {
-            let client = client.clone();
-            async move { client.has_registered_mobile_device("bench-user").await.is_ok() }
-        }
-    };
-    let bare_op = {
-        let http = http.clone();
-        move || {
-            let (http, url) = (http.clone(), bare_url.clone());
-            async move {
-                match http.get(&url).send().await {
-                    Ok(r) if r.status().is_success() => r.json::<serde_json::Value>().await.is_ok(),
-                    _ => false,
-                }
-            }
-        }
-    };
-    // Warm both up, then measure each in turn.
-    run_load(concurrency, 1, signed_op.clone()).await;
-    run_load(concurrency, 1, bearer_op.clone()).await;
-    run_load(concurrency, 1, bare_op.clone()).await;
-    let bare_load = run_load(concurrency, seconds, bare_op).await;
-    let signed_load = run_load(concurrency, seconds, signed_op).await;
-    let bearer_load = run_load(concurrency, seconds, bearer_op).await;
-    println!("concurrency {concurrency}, {seconds} s each, loopback, one load generator signing every request afresh");
-    report("bare axum route", &bare_load);
-    report("signed has_registered_mobile_device", &signed_load);
-    report("staff bearer has_registered_mobile_device", &bearer_load);
-    println!("bearer / signed: {:.2}x requests/s", bearer_load.rps() / signed_load.rps());
+    for (i, (_, target, proc)) in routes.iter().enumerate() {
+        raw::run(target, requests(i, 1.0)?, opts.concurrency, 1.0, proc.child.id()).await?;
+    }
     println!(
-        "ratio: {:.0}% of the bare route's requests/s; p99 {:.2}x",
-        100.0 * signed_load.rps() / bare_load.rps(),
-        signed_load.hist.value_at_quantile(0.99) as f64 / bare_load.hist.value_at_quantile(0.99).max(1) as f64
+        "concurrency {}, {} s a route a round, {} round(s), loopback; requests prepared before the clock \
+         (signed ones with a nonce each); server log {}",
+        opts.concurrency,
+        opts.seconds,
+        opts.rounds,
+        log.as_ref().map_or("warn, to nowhere".to_owned(), |l| format!("{}, to a file", l.level))
     );
-    println!("server RSS after the run: {} KiB", server.rss_kib()?);
+    let mut runs: Vec<Vec<Run>> = (0..routes.len()).map(|_| Vec::new()).collect();
+    for round in 0..opts.rounds {
+        println!("round {}:", round + 1);
+        for (i, (name, target, proc)) in routes.iter().enumerate() {
+            let prepared = requests(i, opts.seconds)?;
+            let run = raw::run(target, prepared, opts.concurrency, opts.seconds, proc.child.id()).await?;
+            raw::report(name, &run);
+            raw::timeline(name, &run);
+            runs[i].push(run);
+        }
+        let [bare_r, health_r, signed_r, bearer_r] = [0, 1, 2, 3].map(|i| &runs[i][round]);
+        if [bare_r, health_r, signed_r, bearer_r].iter().any(|r| r.generator_bound()) {
+            println!("no ratios this round: the load generator was busy 90 % of its time or more, so it set the pace");
+        } else {
+            println!(
+                "signed / the server's /healthz: {:.0}% of requests/s ({:.1} against {:.1} µs of server CPU a request); \
+                 signed / bare process: {:.0}%; bearer / signed: {:.2}x",
+                100.0 * signed_r.rps() / health_r.rps(),
+                signed_r.server_us_per_request(),
+                health_r.server_us_per_request(),
+                100.0 * signed_r.rps() / bare_r.rps(),
+                bearer_r.rps() / signed_r.rps()
+            );
+        }
+    }
+    println!("server RSS after the runs: {} KiB", server.rss_kib()?);
+    if let Some(log) = &log {
+        let size = std::fs::metadata(&log.file)?.len();
+        let answered: u64 = runs.iter().flatten().map(|r| r.ok + r.errors).sum();
+        println!("server log: {size} bytes, {:.0} bytes per request", size as f64 / answered.max(1) as f64);
+    }
     Ok(())
 }
 
-/// A help-desk staff member signed in on the server under test: a client acting with their token.
-async fn staff_client(db: &std::path::Path, app_id: &str, url: &str) -> anyhow::Result<ManagementClient> {
+/// A help-desk staff member signed in on the server under test: their bearer token.
+async fn staff_token(db: &std::path::Path, app_id: &str, url: &str) -> anyhow::Result<String> {
     let phone = harness::staff_phone(db, app_id, url, "bench desk", "helpdesk").await?;
     let sign_in = StaffSignIn::new(default_http(), url, app_id)?;
     let started = sign_in.start("bench desk").await?;
     phone.answer(&Answer::Approve(None), 1, Duration::from_secs(10)).await?;
-    let token = sign_in.status(&started).await?.token.context("no token after approval")?;
-    Ok(ManagementClient::staff(default_http(), url, app_id, &token)?)
+    sign_in.status(&started).await?.token.context("no token after approval")
 }
 
 /// The phone approves a staff sign-in; the console, long-polling the status, is open once it has
 /// the token and the server has said who it belongs to. Measured from the approval's request.
-pub async fn sign_in(count: usize) -> anyhow::Result<()> {
+pub(crate) async fn sign_in(count: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let (id, _) = create_app(&db)?;
@@ -191,7 +168,7 @@ async fn enroll(client: &ManagementClient, user: &str) -> anyhow::Result<Phone> 
     Ok(Phone::enroll(&link.register_url, "bench phone", "bench").await?)
 }
 
-pub async fn login(count: usize) -> anyhow::Result<()> {
+pub(crate) async fn login(count: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let (id, secret) = create_app(&db)?;
@@ -245,7 +222,7 @@ async fn count_pending(client: &ManagementClient) -> anyhow::Result<usize> {
     }
 }
 
-pub async fn pending(count: usize) -> anyhow::Result<()> {
+pub(crate) async fn pending(count: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let (id, secret) = create_app(&db)?;
@@ -321,7 +298,7 @@ fn seed(db: &std::path::Path, app_id: &str, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn pages(sizes: &[usize]) -> anyhow::Result<()> {
+pub(crate) async fn pages(sizes: &[usize]) -> anyhow::Result<()> {
     println!(
         "{:>9}  {:>22}  {:>22}  {:>22}  {:>22}",
         "sessions", "first page", "page at the middle", "status=active", "user + status"
@@ -394,7 +371,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-pub async fn startup(console: &std::path::Path, baseline: &std::path::Path, runs: usize) -> anyhow::Result<()> {
+pub(crate) async fn startup(console: &std::path::Path, baseline: &std::path::Path, runs: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = |name: &str| dir.path().join(name).display().to_string();
     let console_local = |i: usize| {
@@ -435,7 +412,7 @@ pub async fn startup(console: &std::path::Path, baseline: &std::path::Path, runs
 }
 
 /// Issue 6's load run: `count` users with phones, all logging in at once.
-pub async fn logins(count: usize) -> anyhow::Result<()> {
+pub(crate) async fn logins(count: usize) -> anyhow::Result<()> {
     use futures_util::StreamExt as _;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");

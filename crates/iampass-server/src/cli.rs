@@ -253,12 +253,16 @@ fn file_problems(path: &std::path::Path) -> Vec<crate::config_file::Problem> {
     problems
 }
 
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = match parse() {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    init_tracing();
+    let log_format = match &cli.command {
+        Command::Serve(args) => args.config.log_format,
+        _ => iampass_server::logging::LogFormat::Text,
+    };
+    let _log = iampass_server::logging::init(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -273,12 +277,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("IAMPASS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

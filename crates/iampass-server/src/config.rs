@@ -76,6 +76,11 @@ pub struct Config {
     /// Seconds the event log is kept for resuming streams.
     #[arg(long = "event-retention", env = "IAMPASS_EVENT_RETENTION", default_value_t = 7 * 24 * 3600)]
     pub event_retention_secs: u64,
+    /// How log lines are written to standard error: `text` for people (coloured only on a
+    /// terminal), `json` for log shippers (one object a line). What is logged is set by
+    /// `IAMPASS_LOG` (default `info`; `info,iampass::access=off` keeps the access log out).
+    #[arg(long = "log-format", env = "IAMPASS_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text)]
+    pub log_format: crate::logging::LogFormat,
     /// Requests per second each application may make (0: no limit); past it, 429 with Retry-After.
     #[arg(long = "rate-limit", env = "IAMPASS_RATE_LIMIT", default_value_t = 1000)]
     pub rate_limit_per_sec: u32,

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use clap::{Arg, ArgAction, Command};
 
 /// Where the file is looked for when neither `--config` nor `IAMPASS_CONFIG` names one.
-pub const DEFAULT_PATH: &str = "/etc/iampass/server.toml";
+pub(crate) const DEFAULT_PATH: &str = "/etc/iampass/server.toml";
 
 /// One thing wrong with the file, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub line: usize,
     pub message: String,
 }
@@ -27,7 +27,7 @@ impl std::fmt::Display for Problem {
 
 /// The file named on the command line (`--config FILE`, `--config=FILE`), in `IAMPASS_CONFIG`, or
 /// the default path if it exists.
-pub fn locate(args: &[OsString]) -> Option<PathBuf> {
+pub(crate) fn locate(args: &[OsString]) -> Option<PathBuf> {
     let mut it = args.iter().skip(1);
     while let Some(a) = it.next() {
         let a = a.to_string_lossy();
@@ -160,13 +160,13 @@ fn load(cmd: &Command, path: &Path) -> Result<Vec<Setting>, Vec<Problem>> {
 }
 
 /// Every problem of the file at `path`, for `check-config` (none: it is good).
-pub fn problems(cmd: &Command, path: &Path) -> Vec<Problem> {
+pub(crate) fn problems(cmd: &Command, path: &Path) -> Vec<Problem> {
     load(cmd, path).err().unwrap_or_default()
 }
 
 /// The file's value of each setting in `keys` that it gives, with its line (for checks beyond the
 /// value's shape, such as whether a file it names can be read).
-pub fn values_of(cmd: &Command, path: &Path, keys: &[&str]) -> Vec<(String, String, usize)> {
+pub(crate) fn values_of(cmd: &Command, path: &Path, keys: &[&str]) -> Vec<(String, String, usize)> {
     load(cmd, path)
         .unwrap_or_default()
         .into_iter()
@@ -176,7 +176,7 @@ pub fn values_of(cmd: &Command, path: &Path, keys: &[&str]) -> Vec<(String, Stri
 }
 
 /// The command line with the file's settings as its defaults, wherever a command takes them.
-pub fn apply(mut cmd: Command, path: &Path) -> Result<Command, Vec<Problem>> {
+pub(crate) fn apply(mut cmd: Command, path: &Path) -> Result<Command, Vec<Problem>> {
     for s in load(&cmd, path)? {
         cmd = set_default(cmd, &s.key, &s.values);
     }

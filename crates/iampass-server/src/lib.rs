@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod logging;
 pub mod ratelimit;
 pub mod replay;
 pub mod serve;

@@ -38,6 +38,11 @@ impl Haproxy {
         Ok(Haproxy { child, log, url: format!("http://127.0.0.1:{port}") })
     }
 
+    /// The process id, for reading its CPU time.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What HAProxy said so far, for a failure's message.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

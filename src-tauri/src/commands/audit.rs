@@ -8,13 +8,13 @@ use super::ui;
 use crate::SharedDesk;
 
 #[tauri::command]
-pub fn audit_entries(desk: State<'_, SharedDesk>, limit: u32) -> Result<Vec<AuditEntry>, UiError> {
+pub(super) fn audit_entries(desk: State<'_, SharedDesk>, limit: u32) -> Result<Vec<AuditEntry>, UiError> {
     ui(desk.audit_entries(limit))
 }
 
 /// The server's own log of management actions (this console's and everyone else's).
 #[tauri::command]
-pub async fn server_audit(
+pub(super) async fn server_audit(
     desk: State<'_, SharedDesk>,
     cursor: Option<String>,
     limit: u32,
@@ -23,6 +23,6 @@ pub async fn server_audit(
 }
 
 #[tauri::command]
-pub fn export_audit(desk: State<'_, SharedDesk>) -> Result<String, UiError> {
+pub(super) fn export_audit(desk: State<'_, SharedDesk>) -> Result<String, UiError> {
     ui(desk.export_audit())
 }

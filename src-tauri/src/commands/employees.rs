@@ -9,41 +9,45 @@ use super::ui;
 use crate::SharedDesk;
 
 #[tauri::command]
-pub fn list_employees(desk: State<'_, SharedDesk>, query: EmployeeQuery) -> Result<Vec<Employee>, UiError> {
+pub(super) fn list_employees(desk: State<'_, SharedDesk>, query: EmployeeQuery) -> Result<Vec<Employee>, UiError> {
     ui(desk.employees(&query))
 }
 
 #[tauri::command]
-pub async fn add_employee(desk: State<'_, SharedDesk>, employee: NewEmployee) -> Result<Employee, UiError> {
+pub(super) async fn add_employee(desk: State<'_, SharedDesk>, employee: NewEmployee) -> Result<Employee, UiError> {
     ui(desk.add_employee(employee).await)
 }
 
 #[tauri::command]
-pub fn update_employee(desk: State<'_, SharedDesk>, id: i64, employee: NewEmployee) -> Result<Employee, UiError> {
+pub(super) fn update_employee(
+    desk: State<'_, SharedDesk>,
+    id: i64,
+    employee: NewEmployee,
+) -> Result<Employee, UiError> {
     ui(desk.update_employee(id, employee))
 }
 
 #[tauri::command]
-pub async fn remove_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<(), UiError> {
+pub(super) async fn remove_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<(), UiError> {
     ui(desk.remove_employee(id).await)
 }
 
 #[tauri::command]
-pub fn preview_import(desk: State<'_, SharedDesk>, csv: String) -> Result<ImportPreview, UiError> {
+pub(super) fn preview_import(desk: State<'_, SharedDesk>, csv: String) -> Result<ImportPreview, UiError> {
     ui(desk.preview_import(&csv))
 }
 
 #[tauri::command]
-pub async fn import_employees(desk: State<'_, SharedDesk>, csv: String) -> Result<Vec<Employee>, UiError> {
+pub(super) async fn import_employees(desk: State<'_, SharedDesk>, csv: String) -> Result<Vec<Employee>, UiError> {
     ui(desk.import_employees(&csv).await)
 }
 
 #[tauri::command]
-pub fn export_employees(desk: State<'_, SharedDesk>) -> Result<String, UiError> {
+pub(super) fn export_employees(desk: State<'_, SharedDesk>) -> Result<String, UiError> {
     ui(desk.export_employees())
 }
 
 #[tauri::command]
-pub async fn employee_page(desk: State<'_, SharedDesk>, id: i64) -> Result<iampass_desk::EmployeePage, UiError> {
+pub(super) async fn employee_page(desk: State<'_, SharedDesk>, id: i64) -> Result<iampass_desk::EmployeePage, UiError> {
     ui(desk.employee_page(id).await)
 }

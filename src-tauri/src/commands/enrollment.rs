@@ -10,13 +10,13 @@ use super::ui;
 use crate::SharedDesk;
 
 #[tauri::command]
-pub async fn start_enrollment(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
+pub(super) async fn start_enrollment(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
     ui(desk.start_enrollment(id).await)
 }
 
 /// Resolves when the phone binds, the link expires (`timeout_seconds`), or the wait is cancelled.
 #[tauri::command]
-pub async fn wait_enrolled(
+pub(super) async fn wait_enrolled(
     desk: State<'_, SharedDesk>,
     id: i64,
     timeout_seconds: u64,
@@ -25,27 +25,27 @@ pub async fn wait_enrolled(
 }
 
 #[tauri::command]
-pub fn cancel_wait(desk: State<'_, SharedDesk>, id: i64) {
+pub(super) fn cancel_wait(desk: State<'_, SharedDesk>, id: i64) {
     desk.cancel_wait(id);
 }
 
 #[tauri::command]
-pub async fn report_lost(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
+pub(super) async fn report_lost(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
     ui(desk.report_lost(id).await)
 }
 
 #[tauri::command]
-pub fn save_qr(desk: State<'_, SharedDesk>, id: i64, register_url: String) -> Result<String, UiError> {
+pub(super) fn save_qr(desk: State<'_, SharedDesk>, id: i64, register_url: String) -> Result<String, UiError> {
     ui(desk.save_qr(id, &register_url))
 }
 
 #[tauri::command]
-pub fn smtp_settings(desk: State<'_, SharedDesk>) -> Result<Option<SmtpSettings>, UiError> {
+pub(super) fn smtp_settings(desk: State<'_, SharedDesk>) -> Result<Option<SmtpSettings>, UiError> {
     ui(desk.smtp_settings())
 }
 
 #[tauri::command]
-pub fn set_smtp_settings(
+pub(super) fn set_smtp_settings(
     desk: State<'_, SharedDesk>,
     settings: SmtpSettings,
     password: Option<String>,
@@ -54,6 +54,6 @@ pub fn set_smtp_settings(
 }
 
 #[tauri::command]
-pub async fn email_link(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
+pub(super) async fn email_link(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
     ui(desk.email_link(id).await)
 }

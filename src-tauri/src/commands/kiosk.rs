@@ -9,27 +9,27 @@ use super::ui;
 use crate::SharedDesk;
 
 #[tauri::command]
-pub fn kiosk_queue(desk: State<'_, SharedDesk>) -> Result<Vec<Employee>, UiError> {
+pub(super) fn kiosk_queue(desk: State<'_, SharedDesk>) -> Result<Vec<Employee>, UiError> {
     ui(desk.kiosk_queue())
 }
 
 #[tauri::command]
-pub fn kiosk_pin_set(desk: State<'_, SharedDesk>) -> Result<bool, UiError> {
+pub(super) fn kiosk_pin_set(desk: State<'_, SharedDesk>) -> Result<bool, UiError> {
     ui(desk.kiosk_pin_set())
 }
 
 #[tauri::command]
-pub fn set_kiosk_pin(desk: State<'_, SharedDesk>, pin: String) -> Result<(), UiError> {
+pub(super) fn set_kiosk_pin(desk: State<'_, SharedDesk>, pin: String) -> Result<(), UiError> {
     ui(desk.set_kiosk_pin(&pin))
 }
 
 #[tauri::command]
-pub fn check_kiosk_pin(desk: State<'_, SharedDesk>, pin: String, action: KioskAction) -> Result<(), UiError> {
+pub(super) fn check_kiosk_pin(desk: State<'_, SharedDesk>, pin: String, action: KioskAction) -> Result<(), UiError> {
     ui(desk.check_kiosk_pin(&pin, action))
 }
 
 #[tauri::command]
-pub async fn kiosk_enroll(
+pub(super) async fn kiosk_enroll(
     desk: State<'_, SharedDesk>,
     id: i64,
     pin: String,

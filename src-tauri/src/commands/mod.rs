@@ -12,7 +12,7 @@ mod staff;
 use iampass_desk::{DeskResult, UiError};
 
 /// The command table, shared by the real app and the mock-runtime test.
-pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         setup::status,
         setup::connect,

@@ -12,7 +12,7 @@ use super::ui;
 use crate::SharedDesk;
 
 #[tauri::command]
-pub async fn dashboard_page(
+pub(super) async fn dashboard_page(
     desk: State<'_, SharedDesk>,
     status: Option<SessionStatus>,
     employee_id: Option<i64>,
@@ -23,17 +23,17 @@ pub async fn dashboard_page(
 }
 
 #[tauri::command]
-pub fn monitor_state(desk: State<'_, SharedDesk>) -> MonitorEvent {
+pub(super) fn monitor_state(desk: State<'_, SharedDesk>) -> MonitorEvent {
     desk.monitor_state()
 }
 
 #[tauri::command]
-pub async fn session_counts(desk: State<'_, SharedDesk>) -> Result<BTreeMap<SessionStatus, u64>, UiError> {
+pub(super) async fn session_counts(desk: State<'_, SharedDesk>) -> Result<BTreeMap<SessionStatus, u64>, UiError> {
     ui(desk.session_counts().await)
 }
 
 #[tauri::command]
-pub async fn logout_session(
+pub(super) async fn logout_session(
     desk: State<'_, SharedDesk>,
     session_id: String,
     employee_id: Option<i64>,
@@ -42,17 +42,17 @@ pub async fn logout_session(
 }
 
 #[tauri::command]
-pub async fn logout_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<u32, UiError> {
+pub(super) async fn logout_employee(desk: State<'_, SharedDesk>, id: i64) -> Result<u32, UiError> {
     ui(desk.logout_employee(id).await)
 }
 
 #[tauri::command]
-pub async fn start_verification(desk: State<'_, SharedDesk>, id: i64) -> Result<VerifyStarted, UiError> {
+pub(super) async fn start_verification(desk: State<'_, SharedDesk>, id: i64) -> Result<VerifyStarted, UiError> {
     ui(desk.start_verification(id).await)
 }
 
 #[tauri::command]
-pub async fn finish_verification(
+pub(super) async fn finish_verification(
     desk: State<'_, SharedDesk>,
     verification_id: String,
 ) -> Result<VerifyResult, UiError> {
@@ -60,11 +60,11 @@ pub async fn finish_verification(
 }
 
 #[tauri::command]
-pub async fn cancel_verification(desk: State<'_, SharedDesk>, verification_id: String) -> Result<(), UiError> {
+pub(super) async fn cancel_verification(desk: State<'_, SharedDesk>, verification_id: String) -> Result<(), UiError> {
     ui(desk.cancel_verification(&verification_id).await)
 }
 
 #[tauri::command]
-pub async fn clear_push_cap(desk: State<'_, SharedDesk>, id: i64, reason: String) -> Result<(), UiError> {
+pub(super) async fn clear_push_cap(desk: State<'_, SharedDesk>, id: i64, reason: String) -> Result<(), UiError> {
     ui(desk.clear_push_cap(id, &reason).await)
 }

@@ -7,12 +7,12 @@ use super::ui;
 use crate::SharedDesk;
 
 #[tauri::command]
-pub fn status(desk: State<'_, SharedDesk>) -> ConnectionStatus {
+pub(super) fn status(desk: State<'_, SharedDesk>) -> ConnectionStatus {
     desk.status()
 }
 
 #[tauri::command]
-pub async fn connect(
+pub(super) async fn connect(
     desk: State<'_, SharedDesk>,
     server_url: String,
     application_id: String,
@@ -22,7 +22,7 @@ pub async fn connect(
 }
 
 #[tauri::command]
-pub async fn add_application(
+pub(super) async fn add_application(
     desk: State<'_, SharedDesk>,
     server_url: String,
     admin_token: String,
@@ -32,6 +32,6 @@ pub async fn add_application(
 }
 
 #[tauri::command]
-pub async fn start_local_server(desk: State<'_, SharedDesk>) -> Result<ConnectionStatus, UiError> {
+pub(super) async fn start_local_server(desk: State<'_, SharedDesk>) -> Result<ConnectionStatus, UiError> {
     ui(desk.start_local_server().await)
 }

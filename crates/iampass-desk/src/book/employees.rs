@@ -312,7 +312,7 @@ mod tests {
     fn insert_search_sort_update_delete() {
         let mut b = Book::open_in_memory().unwrap();
         let list = vec![
-            (emp("Zoe", "3", "Ops"), "t3".to_string()),
+            (emp("Zoe", "3", "Ops"), "t3".to_owned()),
             (emp("ann", "1", "Sales"), "t1".into()),
             (emp("Bob", "2", "Ops"), "t2".into()),
         ];
@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn a_duplicate_number_rolls_the_whole_batch_back() {
         let mut b = Book::open_in_memory().unwrap();
-        let list = vec![(emp("A", "7", ""), "ta".to_string()), (emp("B", "7", ""), "tb".into())];
+        let list = vec![(emp("A", "7", ""), "ta".to_owned()), (emp("B", "7", ""), "tb".into())];
         assert!(matches!(b.insert_employees(&list, 1), Err(DeskError::Conflict(_))));
         assert!(b.employees(&EmployeeQuery::default()).unwrap().is_empty());
     }

@@ -28,7 +28,7 @@ impl std::fmt::Debug for DeviceClient {
 }
 
 /// Splits `{server}/register/{token}` into the server's base URL and the token.
-pub fn split_register_url(register_url: &str) -> Result<(String, String), ClientError> {
+pub(super) fn split_register_url(register_url: &str) -> Result<(String, String), ClientError> {
     let url = url::Url::parse(register_url.trim()).map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
     let path = url.path();
     let idx = path

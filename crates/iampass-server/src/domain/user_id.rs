@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn lists_are_all_or_nothing_and_deduplicated() {
         let ok = validate_list(&["a".into(), "b".into(), "a".into()]);
-        assert_eq!(ok, Ok(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(ok, Ok(vec!["a".to_owned(), "b".to_owned()]));
         let bad = validate_list(&["a".into(), String::new()]);
         assert!(bad.is_err_and(|e| e.reason.starts_with("users[1]")));
     }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::store::NewAuditRecord;
 use crate::store::prelude::*;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/management/audit/{app}", get(page))
 }
 
@@ -36,7 +36,7 @@ async fn page(
 /// Middleware: runs the request, then writes the record (before the answer goes out, so an
 /// answered action is always in the log). What to record, and under which name, comes from the
 /// route's permission; who acted and to whom, from what the extractors noted.
-pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let action = req
         .extensions()
         .get::<MatchedPath>()

@@ -152,7 +152,7 @@ impl Protocol1 {
 /// refused, and its application's rate limit counted. Kept apart from the credentials' check so
 /// that a read-only handler can read in the same trip to the database as the nonce's insert
 /// ([`ReadOnly`]); every other extractor awaits it before its handler runs ([`Admitted`]).
-pub struct Admission {
+pub(super) struct Admission {
     admit: Option<BoxFuture<'static, Result<(), ServiceError>>>,
     /// The application whose rate limit the admission counts.
     limited: Option<String>,
@@ -178,7 +178,7 @@ impl Drop for Admission {
 }
 
 /// A caller who is known once their credentials are checked, and admitted by an [`Admission`].
-pub trait Admitted: Sized {
+pub(super) trait Admitted: Sized {
     fn unadmitted(
         parts: &mut Parts,
         state: &AppState,
@@ -196,7 +196,7 @@ async fn admitted<T: Admitted>(parts: &mut Parts, state: &AppState) -> Result<T,
 /// reads (on PostgreSQL, one trip to the database instead of two in a row), and the answer is
 /// given only once the request is admitted: a copy's read runs, but what it gets is the copy's
 /// refusal. Never for a handler that writes, which would write before its nonce is known fresh.
-pub struct ReadOnly<T>(T, Admission);
+pub(super) struct ReadOnly<T>(T, Admission);
 
 impl<T: Admitted + Send> FromRequestParts<AppState> for ReadOnly<T> {
     type Rejection = ServiceError;
@@ -214,7 +214,7 @@ impl<T: Admitted + Send> FromRequestParts<AppState> for ReadOnly<T> {
 
 impl<T> ReadOnly<T> {
     /// Runs `read` for the caller beside the admission; a refused admission's error wins.
-    pub async fn read<R, F>(self, read: impl FnOnce(T) -> F) -> Result<R, ServiceError>
+    pub(super) async fn read<R, F>(self, read: impl FnOnce(T) -> F) -> Result<R, ServiceError>
     where
         F: Future<Output = Result<R, ServiceError>>,
     {
@@ -228,7 +228,7 @@ impl<T> ReadOnly<T> {
 /// A request signed with the credentials of the application named in the path (`{app}`): the
 /// application acts. The Authentication API takes only this.
 #[derive(Debug)]
-pub struct AppAuth {
+pub(super) struct AppAuth {
     pub app: Arc<SigningApp>,
     pub actor: Actor,
 }
@@ -287,7 +287,7 @@ fn bearer(parts: &Parts) -> Option<&str> {
 /// role allows). What the route requires comes from `permissions.rs`; a route missing there is
 /// refused to staff.
 #[derive(Debug)]
-pub struct Manager {
+pub(super) struct Manager {
     pub actor: Actor,
     /// A staff member's token, for requests that outlive their start (the event stream).
     pub bearer: Option<String>,
@@ -331,7 +331,7 @@ impl FromRequestParts<AppState> for Manager {
 
 /// A signed-in staff member's own requests (who am I, sign out): any role.
 #[derive(Debug)]
-pub struct StaffBearer {
+pub(super) struct StaffBearer {
     pub token: String,
     pub record: crate::store::StaffTokenRecord,
 }
@@ -349,7 +349,7 @@ impl FromRequestParts<AppState> for StaffBearer {
 
 /// A request signed with a session's token and secret, for that session (`{token}`).
 #[derive(Debug)]
-pub struct SessionAuthed {
+pub(super) struct SessionAuthed {
     pub session_id: String,
 }
 
@@ -379,7 +379,7 @@ impl FromRequestParts<AppState> for SessionAuthed {
 
 /// A request signed by a bound phone; carries the verified body.
 #[derive(Debug)]
-pub struct Device(pub DeviceCall);
+pub(super) struct Device(pub DeviceCall);
 
 impl FromRequest<AppState> for Device {
     type Rejection = ServiceError;
@@ -397,7 +397,7 @@ impl FromRequest<AppState> for Device {
 
 /// The operator's bearer token, checked in constant time against its configured hash.
 #[derive(Debug)]
-pub struct Operator;
+pub(super) struct Operator;
 
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ServiceError;

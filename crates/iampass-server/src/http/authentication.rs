@@ -12,7 +12,7 @@ use super::extract::{Origin, Query, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/authentication/authenticate_user/{app}/{user}", post(authenticate_user))
         .route("/authentication/session_status/{token}", get(session_status))

@@ -11,7 +11,7 @@ use super::extract::{Query, SessionPath, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/management/users/{app}", get(users))
         .route("/management/sessions/{app}", get(sessions))

@@ -11,7 +11,7 @@ use super::extract::Query;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/device/v1/requests", get(requests))
         .route("/device/v1/requests/{session}", post(answer))

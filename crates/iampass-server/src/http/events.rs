@@ -18,10 +18,10 @@ use crate::state::AppState;
 use crate::store::prelude::*;
 
 const BATCH: u32 = 500;
-pub const HEARTBEAT: Duration = Duration::from_secs(15);
+pub(super) const HEARTBEAT: Duration = Duration::from_secs(15);
 const STAFF_RECHECK: Duration = Duration::from_secs(2);
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/management/events/{app}", get(events))
 }
 

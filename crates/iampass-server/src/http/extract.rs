@@ -23,7 +23,7 @@ const MAX_USER_AGENT_CHARS: usize = 256;
 /// Where a request came from: the peer's address (or, behind a trusted proxy, the first
 /// `X-Forwarded-For` entry) and its user agent. Recorded with a bound phone and shown with a login.
 #[derive(Debug)]
-pub struct Origin(pub RequestOrigin);
+pub(super) struct Origin(pub RequestOrigin);
 
 impl FromRequestParts<AppState> for Origin {
     type Rejection = ServiceError;
@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for Origin {
 
 /// The whole body, within the size limit and the body deadline: a client that trickles its body
 /// would otherwise hold a connection and a task for as long as it likes.
-pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ServiceError> {
+pub(super) async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ServiceError> {
     let secs = state.config.body_read_timeout_secs;
     match tokio::time::timeout(Duration::from_secs(secs), Bytes::from_request(req, state)).await {
         Err(_) => Err(ServiceError::BodyTimeout { secs }),
@@ -60,7 +60,7 @@ pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ServiceE
 
 /// A JSON request body.
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub(super) struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ServiceError;
@@ -77,7 +77,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 /// read from the undecoded request path (axum's path extractors decode `%2B` to `+` first, which
 /// would then wrongly become a space); every user route ends with `{user}`.
 #[derive(Debug)]
-pub struct UserPath(pub String);
+pub(super) struct UserPath(pub String);
 
 impl FromRequestParts<AppState> for UserPath {
     type Rejection = ServiceError;
@@ -93,7 +93,7 @@ impl FromRequestParts<AppState> for UserPath {
 
 /// The `{session}` path segment: a session id.
 #[derive(Debug)]
-pub struct SessionPath(pub String);
+pub(super) struct SessionPath(pub String);
 
 impl FromRequestParts<AppState> for SessionPath {
     type Rejection = ServiceError;
@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for SessionPath {
 
 /// The `{staff}` path segment: a staff member's id or name, noted as the action's subject.
 #[derive(Debug)]
-pub struct StaffPath(pub String);
+pub(super) struct StaffPath(pub String);
 
 impl FromRequestParts<AppState> for StaffPath {
     type Rejection = ServiceError;
@@ -128,7 +128,7 @@ impl FromRequestParts<AppState> for StaffPath {
 /// The query string, parsed into the route's query type from `iampass_proto::wire` (the client
 /// writes it from the same type); a value that does not parse is a 400 naming it.
 #[derive(Debug, Default)]
-pub struct Query<T>(pub T);
+pub(super) struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ServiceError;

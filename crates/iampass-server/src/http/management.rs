@@ -11,7 +11,7 @@ use super::extract::{JsonBody, Query, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/management/add_users/{app}", post(add_users))
         .route("/management/delete_users/{app}", post(delete_users))

@@ -16,7 +16,7 @@ use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::prelude::*;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/operator/applications", get(list).post(create))
 }
 

@@ -15,7 +15,7 @@ use crate::service::BindRequest;
 use crate::service::authenticators::Enrollment;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/register/{token}", get(show).post(bind))
 }
 

@@ -14,7 +14,7 @@ use super::extract::{JsonBody, Origin, Query};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/v1/{app}/sign_in", post(sign_in))
         .route("/console/v1/{app}/sign_in/{sign_in_id}", get(status))

@@ -13,7 +13,7 @@ use super::extract::{JsonBody, Origin, SessionPath, StaffPath, UserPath};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/v1/{app}/staff", get(list).post(add))
         .route("/console/v1/{app}/staff/{staff}/role", post(set_role))

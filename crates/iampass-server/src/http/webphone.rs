@@ -23,7 +23,7 @@ static ASSETS: &[(&str, &[u8], &[u8], &str)] = include!(concat!(env!("OUT_DIR"),
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/phone", get(|| async { redirect("/phone/") }))
         .route("/phone/", get(asset))
@@ -43,7 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/phone/api/sessions/{session}/logout", post(logout))
 }
 
-pub fn redirect(to: &str) -> Response {
+pub(super) fn redirect(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -106,7 +106,7 @@ async fn asset(path: Option<Path<String>>, headers: HeaderMap) -> Response {
 
 /// A signed-in web phone (its bearer token), active.
 #[derive(Debug)]
-pub struct Phone(pub DeviceRecord);
+pub(super) struct Phone(pub DeviceRecord);
 
 impl FromRequestParts<AppState> for Phone {
     type Rejection = ServiceError;

@@ -9,8 +9,8 @@ use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::prelude::*;
 
-pub const DEFAULT_PAGE: u32 = 100;
-pub const MAX_PAGE: u32 = 1000;
+pub(super) const DEFAULT_PAGE: u32 = 100;
+pub(super) const MAX_PAGE: u32 = 1000;
 
 fn page_size(limit: Option<u32>) -> Result<u32, Invalid> {
     match limit {

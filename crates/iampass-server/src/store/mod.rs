@@ -7,6 +7,7 @@
 //! What does not belong here: rules (in `domain/`), what a call means (in `service/`).
 
 mod location;
+pub(crate) mod nonce;
 pub mod postgres;
 mod records;
 pub mod sql;

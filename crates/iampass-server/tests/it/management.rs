@@ -42,13 +42,13 @@ async fn awkward_user_ids_round_trip_through_paths() {
 async fn invalid_user_ids_are_refused_and_change_nothing() {
     let k = Kit::start().await;
     for bad in
-        [vec!["ok".to_string(), "z".repeat(257)], vec!["ok".into(), String::new()], vec!["ok".into(), "a\nb".into()]]
+        [vec!["ok".to_owned(), "z".repeat(257)], vec!["ok".into(), String::new()], vec!["ok".into(), "a\nb".into()]]
     {
         let e = k.app.add_users(&bad).await.unwrap_err();
         assert_eq!((e.http_status(), e.code()), (Some(400), Some("invalid_user_id")));
     }
     assert_eq!(k.app.has_registered_mobile_device("ok").await.unwrap_err().http_status(), Some(404));
-    let e = k.app.add_users(&vec!["u".to_string(); 10_001]).await.unwrap_err();
+    let e = k.app.add_users(&vec!["u".to_owned(); 10_001]).await.unwrap_err();
     assert_eq!(e.code(), Some("too_many_users"));
 }
 

@@ -237,7 +237,7 @@ async fn malformed_json_and_oversized_bodies_are_refused() {
 #[tokio::test]
 async fn bad_query_values_are_400() {
     let k = Kit::start().await;
-    k.app.add_users(&["u".to_string()]).await.unwrap();
+    k.app.add_users(&["u".to_owned()]).await.unwrap();
     for q in ["methods=acceptance,retina", "duration_seconds=0", "duration_seconds=abc", "duration_seconds=99999999999"]
     {
         let path = format!("/authentication/authenticate_user/{}/u?{q}", k.app_id);
@@ -272,7 +272,7 @@ async fn an_application_over_its_rate_gets_429_with_retry_after() {
         c.rate_limit_burst = 3;
     })
     .await;
-    k.app.add_users(&["u".to_string()]).await.unwrap();
+    k.app.add_users(&["u".to_owned()]).await.unwrap();
     for _ in 0..2 {
         k.app.has_registered_mobile_device("u").await.unwrap();
     }
@@ -297,7 +297,7 @@ async fn an_application_over_its_rate_gets_429_with_retry_after() {
     // Another application is not affected, and time refills the bucket.
     let other = k.server.state.create_app("other").await.unwrap();
     let c = iampass_proto::client::ManagementClient::new(k.server.public_url(), &other.id, &other.secret).unwrap();
-    c.add_users(&["v".to_string()]).await.unwrap();
+    c.add_users(&["v".to_owned()]).await.unwrap();
     k.advance(1);
     assert!(k.app.has_registered_mobile_device("u").await.is_ok());
 }
@@ -305,7 +305,7 @@ async fn an_application_over_its_rate_gets_429_with_retry_after() {
 #[tokio::test]
 async fn health_and_metrics_answer() {
     let k = Kit::start().await;
-    k.app.add_users(&["u".to_string()]).await.unwrap();
+    k.app.add_users(&["u".to_owned()]).await.unwrap();
     assert_eq!(k.http.get(k.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
     let m = k.http.get(k.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(m.contains("iampass_http_requests_total"), "{m}");

@@ -15,10 +15,10 @@ use crate::store::StoreError;
 
 /// How long a node waits for a connection, pooled or pipelined: a database that does not answer
 /// is an error the request sees, not a request that hangs.
-pub const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+pub(super) const CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[derive(Clone)]
-pub struct Connector {
+pub(super) struct Connector {
     config: postgres::Config,
     /// The same settings for the asynchronous client (the pipelined reads).
     async_config: tokio_postgres::Config,
@@ -33,7 +33,7 @@ impl std::fmt::Debug for Connector {
 }
 
 impl Connector {
-    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+    pub(super) fn from_url(url: &str) -> Result<Self, StoreError> {
         let (url, root_file) = take_root_cert(url)?;
         let config: postgres::Config = url.parse()?;
         let mut async_config: tokio_postgres::Config = url.parse()?;
@@ -48,7 +48,7 @@ impl Connector {
     }
 
     /// The same database, with `name` in `pg_stat_activity`.
-    pub fn named(mut self, name: &str) -> Self {
+    pub(super) fn named(mut self, name: &str) -> Self {
         self.config.application_name(name);
         self.async_config.application_name(name);
         self
@@ -56,7 +56,7 @@ impl Connector {
 
     /// An asynchronous client; its connection runs as a task of the current runtime until the
     /// client is dropped or the connection fails.
-    pub async fn connect_async(&self) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    pub(super) async fn connect_async(&self) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
         let client = match &self.tls {
             Some(tls) => {
                 let (client, connection) = self.async_config.connect(tls.clone()).await?;
@@ -72,7 +72,7 @@ impl Connector {
         Ok(client)
     }
 
-    pub fn connect(&self) -> Result<Client, postgres::Error> {
+    pub(super) fn connect(&self) -> Result<Client, postgres::Error> {
         match &self.tls {
             Some(tls) => self.config.connect(tls.clone()),
             None => self.config.connect(NoTls),

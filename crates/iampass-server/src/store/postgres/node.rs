@@ -23,18 +23,18 @@ use crate::store::sql::{Sql, args, events_written_after, publish};
 const TICK: Duration = Duration::from_millis(500);
 const LEADER_LOCK: i64 = 0x1A3B_A55D_0002;
 const BATCH: u32 = 500;
-pub const APPLICATION_NAME: &str = "iampass-node";
+pub(super) const APPLICATION_NAME: &str = "iampass-node";
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
-pub struct Node {
+pub(super) struct Node {
     leader: Arc<watch::Sender<bool>>,
     stop: Arc<AtomicBool>,
 }
 
 impl Node {
     /// Starts the node's thread, following events after `last`.
-    pub fn start(connector: Connector, hub: &Arc<Hub>, last: u64) -> Result<Arc<Self>, StoreError> {
+    pub(super) fn start(connector: Connector, hub: &Arc<Hub>, last: u64) -> Result<Arc<Self>, StoreError> {
         // Named, so an operator sees each node's listener in pg_stat_activity.
         let config = connector.named(APPLICATION_NAME);
         let leader = Arc::new(watch::Sender::new(false));
@@ -47,7 +47,7 @@ impl Node {
         Ok(Arc::new(Self { leader, stop }))
     }
 
-    pub fn leadership(&self) -> watch::Receiver<bool> {
+    pub(super) fn leadership(&self) -> watch::Receiver<bool> {
         self.leader.subscribe()
     }
 }

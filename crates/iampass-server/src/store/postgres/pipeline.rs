@@ -10,7 +10,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
@@ -18,11 +17,12 @@ use tokio_postgres::{Client, Statement};
 use super::connect::Connector;
 use super::{bound, ended_connection, numbered, placeholders, refs, value_at};
 use crate::store::StoreError;
+use crate::store::nonce::{NonceKey, nonce_key};
 use crate::store::sql::{Param, Row, Value};
 
 /// Connections per node for pipelined statements: each is one backend process on the database,
 /// so a few spread the work over its cores.
-pub const LINES: usize = 4;
+pub(super) const LINES: usize = 4;
 
 /// Set on every line. A plan made once: the batched statements' row counts vary with the load,
 /// so PostgreSQL would plan them afresh each time (a tenth of its time here), though their plan
@@ -30,7 +30,7 @@ pub const LINES: usize = 4;
 /// nonces' inserts have (the reads write nothing): see [`Nonces`].
 const LINE_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off";
 
-pub struct Pipeline {
+pub(super) struct Pipeline {
     connector: Connector,
     lines: Vec<tokio::sync::Mutex<Option<Arc<Line>>>>,
     next: AtomicUsize,
@@ -49,7 +49,7 @@ struct Line {
 }
 
 impl Pipeline {
-    pub fn new(connector: Connector) -> Self {
+    pub(super) fn new(connector: Connector) -> Self {
         Self {
             connector,
             lines: (0..LINES).map(|_| tokio::sync::Mutex::new(None)).collect(),
@@ -156,7 +156,7 @@ impl Row for Found {
 /// while others with the same statement wait: `unnest` turns the batch's parameters into rows,
 /// and the statement runs once per row as a `LATERAL` subquery, by the same index as alone.
 #[derive(Debug)]
-pub struct Reads {
+pub(super) struct Reads {
     pipeline: Arc<Pipeline>,
     queues: Mutex<HashMap<Shape, mpsc::UnboundedSender<Lookup>>>,
 }
@@ -202,12 +202,12 @@ impl Kind {
 }
 
 impl Reads {
-    pub fn new(pipeline: Arc<Pipeline>) -> Self {
+    pub(super) fn new(pipeline: Arc<Pipeline>) -> Self {
         Self { pipeline, queues: Mutex::new(HashMap::new()) }
     }
 
     /// The statement's first row, read by `f`.
-    pub async fn row<T>(
+    pub(super) async fn row<T>(
         &self,
         sql: &'static str,
         params: Vec<Param>,
@@ -365,7 +365,7 @@ impl<'a> Column<'a> {
 /// node) crashes within 0.6 s of it (three rounds of its WAL writer, 200 ms each by default).
 /// The embedded SQLite server keeps its nonces in memory and forgets them all on a restart.
 #[derive(Debug, Clone)]
-pub struct Nonces {
+pub(super) struct Nonces {
     queue: mpsc::UnboundedSender<Spend>,
 }
 
@@ -377,25 +377,13 @@ struct Spend {
     answer: oneshot::Sender<Result<bool, StoreError>>,
 }
 
-/// What the table keeps of a nonce (migration 3 says why): the first 16 bytes of SHA-256 over
-/// its scope, a zero byte and itself. Two different nonces sharing a key would make the second
-/// refused as a replay, never accepted twice; at 2^-128 a pair, none will.
-type NonceKey = [u8; 16];
-
-fn nonce_key(scope: &str, nonce: &str) -> NonceKey {
-    let digest = Sha256::new().chain_update(scope).chain_update([0]).chain_update(nonce).finalize();
-    let mut key = [0; 16];
-    key.copy_from_slice(&digest[..16]);
-    key
-}
-
 const INSERT_NONCES: &str = "INSERT INTO nonces (key, keep_until)
      SELECT * FROM unnest($1::bytea[], $2::bigint[])
      ON CONFLICT DO NOTHING RETURNING key";
 
 impl Nonces {
     /// Starts the writer on the current runtime; it stops when every clone of this is dropped.
-    pub fn start(pipeline: Arc<Pipeline>) -> Self {
+    pub(super) fn start(pipeline: Arc<Pipeline>) -> Self {
         let (queue, requests) = mpsc::unbounded_channel();
         gather(requests, move |batch| {
             let pipeline = pipeline.clone();
@@ -405,7 +393,7 @@ impl Nonces {
     }
 
     /// Whether `nonce` was fresh in `scope` (and is now spent).
-    pub async fn spend(&self, scope: &str, nonce: &str, keep_until: i64) -> Result<bool, StoreError> {
+    pub(super) async fn spend(&self, scope: &str, nonce: &str, keep_until: i64) -> Result<bool, StoreError> {
         let (answer, answered) = oneshot::channel();
         let spend = Spend { key: nonce_key(scope, nonce), keep_until, answer };
         self.queue.send(spend).map_err(|_| StoreError::Join("the nonce writer stopped".into()))?;
@@ -475,11 +463,5 @@ mod tests {
         let batch = [("a", "1"), ("a", "1"), ("a", "2"), ("b", "1"), ("a", "1")].map(|(s, n)| nonce_key(s, n));
         let inserted = HashSet::from([nonce_key("a", "1"), nonce_key("b", "1")]);
         assert_eq!(first_of_each(batch.into_iter(), inserted), [true, false, false, true, false]);
-    }
-
-    #[test]
-    fn a_nonce_key_separates_its_scope_from_its_nonce() {
-        assert_ne!(nonce_key("ab", "c"), nonce_key("a", "bc"));
-        assert_ne!(nonce_key("a", "1"), nonce_key("b", "1"));
     }
 }

@@ -203,9 +203,8 @@ impl NonceStore for SqliteStore {
         Ok(self.replay.check_and_remember(scope, nonce, now_secs, keep_until)?)
     }
 
-    /// The cache forgets as it goes.
-    async fn forget_nonces(&self, _now_secs: i64) -> Result<usize, StoreError> {
-        Ok(0)
+    async fn forget_nonces(&self, now_secs: i64) -> Result<usize, StoreError> {
+        Ok(self.replay.forget(now_secs))
     }
 }
 
@@ -250,7 +249,7 @@ pub(crate) mod testing {
     use super::*;
 
     /// A store on a fresh file in a temporary folder (kept alive by the returned guard).
-    pub fn store() -> (SqliteStore, tempfile::TempDir) {
+    pub(crate) fn store() -> (SqliteStore, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("t.db"), Arc::new(Hub::new(0))).expect("open");
         (store, dir)
