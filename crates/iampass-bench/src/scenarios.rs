@@ -95,9 +95,13 @@ pub(crate) async fn http(opts: HttpRun) -> anyhow::Result<()> {
     }
     println!("server RSS after the runs: {} KiB", server.rss_kib()?);
     if let Some(log) = &log {
-        let size = std::fs::metadata(&log.file)?.len();
-        let answered: u64 = runs.iter().flatten().map(|r| r.ok + r.errors).sum();
-        println!("server log: {size} bytes, {:.0} bytes per request", size as f64 / answered.max(1) as f64);
+        let written = std::fs::read(&log.file)?;
+        let lines = written.iter().filter(|b| **b == b'\n').count();
+        println!(
+            "server log: {} bytes in {lines} lines, {:.0} bytes a line",
+            written.len(),
+            written.len() as f64 / lines.max(1) as f64
+        );
     }
     Ok(())
 }

@@ -483,3 +483,48 @@ async fn a_running_server_follows_application_changes_made_by_the_command_line()
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Log lines as an operator's file or log shipper gets them (stderr is a pipe here, never a
+/// terminal): text without colour escapes, or one JSON object a line with `--log-format json`; the
+/// access line of a request is among them.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_lines_are_plain_off_a_terminal_and_json_when_asked() {
+    use std::io::BufRead as _;
+    for format in ["text", "json"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut child, url) = serve(&dir.path().join("log.db"), &["--log-format", format], true);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        reqwest::get(format!("{url}/healthz")).await.unwrap().error_for_status().unwrap();
+        let mut lines = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !lines.iter().any(|l: &String| l.contains("/healthz")) && std::time::Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                lines.push(line);
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let access =
+            lines.iter().find(|l| l.contains("/healthz")).unwrap_or_else(|| panic!("no access line: {lines:?}"));
+        assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "a colour escape in a {format} log: {lines:?}");
+        if format == "json" {
+            for line in &lines {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+            }
+            let v: serde_json::Value = serde_json::from_str(access).unwrap();
+            assert_eq!(v["fields"]["route"], "/healthz", "{access}");
+            assert_eq!(v["fields"]["status"], 200, "{access}");
+        } else {
+            assert!(access.contains("route=/healthz") && access.contains("status=200"), "{access}");
+        }
+    }
+}
