@@ -2,6 +2,7 @@
 -- that a generator written in C cross-checks `iampass-load http`'s numbers. Usage:
 --   iampass-load presign --url "$URL" --app "$ID" --count 3000000 > signed.tsv
 --   SIGNED=signed.tsv wrk -t1 -c32 -d30s --latency -s signed.lua "$URL"
+-- (signed-beside-healthz, beside this file, does all of it).
 -- With -t1 (one thread) every line is sent once; more threads would each replay the same lines.
 local lines = {}
 for line in io.lines(os.getenv("SIGNED")) do
