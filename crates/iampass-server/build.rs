@@ -28,6 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut found = Vec::new();
     if dist.is_dir() {
         files(&dist, &mut found)?;
+    } else {
+        println!(
+            "cargo:warning=ui/dist-phone is missing: this server will have no web phone (its registration links \
+             open a page saying so). Run scripts/build-ui first."
+        );
     }
     found.sort();
     let mut table = String::from("&[\n");

@@ -48,6 +48,11 @@ impl ServiceError {
         Self::NotFound { code, reason: reason.into() }
     }
 
+    /// A staff member's token used on another application's routes.
+    pub fn wrong_application() -> Self {
+        Self::Forbidden { code: "wrong_application", reason: "this sign-in is for another application".into() }
+    }
+
     pub fn unknown_application() -> Self {
         Self::not_found("unknown_application", "no application has this id")
     }

@@ -136,6 +136,12 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     if let Err(why) = &relying_party {
         tracing::warn!("web phones cannot enroll: {why}");
     }
+    if !crate::http::web_phone_built() {
+        tracing::warn!(
+            "THIS SERVER HAS NO WEB PHONE: it was built before ui/dist-phone existed, so every registration \
+             link and QR code it hands out opens a page saying so. Run scripts/build-ui, then build the server again."
+        );
+    }
     let contact = config.push_contact.clone().unwrap_or_else(|| public_url.clone());
     let push = PushSender::load(&store, &sealer, contact, config.push_extra_hosts.clone(), clock.now_ms()).await?;
     let (shutdown, rx) = watch::channel(false);

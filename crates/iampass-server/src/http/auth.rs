@@ -4,9 +4,10 @@
 //! operator token. Each rebuilds what the client signed from the request as
 //! it arrived.
 
+use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, OriginalUri, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri};
 use futures_util::future::BoxFuture;
@@ -15,7 +16,7 @@ use iampass_proto::hmac_v1::{self, AuthHeader};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::permissions;
+use super::permissions::Action;
 use crate::domain::actor::Actor;
 use crate::error::ServiceError;
 use crate::service::DeviceCall;
@@ -35,6 +36,8 @@ struct ContextCells {
     actor: OnceLock<Actor>,
     subject: OnceLock<String>,
     detail: OnceLock<String>,
+    /// The route's action (its name, and its audit name if it changes something).
+    action: OnceLock<(&'static str, Option<&'static str>)>,
 }
 
 impl RequestContext {
@@ -48,6 +51,23 @@ impl RequestContext {
 
     pub fn detail(&self) -> Option<&str> {
         self.0.detail.get().map(String::as_str)
+    }
+
+    /// The action the route's management caller declared ([`permissions::Action`]), once its
+    /// extractor ran.
+    pub fn action(&self) -> Option<&'static str> {
+        self.0.action.get().map(|(name, _)| *name)
+    }
+
+    /// The name the audit log records this request under, if its action changes something.
+    pub fn audited_as(&self) -> Option<&'static str> {
+        self.0.action.get().and_then(|(_, audited)| *audited)
+    }
+
+    fn note_action<A: Action>(parts: &Parts) {
+        if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+            let _ = ctx.0.action.set((A::NAME, A::AUDITED_AS));
+        }
     }
 
     /// Records the reason the caller gave, for the audit record (a handler reads it from the body).
@@ -275,53 +295,50 @@ fn too_many(retry_after: u64) -> ServiceError {
     ServiceError::TooManyRequests { retry_after }
 }
 
-/// The bearer token of a request, if it carries one (protocol 1 uses its own scheme).
-fn bearer(parts: &Parts) -> Option<&str> {
+/// The bearer token of a request, if it carries one (protocol 1 uses its own scheme): the one
+/// reading of `Authorization: Bearer`, for staff, the operator and web phones alike.
+pub(super) fn bearer(parts: &Parts) -> Option<&str> {
     let value = header(&parts.headers, &["authorization"])?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
-/// Whoever may act on the application in the path through the management routes: the application
-/// itself (protocol 1, every permission) or a signed-in staff member (a bearer token, what their
-/// role allows). What the route requires comes from `permissions.rs`; a route missing there is
-/// refused to staff.
+/// Whoever may do `A` to the application in the path through the management routes: the
+/// application itself (protocol 1, every permission) or a signed-in staff member (a bearer
+/// token, what their role allows). The action is the route's declaration ([`Action`]): what it
+/// needs, and what the audit log calls it.
 #[derive(Debug)]
-pub(super) struct Manager {
+pub(super) struct Manager<A> {
     pub actor: Actor,
     /// A staff member's token, for requests that outlive their start (the event stream).
     pub bearer: Option<String>,
+    action: PhantomData<fn() -> A>,
 }
 
-impl Admitted for Manager {
+impl<A: Action> Admitted for Manager<A> {
     async fn unadmitted(parts: &mut Parts, state: &AppState) -> Result<(Self, Admission), ServiceError> {
+        // Noted first, so a refused request by a known caller is audited with its refusal.
+        RequestContext::note_action::<A>(parts);
         let Some(token) = bearer(parts).map(str::to_owned) else {
             let (AppAuth { actor, .. }, admission) = AppAuth::unadmitted(parts, state).await?;
-            return Ok((Manager { actor, bearer: None }, admission));
+            return Ok((Manager { actor, bearer: None, action: PhantomData }, admission));
         };
         let app_id = path_app(parts, state).await?;
         let (actor, _) = state.staff_by_token(&token).await?;
         if actor.app_id() != app_id {
-            return Err(ServiceError::Forbidden {
-                code: "wrong_application",
-                reason: "this sign-in is for another application".into(),
-            });
+            return Err(ServiceError::wrong_application());
         }
         RequestContext::note_actor(parts, &actor);
-        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
-        let needs = permissions::rule_for(parts.method.as_str(), &route).map(|rule| rule.needs).ok_or_else(|| {
-            ServiceError::Internal(format!("{} {route} is not in the permission table", parts.method))
-        })?;
-        if !actor.may(needs) {
-            return Err(ServiceError::RoleRequired { role: crate::domain::staff::least_role(needs) });
+        if !actor.may(A::NEEDS) {
+            return Err(ServiceError::RoleRequired { role: crate::domain::staff::least_role(A::NEEDS) });
         }
         // A bearer token has no nonce: its rate limit, counted now, is all there is to admit.
         rate_limit(state, &app_id)?;
-        Ok((Manager { actor, bearer: Some(token) }, Admission { admit: None, limited: None }))
+        Ok((Manager { actor, bearer: Some(token), action: PhantomData }, Admission { admit: None, limited: None }))
     }
 }
 
-impl FromRequestParts<AppState> for Manager {
+impl<A: Action> FromRequestParts<AppState> for Manager<A> {
     type Rejection = ServiceError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
@@ -409,10 +426,8 @@ impl FromRequestParts<AppState> for Operator {
                 reason: "the operator API is disabled; start the server with --admin-token-file".into(),
             });
         };
-        let given = header(&parts.headers, &["authorization"])
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or(AuthError::MissingHeader)?;
-        let hash: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+        let given = bearer(parts).ok_or(AuthError::MissingHeader)?;
+        let hash: [u8; 32] = Sha256::digest(given.as_bytes()).into();
         if bool::from(hash.ct_eq(&expected)) { Ok(Operator) } else { Err(AuthError::BadSignature.into()) }
     }
 }

@@ -8,6 +8,7 @@ use iampass_proto::wire::*;
 
 use super::auth::{Manager, ReadOnly};
 use super::extract::{Query, SessionPath, UserPath};
+use super::permissions::act;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -22,7 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn users(
     s: State<AppState>,
-    auth: ReadOnly<Manager>,
+    auth: ReadOnly<Manager<act::ListUsers>>,
     Query(q): Query<UsersQuery>,
 ) -> Result<Json<UsersPage>, ServiceError> {
     auth.read(|m| async move { Ok(Json(s.list_users(&m.actor, &q).await?)) }).await
@@ -30,19 +31,22 @@ async fn users(
 
 async fn sessions(
     s: State<AppState>,
-    auth: ReadOnly<Manager>,
+    auth: ReadOnly<Manager<act::ListSessions>>,
     Query(q): Query<SessionsQuery>,
 ) -> Result<Json<SessionsPage>, ServiceError> {
     auth.read(|m| async move { Ok(Json(s.list_sessions(&m.actor, &q).await?)) }).await
 }
 
-async fn session_counts(s: State<AppState>, auth: ReadOnly<Manager>) -> Result<Json<SessionCounts>, ServiceError> {
+async fn session_counts(
+    s: State<AppState>,
+    auth: ReadOnly<Manager<act::SessionCounts>>,
+) -> Result<Json<SessionCounts>, ServiceError> {
     auth.read(|m| async move { Ok(Json(s.session_counts(&m.actor).await?)) }).await
 }
 
 async fn logout_session(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::LogoutSession>,
     SessionPath(id): SessionPath,
 ) -> Result<Json<LogoutReply>, ServiceError> {
     Ok(Json(s.console_logout_session(&auth.actor, &id).await?))
@@ -50,7 +54,7 @@ async fn logout_session(
 
 async fn logout_user(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::LogoutUser>,
     UserPath(user): UserPath,
 ) -> Result<Json<LogoutReply>, ServiceError> {
     Ok(Json(s.console_logout_user(&auth.actor, &user).await?))

@@ -13,6 +13,7 @@ use axum::routing::get;
 use futures_util::Stream;
 
 use super::auth::Manager;
+use super::permissions::act;
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::prelude::*;
@@ -27,7 +28,7 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn events(
     State(s): State<AppState>,
-    auth: Manager,
+    auth: Manager<act::ReadEvents>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ServiceError> {
     let app_id = auth.actor.app_id().to_owned();

@@ -8,6 +8,7 @@ use iampass_proto::wire::*;
 
 use super::auth::{Manager, ReadOnly};
 use super::extract::{JsonBody, Query, UserPath};
+use super::permissions::act;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -23,7 +24,7 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn add_users(
     s: axum::extract::State<AppState>,
-    auth: Manager,
+    auth: Manager<act::AddUsers>,
     JsonBody(req): JsonBody<UsersRequest>,
 ) -> Result<(StatusCode, Json<AddUsersResponse>), ServiceError> {
     Ok((StatusCode::CREATED, Json(s.add_users(&auth.actor, &req.users).await?)))
@@ -31,7 +32,7 @@ async fn add_users(
 
 async fn delete_users(
     s: axum::extract::State<AppState>,
-    auth: Manager,
+    auth: Manager<act::DeleteUsers>,
     JsonBody(req): JsonBody<UsersRequest>,
 ) -> Result<Json<DeleteUsersResponse>, ServiceError> {
     Ok(Json(s.delete_users(&auth.actor, &req.users).await?))
@@ -39,7 +40,7 @@ async fn delete_users(
 
 async fn registration_link(
     s: axum::extract::State<AppState>,
-    auth: Manager,
+    auth: Manager<act::RegistrationLink>,
     UserPath(user): UserPath,
     Query(q): Query<RegistrationLinkQuery>,
 ) -> Result<Json<RegistrationLinkResponse>, ServiceError> {
@@ -48,7 +49,7 @@ async fn registration_link(
 
 async fn has_device(
     s: axum::extract::State<AppState>,
-    auth: ReadOnly<Manager>,
+    auth: ReadOnly<Manager<act::DeviceCheck>>,
     UserPath(user): UserPath,
 ) -> Result<Json<DeviceRegisteredResponse>, ServiceError> {
     auth.read(|m| async move { Ok(Json(s.has_registered_mobile_device(&m.actor, &user).await?)) }).await
@@ -56,7 +57,7 @@ async fn has_device(
 
 async fn lost_device(
     s: axum::extract::State<AppState>,
-    auth: Manager,
+    auth: Manager<act::LostDevice>,
     UserPath(user): UserPath,
 ) -> Result<Json<RegistrationLinkResponse>, ServiceError> {
     Ok(Json(s.lost_user_mobile_device(&auth.actor, &user).await?))
@@ -64,7 +65,7 @@ async fn lost_device(
 
 async fn send_sms(
     s: axum::extract::State<AppState>,
-    auth: Manager,
+    auth: Manager<act::SendRegistrationSms>,
     UserPath(user): UserPath,
     JsonBody(req): JsonBody<SendSmsRequest>,
 ) -> Result<Json<StatusReply>, ServiceError> {

@@ -1,5 +1,6 @@
 //! The HTTP surface: one file per API area, each a `Router`; here they are joined with the
-//! cross-cutting layers (body limit, access log, metrics) and a JSON 404 for unknown routes.
+//! cross-cutting layers (body limit, access log with the audit record, metrics) and a JSON 404 for
+//! unknown routes.
 
 mod audit;
 mod auth;
@@ -17,10 +18,11 @@ mod sign_in;
 mod staff;
 mod webphone;
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -34,12 +36,11 @@ use crate::store::prelude::*;
 
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit_bytes;
-    let audited = middleware::from_fn_with_state(state.clone(), audit::record);
     Router::new()
-        .merge(management::routes().route_layer(audited.clone()))
+        .merge(management::routes())
         .merge(authentication::routes())
-        .merge(console::routes().route_layer(audited.clone()))
-        .merge(staff::routes().route_layer(audited))
+        .merge(console::routes())
+        .merge(staff::routes())
         .merge(sign_in::routes())
         .merge(audit::routes())
         .merge(events::routes())
@@ -53,8 +54,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), header_limit))
-        .layer(middleware::from_fn(access_log))
+        .layer(middleware::from_fn_with_state(state.clone(), access_log))
         .with_state(state)
+}
+
+/// Whether this build serves the web phone (registration links lead to it); a build made before
+/// the phone's bundle existed answers its pages with 503 and says so at start.
+pub fn web_phone_built() -> bool {
+    webphone::built()
 }
 
 /// Liveness: the process answers. A load balancer or systemd restarts on failure; the database is
@@ -104,16 +111,20 @@ async fn header_limit(State(s): State<AppState>, req: Request, next: Next) -> Re
 }
 
 /// One line per request: method, route template (never the raw path: it holds tokens), status,
-/// latency, application. Also feeds the Prometheus counters.
-async fn access_log(mut req: Request, next: Next) -> Response {
+/// latency, application. Also feeds the Prometheus counters, and writes the audit record of a
+/// management action (`audit::record`) before the answer goes out.
+async fn access_log(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let ctx = RequestContext::default();
+    // A context a caller put in already is kept (the tests read what the extractors noted).
+    let ctx = req.extensions().get::<RequestContext>().cloned().unwrap_or_default();
     req.extensions_mut().insert(ctx.clone());
+    let source = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let response = next.run(req).await;
-    let latency = start.elapsed();
     let status = response.status().as_u16();
+    audit::record(&state, &ctx, source, status).await;
+    let latency = start.elapsed();
     let app = ctx.actor().map_or("-", |a| a.app_id());
     tracing::info!(target: "iampass::access", %method, route = %route, status, latency_ms = latency.as_secs_f64() * 1e3, app, "request");
     let labels = [("route", route), ("status", status.to_string())];

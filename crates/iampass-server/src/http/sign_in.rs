@@ -45,10 +45,7 @@ async fn status(
 
 async fn me(s: State<AppState>, Path(app): Path<String>, staff: StaffBearer) -> Result<Json<StaffSelf>, ServiceError> {
     if staff.record.staff.app_id != app {
-        return Err(ServiceError::Forbidden {
-            code: "wrong_application",
-            reason: "this sign-in is for another application".into(),
-        });
+        return Err(ServiceError::wrong_application());
     }
     Ok(Json(s.staff_self(&staff.record)))
 }

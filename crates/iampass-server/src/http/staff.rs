@@ -10,6 +10,7 @@ use iampass_proto::wire::*;
 
 use super::auth::{Manager, RequestContext};
 use super::extract::{JsonBody, Origin, SessionPath, StaffPath, UserPath};
+use super::permissions::act;
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -25,13 +26,13 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/v1/{app}/verification/{session}", get(verification).delete(cancel_verification))
 }
 
-async fn list(s: State<AppState>, auth: Manager) -> Result<Json<Vec<StaffSummary>>, ServiceError> {
+async fn list(s: State<AppState>, auth: Manager<act::ListStaff>) -> Result<Json<Vec<StaffSummary>>, ServiceError> {
     Ok(Json(s.list_staff(&auth.actor).await?))
 }
 
 async fn add(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::AddStaff>,
     JsonBody(req): JsonBody<AddStaff>,
 ) -> Result<(StatusCode, Json<StaffAdded>), ServiceError> {
     Ok((StatusCode::CREATED, Json(s.add_staff(&auth.actor, &req).await?)))
@@ -39,7 +40,7 @@ async fn add(
 
 async fn set_role(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::ChangeStaffRole>,
     StaffPath(who): StaffPath,
     JsonBody(req): JsonBody<SetRole>,
 ) -> Result<Json<StaffSummary>, ServiceError> {
@@ -48,7 +49,7 @@ async fn set_role(
 
 async fn new_link(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::StaffLink>,
     StaffPath(who): StaffPath,
 ) -> Result<Json<StaffAdded>, ServiceError> {
     Ok(Json(s.staff_link(&auth.actor, &who).await?))
@@ -56,19 +57,19 @@ async fn new_link(
 
 async fn remove(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::RemoveStaff>,
     StaffPath(who): StaffPath,
 ) -> Result<Json<StatusReply>, ServiceError> {
     Ok(Json(s.remove_staff(&auth.actor, &who).await?))
 }
 
-async fn settings(s: State<AppState>, auth: Manager) -> Result<Json<AppSettings>, ServiceError> {
+async fn settings(s: State<AppState>, auth: Manager<act::ReadSettings>) -> Result<Json<AppSettings>, ServiceError> {
     Ok(Json(s.app_settings(&auth.actor).await?))
 }
 
 async fn set_settings(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::ChangeSettings>,
     JsonBody(req): JsonBody<AppSettings>,
 ) -> Result<Json<AppSettings>, ServiceError> {
     Ok(Json(s.set_app_settings(&auth.actor, &req).await?))
@@ -76,7 +77,7 @@ async fn set_settings(
 
 async fn verify(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::VerifyCaller>,
     UserPath(user): UserPath,
     Origin(origin): Origin,
 ) -> Result<Json<VerificationStarted>, ServiceError> {
@@ -85,7 +86,7 @@ async fn verify(
 
 async fn verification(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::ReadVerification>,
     SessionPath(id): SessionPath,
 ) -> Result<Json<VerificationStatus>, ServiceError> {
     Ok(Json(s.verification_status(&auth.actor, &id).await?))
@@ -93,7 +94,7 @@ async fn verification(
 
 async fn cancel_verification(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::CancelVerification>,
     SessionPath(id): SessionPath,
 ) -> Result<Json<VerificationStatus>, ServiceError> {
     Ok(Json(s.cancel_verification(&auth.actor, &id).await?))
@@ -101,7 +102,7 @@ async fn cancel_verification(
 
 async fn clear_push_cap(
     s: State<AppState>,
-    auth: Manager,
+    auth: Manager<act::ClearPushCap>,
     UserPath(user): UserPath,
     axum::Extension(ctx): axum::Extension<RequestContext>,
     JsonBody(req): JsonBody<ClearPushCap>,

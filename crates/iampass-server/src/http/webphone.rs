@@ -23,6 +23,11 @@ static ASSETS: &[(&str, &[u8], &[u8], &str)] = include!(concat!(env!("OUT_DIR"),
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// Whether the web phone was embedded at build time (build.rs found `ui/dist-phone`).
+pub(super) fn built() -> bool {
+    !ASSETS.is_empty()
+}
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/phone", get(|| async { redirect("/phone/") }))
@@ -60,8 +65,7 @@ async fn asset(path: Option<Path<String>>, headers: HeaderMap) -> Response {
         return if ASSETS.is_empty() {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "This server was built without the web phone: run `npm ci && npm run build` in ui/, then build the \
-                 server again.",
+                "This server was built without the web phone: run scripts/build-ui, then build the server again.",
             )
                 .into_response()
         } else {
@@ -112,12 +116,7 @@ impl FromRequestParts<AppState> for Phone {
     type Rejection = ServiceError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        Ok(Phone(state.authenticate_phone(bearer).await?))
+        Ok(Phone(state.authenticate_phone(super::auth::bearer(parts)).await?))
     }
 }
 
