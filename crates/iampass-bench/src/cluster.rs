@@ -127,6 +127,7 @@ pub(crate) async fn cluster(
         raw::report("one node, SQLite", &lite_load);
         raw::report("one node, PostgreSQL", &pg_load);
         raw::report("three nodes behind HAProxy, PostgreSQL", &proxy_load);
+        println!("(on the HAProxy line, the CPU a request is HAProxy's own: the three nodes share the machine)");
         if [&lite_load, &pg_load, &proxy_load].iter().any(|r| r.generator_bound()) {
             println!("no ratios at this level: the load generator was busy 90 % of its time or more");
             continue;
