@@ -421,3 +421,31 @@ async fn a_setting_applies_to_the_next_signed_request() {
         );
     }
 }
+
+/// Only a login the user approved resets the push cap, not an approved caller verification: the
+/// attack is someone with the password pushing, the victim calling the help desk and approving the
+/// verification, and the pushes starting over. Four refused pushes, a verification approved, then
+/// five logins: the first pushes (the cap's fifth), the other four are refused.
+#[tokio::test]
+async fn an_approved_verification_does_not_reset_the_push_cap() {
+    let k = Kit::start().await;
+    let phone = k.enroll("ann").await;
+    for _ in 0..4 {
+        k.login("ann", &[]).await;
+        phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(5)).await.unwrap();
+    }
+    let desk = k.staff("Hal", StaffRole::Helpdesk).await;
+    let id = desk.client.start_verification("ann").await.unwrap().verification_id.expect("under the cap: a push");
+    phone.answer(&Answer::Approve(None), 1, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(desk.client.verification(&id).await.unwrap().status, SessionStatus::Active);
+    let mut pushed = 0;
+    for _ in 0..5 {
+        let status = k.app.authenticate_user("ann", &[], None).await.unwrap().authentication_status;
+        if status.session_token.is_some() {
+            pushed += 1;
+        } else {
+            assert_eq!(status.reason.as_deref(), Some("too_many_pushes"), "{status:?}");
+        }
+    }
+    assert_eq!(pushed, 1, "the verification reset the push cap");
+}

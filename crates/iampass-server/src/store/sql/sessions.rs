@@ -315,7 +315,8 @@ impl<B: SqlBackend> SessionStore for B {
                      WHERE user_id = ?1 AND created_at >= ?2 AND authenticated_at IS NULL AND purpose != 'verification'
                        AND status IN ('pending', 'identifying', 'cancelled', 'timeout', 'failed')
                        AND created_at > COALESCE((SELECT push_cap_cleared_at FROM users WHERE id = ?1), -1)
-                       AND seq > COALESCE((SELECT MAX(seq) FROM sessions WHERE user_id = ?1 AND authenticated_at IS NOT NULL), 0)",
+                       AND seq > COALESCE((SELECT MAX(seq) FROM sessions WHERE user_id = ?1 AND authenticated_at IS NOT NULL
+                                           AND purpose != 'verification'), 0)",
                     args![user_row, since],
                     |r| r.get(0),
                 )?
