@@ -30,6 +30,8 @@ use axum::routing::get;
 
 pub use auth::RequestContext;
 
+use iampass_proto::hmac_v1;
+
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::store::prelude::*;
@@ -53,7 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn_with_state(state.clone(), header_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), head_checks))
         .layer(middleware::from_fn_with_state(state.clone(), access_log))
         .with_state(state)
 }
@@ -97,15 +99,30 @@ async fn not_found() -> ServiceError {
     ServiceError::not_found("unknown_route", "no such route")
 }
 
-/// Refuses a request whose head is over the limit. The connection's read buffer is capped too
-/// (`serve`), but only coarsely: hyper accepts a head that fits in one read of its buffer.
-async fn header_limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// Checks a request's head before any route sees it: refuses one over the size limit (the
+/// connection's read buffer is capped too, in `serve`, but only coarsely: hyper accepts a head that
+/// fits in one read of its buffer), and one with more than one credential (two `Authorization`
+/// headers, or `Authorization` beside protocol 1's `Authentication`), which would otherwise be
+/// answered as whichever the route's extractor happens to read first.
+async fn head_checks(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let limit = s.config.max_header_bytes;
     let head = req.method().as_str().len()
         + req.uri().to_string().len()
         + req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum::<usize>();
     if head > limit {
         return ServiceError::HeadersTooLarge { limit }.into_response();
+    }
+    let credentials = [hmac_v1::HEADER_AUTHORIZATION, hmac_v1::HEADER_AUTHENTICATION]
+        .iter()
+        .map(|name| req.headers().get_all(*name).iter().count())
+        .sum::<usize>();
+    if credentials > 1 {
+        return ServiceError::Invalid(crate::domain::Invalid::new(
+            "ambiguous_credentials",
+            "the request carries more than one credential (Authorization and Authentication headers, or one of \
+             them twice); send exactly one",
+        ))
+        .into_response();
     }
     next.run(req).await
 }

@@ -398,3 +398,37 @@ async fn oversized_headers_get_431() {
     let r = k.http.get(k.url("/healthz")).header("X-Padding", "a".repeat(8 * 1024)).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// A request with more than one credential is refused before any route reads one: a valid
+/// signature beside a staff member's bearer token, or two `Authorization` headers, would otherwise
+/// be answered as whichever the route's extractor read first. Nothing is changed.
+#[tokio::test]
+async fn ambiguous_credentials_are_refused_and_change_nothing() {
+    let k = Kit::start().await;
+    let path = add_path(&k);
+    let staff = k.staff("Hal", iampass_proto::wire::StaffRole::Admin).await;
+    let (auth, ts) = k.sign(&path);
+    let body = serde_json::json!({"users": ["twice"]});
+    let both = k
+        .http
+        .post(k.url(&path))
+        .header("Authentication", &auth)
+        .header("X-IAMPASS-Authentication-Timestamp", &ts)
+        .bearer_auth(&staff.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, e) = error_of(both).await;
+    assert_eq!((status, e.error.as_str()), (400, "ambiguous_credentials"));
+    let mut headers = reqwest::header::HeaderMap::new();
+    for token in [staff.token.as_str(), "someone-else"] {
+        headers.append(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    }
+    let two = k.http.post(k.url(&path)).headers(headers).json(&body).send().await.unwrap();
+    let (status, e) = error_of(two).await;
+    assert_eq!((status, e.error.as_str()), (400, "ambiguous_credentials"));
+    assert!(!exists(&k, "twice").await);
+    // One credential of either kind still works.
+    assert_eq!(staff.client.add_users(&["once".to_owned()]).await.unwrap().users.created, ["once"]);
+}
