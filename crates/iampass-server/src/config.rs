@@ -87,8 +87,8 @@ pub struct Config {
     /// Requests an application may save up for a burst.
     #[arg(long = "rate-burst", env = "IAMPASS_RATE_BURST", default_value_t = 2000)]
     pub rate_limit_burst: u32,
-    /// Staff sign-ins each name may start per minute (a burst of 5; 0: no limit): guessing or
-    /// flooding one staff member's phone is slow.
+    /// Staff sign-ins each staff member, named by name or by id, may start per minute (a burst of
+    /// 5; 0: no limit): guessing or flooding one staff member's phone is slow.
     #[arg(long = "sign-in-rate", env = "IAMPASS_SIGN_IN_RATE", default_value_t = 6)]
     pub sign_in_per_minute: u32,
     /// Staff sign-ins each application may start per minute, over all names (a burst of 30; 0: no

@@ -300,13 +300,19 @@ impl AppState {
     ) -> Result<SignInStarted, ServiceError> {
         let app = application(&self.store, app_id).await?;
         let now = self.now();
-        let name_key = format!("{}\u{0}{}", app.id, who.trim().to_lowercase());
         let too_many = |retry_after| ServiceError::TooManyRequests { retry_after };
         self.sign_in_limits.0.check(&app.id, now).map_err(too_many)?;
-        self.sign_in_limits.1.check(&name_key, now).map_err(too_many)?;
         let who = validate_name(who)?;
+        let staff = self.store.staff_member(&app.id, &who).await?;
+        // One bucket a staff member, whether named by name or by id (naming them by id must not
+        // start another); a name nobody has gets its own, so guessing names is slowed too.
+        let bucket = match &staff {
+            Some(member) => format!("{}\u{0}staff\u{0}{}", app.id, member.id),
+            None => format!("{}\u{0}name\u{0}{}", app.id, who.to_lowercase()),
+        };
+        self.sign_in_limits.1.check(&bucket, now).map_err(too_many)?;
         let code = app.number_matching.then(crypto::new_match_code);
-        let session_id = match self.store.staff_member(&app.id, &who).await? {
+        let session_id = match staff {
             Some(staff) => self.push_sign_in(&app, &staff, origin, code.clone()).await?,
             None => None,
         };

@@ -177,6 +177,13 @@ async fn sign_ins_are_rate_limited_per_name() {
     assert_eq!(e.http_status(), Some(429));
     // Another name is not held back by Dee's attempts.
     c.start("Eve").await.unwrap();
+    // A staff member named by id shares the bucket of their name (issue 27: naming Ann by her id
+    // was a second bucket, so twice the guesses).
+    let (ann, _) = add_staff(&k.app, "Ann", StaffRole::Helpdesk).await;
+    for _ in 0..5 {
+        c.start("Ann").await.unwrap();
+    }
+    assert_eq!(c.start(&ann.staff_id).await.unwrap_err().http_status(), Some(429));
 }
 
 #[tokio::test]
