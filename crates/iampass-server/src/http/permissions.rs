@@ -1,7 +1,7 @@
 //! What each management route requires, declared where the route's handler takes its caller:
 //! `Manager<act::AddUsers>`. An action names the permission it needs and, if it changes something,
 //! the name the server's audit log records it under; the extractor checks the one and notes the
-//! other for the audit layer, so a handler cannot take a management caller without saying what it
+//! other for the audit record, so a handler cannot take a management caller without saying what it
 //! does, and nothing is looked up by the route's path at run time. Which roles hold a permission
 //! is `iampass_proto::roles`.
 //!
