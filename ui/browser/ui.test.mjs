@@ -177,6 +177,17 @@ describe("verify a caller", () => {
     assert.match(await result.innerText(), /pushes to this employee are paused.*push-fatigue.*Do not help this caller/s);
     await page.close();
   });
+
+  test("the verifications' own cap says so, and offers to clear it", async () => {
+    const page = await openWithAnn(`window.__verifyStart = { verification_id: null, verification_code: null, result: { status: "failed", reason: "too_many_verifications", verified: false } };`);
+    await page.getByTestId("verify").click();
+    const result = page.getByTestId("verify-result");
+    await page.getByText(/✗ Not verified/).waitFor();
+    assert.match(await result.innerText(), /verification pushes to this employee are paused.*push-fatigue/s);
+    await page.getByTestId("cap-clear").waitFor();
+    await page.screenshot({ path: `${SHOTS}/18-verify-verifications-capped.png` });
+    await page.close();
+  });
 });
 
 describe("audit", () => {

@@ -24,6 +24,7 @@ describe("format", () => {
   it("says why a verification failed in words, the push cap included", () => {
     expect(verifyReason("wrong_code", "failed")).toBe("the code typed on the phone was wrong");
     expect(verifyReason("too_many_pushes", "failed")).toMatch(/paused.*push-fatigue/);
+    expect(verifyReason("too_many_verifications", "failed")).toMatch(/verification pushes.*paused.*push-fatigue/);
     expect(verifyReason(null, "timeout")).toBe("timeout");
     expect(verifyReason("something_new", "failed")).toBe("something new");
   });

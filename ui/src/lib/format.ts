@@ -104,6 +104,8 @@ export function verifyReason(reason: string | null, status: SessionStatus): stri
       return "no phone is enrolled for this employee";
     case "too_many_pushes":
       return "pushes to this employee are paused: too many went unanswered or were refused recently (a possible push-fatigue attack); call them back on a number you know";
+    case "too_many_verifications":
+      return "verification pushes to this employee are paused: too many were sent recently (a verification storm is itself a push-fatigue attack); call them back on a number you know";
     default:
       return (reason ?? status).replaceAll("_", " ");
   }

@@ -136,15 +136,26 @@ impl AppState {
         ask: Ask,
         code: Option<String>,
     ) -> Result<Result<Pushed, &'static str>, ServiceError> {
-        // Push fatigue: a user flooded with prompts may approve one just to make them stop.
+        // Push fatigue: a user flooded with prompts may approve one just to make them stop. A
+        // storm of caller verifications is the same attack through the help desk, so they have a
+        // count of their own under the same cap (and are held back by the logins' count too).
         if self.config.push_cap > 0 {
-            let since = self.now() - secs_to_ms(self.config.push_cap_window_secs);
+            let window = self.config.push_cap_window_secs;
+            let since = self.now() - secs_to_ms(window);
             let unanswered = self.store.unanswered_pushes(user.row, since).await?;
-            if unanswered >= self.config.push_cap {
-                let reason =
-                    format!("{unanswered} pushes unanswered or refused within {} s", self.config.push_cap_window_secs);
+            let capped = if unanswered >= self.config.push_cap {
+                Some(("too_many_pushes", format!("{unanswered} pushes unanswered or refused within {window} s")))
+            } else if ask.purpose == RequestPurpose::Verification {
+                let verifications = self.store.verification_pushes(user.row, since).await?;
+                (verifications >= self.config.push_cap).then(|| {
+                    ("too_many_verifications", format!("{verifications} caller verifications pushed within {window} s"))
+                })
+            } else {
+                None
+            };
+            if let Some((code, reason)) = capped {
                 self.store.note_push_capped(&user, self.now(), since, reason).await?;
-                return Ok(Err("too_many_pushes"));
+                return Ok(Err(code));
             }
         }
         let token = crypto::new_hex_id();

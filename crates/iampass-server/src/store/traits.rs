@@ -216,6 +216,11 @@ pub trait SessionStore {
     /// those after the user's latest successful login (which resets the count).
     fn unanswered_pushes(&self, user_row: i64, since: Millis) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Caller verifications pushed to the user since `since`, answered or not, counting only
+    /// those after staff last cleared the user's push cap.
+    fn verification_pushes(&self, user_row: i64, since: Millis)
+    -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Sessions of the app per status, by the (app, status) index.
     fn session_counts(
         &self,

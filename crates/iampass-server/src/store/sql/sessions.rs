@@ -326,6 +326,22 @@ impl<B: SqlBackend> SessionStore for B {
         .await
     }
 
+    async fn verification_pushes(&self, user_row: i64, since: Millis) -> Result<u64, StoreError> {
+        self.read(move |c| {
+            let n: i64 = c
+                .row(
+                    "SELECT COUNT(*) FROM sessions
+                     WHERE user_id = ?1 AND created_at >= ?2 AND purpose = 'verification'
+                       AND created_at > COALESCE((SELECT push_cap_cleared_at FROM users WHERE id = ?1), -1)",
+                    args![user_row, since],
+                    |r| r.get(0),
+                )?
+                .unwrap_or(0);
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn session_counts(&self, app_id: &str) -> Result<Vec<(SessionStatus, u64)>, StoreError> {
         let app_id = app_id.to_owned();
         self.read(move |c| {
