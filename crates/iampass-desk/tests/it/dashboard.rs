@@ -130,7 +130,7 @@ async fn verification_and_remote_logout_reach_the_dashboard_live() {
 async fn number_matching_codes_the_push_cap_and_the_servers_audit_reach_the_console() {
     let dir = tempfile::tempdir().unwrap();
     let server =
-        iampass_testkit::start_server(dir.path(), Arc::new(iampass_proto::clock::SystemClock), |c| c.push_cap = 2)
+        iampass_testkit::start_server(dir.path(), Arc::new(iampass_proto::clock::SystemClock), |c| c.push_cap = 3)
             .await;
     let (created, _) = iampass_testkit::new_app(&server, "Desk", true).await;
     let d = Arc::new(super::desk(dir.path()).await);
@@ -149,7 +149,8 @@ async fn number_matching_codes_the_push_cap_and_the_servers_audit_reach_the_cons
     assert!(r.verified, "{r:?}");
     assert!(d.finish_verification(started.verification_id.as_deref().unwrap()).await.is_err(), "read once");
 
-    // A wrong code fails it; a denial too; neither counts toward the push cap.
+    // A wrong code fails it; a denial too; neither counts toward the logins' push cap. (The three
+    // verifications are as many as the cap lets through in its window: verifications have their own.)
     let started = d.start_verification(ann).await.unwrap();
     let wrong = if started.verification_code.as_deref() == Some("00") { "01" } else { "00" };
     let answer = Answer::ApproveWithCode { methods: None, code: wrong.into() };
@@ -159,10 +160,10 @@ async fn number_matching_codes_the_push_cap_and_the_servers_audit_reach_the_cons
     let started = d.start_verification(ann).await.unwrap();
     phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(10)).await.unwrap();
     d.finish_verification(started.verification_id.as_deref().unwrap()).await.unwrap();
-    // Two logins Ann refuses do: the push cap (2) now pauses pushes to her, verifications too.
+    // Three logins Ann refuses do: the push cap (3) now pauses pushes to her, verifications too.
     let app = ManagementClient::new(server.public_url(), &created.id, &created.secret).unwrap();
     let token = d.employee(ann).unwrap().token;
-    for _ in 0..2 {
+    for _ in 0..3 {
         app.authenticate_user(&token, &[], None).await.unwrap();
         phone.answer(&Answer::Deny { fraud: false }, 1, Duration::from_secs(10)).await.unwrap();
     }
