@@ -53,7 +53,7 @@ impl RequestContext {
         self.0.detail.get().map(String::as_str)
     }
 
-    /// The action the route's management caller declared ([`permissions::Action`]), once its
+    /// The action the route's management caller declared ([`Action`]), once its
     /// extractor ran.
     pub fn action(&self) -> Option<&'static str> {
         self.0.action.get().map(|(name, _)| *name)
