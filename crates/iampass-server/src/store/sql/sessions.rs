@@ -309,37 +309,21 @@ impl<B: SqlBackend> SessionStore for B {
 
     async fn unanswered_pushes(&self, user_row: i64, since: Millis) -> Result<u64, StoreError> {
         self.read(move |c| {
-            let n: i64 = c
-                .row(
-                    "SELECT COUNT(*) FROM sessions
-                     WHERE user_id = ?1 AND created_at >= ?2 AND authenticated_at IS NULL AND purpose != 'verification'
-                       AND status IN ('pending', 'identifying', 'cancelled', 'timeout', 'failed')
-                       AND created_at > COALESCE((SELECT push_cap_cleared_at FROM users WHERE id = ?1), -1)
-                       AND seq > COALESCE((SELECT MAX(seq) FROM sessions WHERE user_id = ?1 AND authenticated_at IS NOT NULL
-                                           AND purpose != 'verification'), 0)",
-                    args![user_row, since],
-                    |r| r.get(0),
-                )?
-                .unwrap_or(0);
-            Ok(u64::try_from(n).unwrap_or(0))
+            pushes_since(
+                c,
+                user_row,
+                since,
+                "authenticated_at IS NULL AND purpose != 'verification'
+                 AND status IN ('pending', 'identifying', 'cancelled', 'timeout', 'failed')
+                 AND seq > COALESCE((SELECT MAX(seq) FROM sessions WHERE user_id = ?1 AND authenticated_at IS NOT NULL
+                                     AND purpose != 'verification'), 0)",
+            )
         })
         .await
     }
 
     async fn verification_pushes(&self, user_row: i64, since: Millis) -> Result<u64, StoreError> {
-        self.read(move |c| {
-            let n: i64 = c
-                .row(
-                    "SELECT COUNT(*) FROM sessions
-                     WHERE user_id = ?1 AND created_at >= ?2 AND purpose = 'verification'
-                       AND created_at > COALESCE((SELECT push_cap_cleared_at FROM users WHERE id = ?1), -1)",
-                    args![user_row, since],
-                    |r| r.get(0),
-                )?
-                .unwrap_or(0);
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-        .await
+        self.read(move |c| pushes_since(c, user_row, since, "purpose = 'verification'")).await
     }
 
     async fn session_counts(&self, app_id: &str) -> Result<Vec<(SessionStatus, u64)>, StoreError> {
@@ -367,4 +351,22 @@ impl<B: SqlBackend> SessionStore for B {
         })
         .await
     }
+}
+
+/// The user's sessions since `since`, and since staff last cleared their push cap, that also meet
+/// `condition` (over `sessions`; `?1` is the user's row): what both push caps count.
+fn pushes_since(c: &mut Conn, user_row: i64, since: Millis, condition: &str) -> Result<u64, StoreError> {
+    let n: i64 = c
+        .row(
+            &format!(
+                "SELECT COUNT(*) FROM sessions
+                 WHERE user_id = ?1 AND created_at >= ?2
+                   AND created_at > COALESCE((SELECT push_cap_cleared_at FROM users WHERE id = ?1), -1)
+                   AND {condition}"
+            ),
+            args![user_row, since],
+            |r| r.get(0),
+        )?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
 }
