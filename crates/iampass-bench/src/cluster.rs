@@ -16,7 +16,7 @@ use iampass_proto::client::{ManagementClient, default_http};
 use iampass_proto::wire::{Event, EventData};
 
 use crate::harness::{Proc, histogram, micros, sibling, spawn, summary};
-use crate::raw::{self, Requests, Target};
+use crate::raw::{self, Target};
 use iampass_testkit::haproxy::{Haproxy, free_port};
 
 /// One key for every node of the run (nodes on one database share theirs), made afresh.
@@ -93,36 +93,26 @@ pub(crate) async fn cluster(
     anyhow::ensure!(up, "HAProxy did not come up");
     on_lite.add_users(&["bench-user".to_owned()]).await?;
     on_pg.add_users(&["bench-user".to_owned()]).await?;
-    let targets = [(&lite, &sq_id, &sq_secret), (&nodes[0], &id, &secret)];
     let route = |app: &str| format!("/management/has_registered_mobile_device/{app}/bench-user");
-    let (t_lite, t_pg, t_proxy) = (
-        Target::new(&lite.url, &route(&sq_id))?,
-        Target::new(&nodes[0].url, &route(&id))?,
-        Target::new(&proxy.url, &route(&id))?,
-    );
-    // Signed before the clock, a nonce each, for up to `max_rate` requests a second.
-    let prepared = |t: &Target, id: &str, secret: &str, secs: f64| -> anyhow::Result<Arc<Requests>> {
-        Ok(Arc::new(t.signed(id, secret, (max_rate as f64 * secs).ceil() as usize)?))
-    };
-    let warm_up = concurrency[0];
-    for (t, (p, id, secret)) in [&t_lite, &t_pg].into_iter().zip(targets) {
-        raw::run(t, prepared(t, id, secret, 1.0)?, warm_up, 1.0, p.child.id()).await?;
+    // Each target with the credentials it is signed for and the process whose CPU is read beside
+    // the generator's (for the proxy, HAProxy's: the nodes share the machine).
+    let lite_target = (Target::new(&lite.url, &route(&sq_id))?, sq_id.as_str(), sq_secret.as_str(), lite.child.id());
+    let pg_target = (Target::new(&nodes[0].url, &route(&id))?, id.as_str(), secret.as_str(), nodes[0].child.id());
+    let proxy_target = (Target::new(&proxy.url, &route(&id))?, id.as_str(), secret.as_str(), proxy.pid());
+    for target in [&lite_target, &pg_target, &proxy_target] {
+        signed_run(target, max_rate, concurrency[0], 1.0).await?;
     }
-    let proxy_pid = proxy.pid();
-    raw::run(&t_proxy, prepared(&t_proxy, &id, &secret, 1.0)?, warm_up, 1.0, proxy_pid).await?;
     println!("{seconds} s each, loopback, requests signed before the clock (a nonce each)");
     // The best each backend did at any concurrency: its capacity on this machine, which a level
     // too low for it (PostgreSQL's requests each wait for a trip and a batch) does not show.
     let (mut best_lite, mut best_pg, mut best_proxy) = (0f64, 0f64, 0f64);
     let secs = seconds as f64;
     for &level in concurrency {
-        let lite_load =
-            raw::run(&t_lite, prepared(&t_lite, &sq_id, &sq_secret, secs)?, level, secs, lite.child.id()).await?;
+        let lite_load = signed_run(&lite_target, max_rate, level, secs).await?;
         let before = commits(postgres)?;
-        let pg_load = raw::run(&t_pg, prepared(&t_pg, &id, &secret, secs)?, level, secs, nodes[0].child.id()).await?;
+        let pg_load = signed_run(&pg_target, max_rate, level, secs).await?;
         let per_request = (commits(postgres)? - before) as f64 / (pg_load.ok + pg_load.errors).max(1) as f64;
-        // The proxy's CPU is what is read beside the generator's here: the nodes share it.
-        let proxy_load = raw::run(&t_proxy, prepared(&t_proxy, &id, &secret, secs)?, level, secs, proxy_pid).await?;
+        let proxy_load = signed_run(&proxy_target, max_rate, level, secs).await?;
         println!("concurrency {level}:");
         raw::report("one node, SQLite", &lite_load);
         raw::report("one node, PostgreSQL", &pg_load);
@@ -173,6 +163,17 @@ pub(crate) async fn cluster(
     println!("a change on node 1, sent → on node 3's stream: {}", summary(&seen_on_c));
 
     failover(&proxy.url, &id, &secret, nodes, events.min(30)).await
+}
+
+/// One run of requests to a target, signed before the clock (a nonce each) for up to
+/// `max_rate` a second: the target, its credentials, and the process whose CPU is read.
+async fn signed_run(
+    (target, id, secret, pid): &(Target, &str, &str, u32),
+    max_rate: usize,
+    level: usize,
+    secs: f64,
+) -> anyhow::Result<raw::Run> {
+    raw::run(target, Arc::new(target.signed_for(id, secret, max_rate, secs)?), level, secs, *pid).await
 }
 
 /// Event streams through HAProxy, each reconnecting with `Last-Event-ID` when its connection

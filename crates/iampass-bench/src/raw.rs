@@ -71,6 +71,17 @@ impl Target {
         Requests::Same(self.message(&format!("Authorization: Bearer {token}\r\n")))
     }
 
+    /// Enough signed requests for `secs` seconds at up to `max_rate` a second.
+    pub(crate) fn signed_for(
+        &self,
+        client_id: &str,
+        secret: &str,
+        max_rate: usize,
+        secs: f64,
+    ) -> anyhow::Result<Requests> {
+        self.signed(client_id, secret, (max_rate as f64 * secs).ceil() as usize)
+    }
+
     /// `count` requests signed with protocol 1, each with a nonce of its own, on every core.
     pub(crate) fn signed(&self, client_id: &str, secret: &str, count: usize) -> anyhow::Result<Requests> {
         let uri = format!("{}{}", self.authority, self.path);

@@ -43,7 +43,6 @@ pub(crate) async fn http(opts: HttpRun) -> anyhow::Result<()> {
     let token = staff_token(&db, &id, &server.url).await?;
     let (on_bare, healthz, on_server) =
         (Target::new(&bare.url, &route)?, Target::new(&server.url, "/healthz")?, Target::new(&server.url, &route)?);
-    let signed_count = |secs: f64| (opts.max_rate as f64 * secs).ceil() as usize;
     let routes: [(&str, &Target, &Proc); 4] = [
         ("bare axum route (another process)", &on_bare, &bare),
         ("the server's /healthz", &healthz, &server),
@@ -52,7 +51,7 @@ pub(crate) async fn http(opts: HttpRun) -> anyhow::Result<()> {
     ];
     let requests = |i: usize, secs: f64| -> anyhow::Result<Arc<Requests>> {
         Ok(Arc::new(match i {
-            2 => on_server.signed(&id, &secret, signed_count(secs))?,
+            2 => on_server.signed_for(&id, &secret, opts.max_rate, secs)?,
             3 => on_server.bearer(&token),
             _ => routes[i].1.plain(),
         }))

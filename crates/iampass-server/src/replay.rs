@@ -47,8 +47,7 @@ impl ReplayCache {
 
     fn shard(&self, key: &NonceKey) -> MutexGuard<'_, Shard> {
         let index = usize::try_from(self.spread.hash_one(key) % SHARDS as u64).unwrap_or(0);
-        let shard = &self.shards[index];
-        shard.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.shards[index])
     }
 
     /// Records `nonce` for `client` until `forget_after` (seconds); refuses one already seen.
@@ -78,16 +77,23 @@ impl ReplayCache {
     /// requests forget as they go too, but only in the shard they touch: this frees an idle
     /// server's memory.
     pub fn forget(&self, now_secs: i64) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).prune(now_secs)).sum()
+        self.shards.iter().map(|s| lock(s).prune(now_secs)).sum()
     }
 
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).seen.len()).sum()
+        self.shards.iter().map(|s| lock(s).seen.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A shard's lock, taken even when a panic elsewhere poisoned it: a shard changes one insert or
+/// removal at a time, so it stays consistent, and one panic must not refuse every signed request
+/// after it.
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    shard.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shard {
