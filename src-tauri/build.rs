@@ -52,6 +52,12 @@ const COMMANDS: &[&str] = &[
     "staff_link",
     "set_staff_role",
     "remove_staff",
+    "team_status",
+    "join_team",
+    "team_desks",
+    "approve_desk",
+    "refuse_desk",
+    "remove_desk",
 ];
 
 fn npm(ui: &Path, args: &[&str]) {

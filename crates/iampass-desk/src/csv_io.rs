@@ -232,6 +232,8 @@ mod tests {
             phone_synced: None,
             created_at: now.clone(),
             updated_at: now.clone(),
+            version: 1,
+            edited_by: String::new(),
         };
         let list = [
             employee("Ann Lee", "E1", "+44 20 7946 0000, ask for \"Ann\"", &"a".repeat(32)),

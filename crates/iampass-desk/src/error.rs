@@ -42,6 +42,19 @@ pub enum DeskError {
     /// The staff sign-in ended (signed out, unused too long, its day over, or revoked).
     #[error("You are signed out: {0}")]
     SignedOut(String),
+    /// Sealed bytes from the server that this desk must not believe (altered, moved, replayed).
+    #[error("The server sent team book data this desk refused: {0}.")]
+    Tampered(String),
+    /// The team book moved to a key generation this desk does not hold (it was removed, or an
+    /// admin's desk has not wrapped the new key for it yet).
+    #[error("The team book is now sealed under key generation {0}, which this desk does not hold.")]
+    StaleKey(u32),
+    /// This desk has not been given the team book's key.
+    #[error("This desk does not have the team book yet: an admin must approve it (its fingerprint is {0}).")]
+    NoBookKey(String),
+    /// Someone else changed the entry since it was opened for editing.
+    #[error("{0} changed this employee while you were editing.")]
+    EditConflict(String),
     /// The server says the signed-in role does not allow this (the reason names the role needed).
     #[error("Not allowed: {0}.")]
     RoleTooLow(String),
@@ -76,6 +89,10 @@ impl DeskError {
             DeskError::Email(_) => "email",
             DeskError::SignedOut(_) => "signed_out",
             DeskError::RoleTooLow(_) => "forbidden",
+            DeskError::Tampered(_) => "tampered",
+            DeskError::StaleKey(_) => "stale_key",
+            DeskError::NoBookKey(_) => "no_book_key",
+            DeskError::EditConflict(_) => "edit_conflict",
         }
     }
 
@@ -102,6 +119,14 @@ impl DeskError {
             DeskError::Email(_) => "Check the relay's settings (host, port, security, user, password) in Settings.",
             DeskError::SignedOut(_) => "Sign in again: enter your name and approve on your phone.",
             DeskError::RoleTooLow(_) => "Ask an admin, or a colleague whose role allows it.",
+            DeskError::Tampered(_) => {
+                "Nothing was changed on this desk. Tell your administrator: the server or the network may be tampering with the book."
+            }
+            DeskError::StaleKey(_) => "Ask an admin to approve this desk again under Settings → Desks.",
+            DeskError::NoBookKey(_) => {
+                "Ask an admin to open Settings → Desks on their desk, compare the fingerprint with this one and approve."
+            }
+            DeskError::EditConflict(_) => "Compare both versions and choose which to keep.",
         }
     }
 

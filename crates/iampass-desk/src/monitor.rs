@@ -73,6 +73,11 @@ pub enum MonitorEvent {
     Alert {
         alert: Alert,
     },
+    /// The team book changed on this desk (a colleague's edit arrived): lists reload.
+    Book {
+        #[ts(type = "number")]
+        changed: usize,
+    },
 }
 
 /// An alert's kind as a short heading (desktop notifications; the UI has its own words).
@@ -159,7 +164,7 @@ pub fn push_cap_alert(who: &str, reason: Option<&str>, now: i64) -> Alert {
 pub fn session_changes(events: &[Event]) -> impl Iterator<Item = &SessionSummary> {
     events.iter().filter_map(|e| match &e.data {
         EventData::Session(s) => Some(s),
-        EventData::User(_) => None,
+        _ => None,
     })
 }
 

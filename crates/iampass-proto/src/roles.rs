@@ -25,10 +25,16 @@ pub enum Permission {
     ManageStaff,
     ReadSettings,
     AppSettings,
+    /// Read the team book's sealed entries and fetch this desk's wrapped book key.
+    ReadBook,
+    /// Add and edit the team book's entries (adding an employee's IAMPASS user goes with it).
+    WriteBook,
+    /// Approve, refuse and remove desks, and rotate the book key.
+    ManageDesks,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 22] = [
         Permission::AddUsers,
         Permission::DeleteUsers,
         Permission::RegistrationLink,
@@ -48,6 +54,9 @@ impl Permission {
         Permission::ManageStaff,
         Permission::ReadSettings,
         Permission::AppSettings,
+        Permission::ReadBook,
+        Permission::WriteBook,
+        Permission::ManageDesks,
     ];
 }
 
@@ -57,15 +66,29 @@ pub fn roles_allowed(permission: Permission) -> &'static [StaffRole] {
     use Permission::*;
     use StaffRole::*;
     match permission {
-        ListUsers => &[Kiosk, Helpdesk, Auditor, Admin],
+        // A kiosk reads the book (an employee finds their own name) and the event stream, which
+        // carries it; the stream gives a role only what it may read otherwise.
+        ListUsers | ReadBook | ReadEvents => &[Kiosk, Helpdesk, Auditor, Admin],
+        WriteBook => &[Helpdesk, Admin],
         ReadSettings => &[Auditor, Admin],
         RegistrationLink | DeviceCheck => &[Kiosk, Helpdesk, Admin],
-        ListSessions | SessionCounts | ReadEvents => &[Helpdesk, Auditor, Admin],
+        ListSessions | SessionCounts => &[Helpdesk, Auditor, Admin],
         LogoutSession | LogoutUser | LostDevice | VerifyCaller | ClearPushCap | SendRegistrationSms => {
             &[Helpdesk, Admin]
         }
         ReadAudit => &[Auditor, Admin],
-        AddUsers | DeleteUsers | ListStaff | ManageStaff | AppSettings => &[Admin],
+        AddUsers | DeleteUsers | ListStaff | ManageStaff | AppSettings | ManageDesks => &[Admin],
+    }
+}
+
+/// What reading an event of the stream needs: the stream gives each caller only the events about
+/// what their role may read otherwise (a kiosk follows the book, not the sessions).
+pub fn event_permission(event: &crate::wire::EventData) -> Permission {
+    use crate::wire::EventData;
+    match event {
+        EventData::Session(_) => Permission::ListSessions,
+        EventData::User(_) => Permission::ListUsers,
+        EventData::Book(_) | EventData::Desk(_) => Permission::ReadBook,
     }
 }
 
@@ -88,7 +111,14 @@ mod tests {
             let kiosk = allows(StaffRole::Kiosk, p);
             assert_eq!(
                 kiosk,
-                matches!(p, Permission::ListUsers | Permission::RegistrationLink | Permission::DeviceCheck),
+                matches!(
+                    p,
+                    Permission::ListUsers
+                        | Permission::RegistrationLink
+                        | Permission::DeviceCheck
+                        | Permission::ReadBook
+                        | Permission::ReadEvents
+                ),
                 "{p:?}"
             );
             assert!(allows(StaffRole::Admin, p), "admin may do everything: {p:?}");

@@ -18,13 +18,15 @@ pub(super) async fn add_employee(desk: State<'_, SharedDesk>, employee: NewEmplo
     ui(desk.add_employee(employee).await)
 }
 
+/// `version` is the version the form opened, so that a colleague's edit meanwhile is noticed.
 #[tauri::command]
-pub(super) fn update_employee(
+pub(super) async fn update_employee(
     desk: State<'_, SharedDesk>,
     id: i64,
     employee: NewEmployee,
+    version: Option<u64>,
 ) -> Result<Employee, UiError> {
-    ui(desk.update_employee(id, employee))
+    ui(desk.update_employee(id, employee, version).await)
 }
 
 #[tauri::command]

@@ -8,6 +8,7 @@ mod kiosk;
 mod sessions;
 mod setup;
 mod staff;
+mod team;
 
 use iampass_desk::{DeskResult, UiError};
 
@@ -61,6 +62,12 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         staff::staff_link,
         staff::set_staff_role,
         staff::remove_staff,
+        team::team_status,
+        team::join_team,
+        team::team_desks,
+        team::approve_desk,
+        team::refuse_desk,
+        team::remove_desk,
     ]
 }
 

@@ -81,7 +81,7 @@ mod tests {
     fn entries_outlive_their_employee() {
         let mut b = Book::open_in_memory().unwrap();
         let e = b
-            .insert_employees(&[(NewEmployee { name: "Ann".into(), ..Default::default() }, "t".into())], 1)
+            .insert_employees(&[(NewEmployee { name: "Ann".into(), ..Default::default() }, "t".into())], 0, "", 1)
             .unwrap()
             .remove(0);
         b.audit(

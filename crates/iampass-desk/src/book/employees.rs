@@ -60,6 +60,24 @@ pub struct Employee {
     pub phone_synced: Option<bool>,
     pub created_at: String,
     pub updated_at: String,
+    /// The entry's version in the team book (0: not in it yet); an edit names the version it
+    /// started from, so a colleague's change meanwhile is noticed, not overwritten.
+    #[ts(type = "number")]
+    pub version: u64,
+    /// Who wrote the version this desk has (from the sealed entry).
+    pub edited_by: String,
+}
+
+impl Employee {
+    pub fn fields(&self) -> NewEmployee {
+        NewEmployee {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            employee_number: self.employee_number.clone(),
+            department: self.department.clone(),
+            notes: self.notes.clone(),
+        }
+    }
 }
 
 /// The editable fields of an employee.
@@ -146,7 +164,8 @@ pub struct EmployeeQuery {
 }
 
 const SELECT: &str = "SELECT e.id, e.name, e.email, e.employee_number, e.department, e.notes, t.token, t.state,
-        t.link_expires_at, t.enrolled_at, e.created_at, e.updated_at, t.phone_kind, t.phone_synced
+        t.link_expires_at, t.enrolled_at, e.created_at, e.updated_at, t.phone_kind, t.phone_synced,
+        e.book_version, e.edited_by
      FROM employees e JOIN iampass_tokens t ON t.employee_id = e.id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Employee> {
@@ -165,25 +184,42 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Employee> {
         updated_at: rfc3339(r.get(11)?),
         phone_kind: r.get::<_, Option<String>>(12)?.as_deref().and_then(AuthenticatorKind::parse),
         phone_synced: r.get(13)?,
+        version: u64::try_from(r.get::<_, i64>(14)?).unwrap_or(0),
+        edited_by: r.get(15)?,
     })
 }
 
-fn unique_violation(e: rusqlite::Error, number: &str) -> DeskError {
-    match e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            DeskError::Conflict(format!("An employee with number {number:?} already exists."))
-        }
-        other => other.into(),
+/// Refuses an employee number another employee (not `except`) already has.
+fn check_number(tx: &rusqlite::Connection, number: &str, except: Option<i64>) -> DeskResult<()> {
+    if number.is_empty() {
+        return Ok(());
+    }
+    let taken: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM employees WHERE employee_number = ?1 AND (?2 IS NULL OR id != ?2) LIMIT 1",
+            params![number, except],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match taken {
+        Some(_) => Err(DeskError::Conflict(format!("An employee with number {number:?} already exists."))),
+        None => Ok(()),
     }
 }
 
-fn insert(tx: &rusqlite::Transaction<'_>, e: &NewEmployee, token: &str, now: Millis) -> DeskResult<i64> {
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    e: &NewEmployee,
+    token: &str,
+    version: u64,
+    edited_by: &str,
+    now: Millis,
+) -> DeskResult<i64> {
     tx.execute(
-        "INSERT INTO employees (name, email, employee_number, department, notes, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![e.name, e.email, e.employee_number, e.department, e.notes, now],
-    )
-    .map_err(|err| unique_violation(err, &e.employee_number))?;
+        "INSERT INTO employees (name, email, employee_number, department, notes, created_at, updated_at, book_version, edited_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
+        params![e.name, e.email, e.employee_number, e.department, e.notes, now, version as i64, edited_by],
+    )?;
     let id = tx.last_insert_rowid();
     tx.execute(
         "INSERT INTO iampass_tokens (employee_id, token, state, updated_at) VALUES (?1, ?2, 'not_enrolled', ?3)",
@@ -193,12 +229,20 @@ fn insert(tx: &rusqlite::Transaction<'_>, e: &NewEmployee, token: &str, now: Mil
 }
 
 impl Book {
-    /// Inserts employees with their tokens, all or none.
-    pub fn insert_employees(&mut self, list: &[(NewEmployee, String)], now: Millis) -> DeskResult<Vec<Employee>> {
+    /// Inserts employees with their tokens (and their version in the team book), all or none;
+    /// an employee number already taken refuses the whole list.
+    pub fn insert_employees(
+        &mut self,
+        list: &[(NewEmployee, String)],
+        version: u64,
+        edited_by: &str,
+        now: Millis,
+    ) -> DeskResult<Vec<Employee>> {
         let tx = self.conn.transaction()?;
         let mut ids = Vec::with_capacity(list.len());
         for (e, token) in list {
-            ids.push(insert(&tx, e, token, now)?);
+            check_number(&tx, &e.employee_number, None)?;
+            ids.push(insert(&tx, e, token, version, edited_by, now)?);
         }
         tx.commit()?;
         ids.into_iter().map(|id| self.employee(id)).collect()
@@ -211,19 +255,93 @@ impl Book {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn update_employee(&mut self, id: i64, e: &NewEmployee, now: Millis) -> DeskResult<Employee> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE employees SET name = ?2, email = ?3, employee_number = ?4, department = ?5, notes = ?6, updated_at = ?7
-                 WHERE id = ?1",
-                params![id, e.name, e.email, e.employee_number, e.department, e.notes, now],
-            )
-            .map_err(|err| unique_violation(err, &e.employee_number))?;
+    /// Writes an employee's fields as `version` of their entry (by `edited_by`).
+    pub fn update_employee(
+        &mut self,
+        id: i64,
+        e: &NewEmployee,
+        version: u64,
+        edited_by: &str,
+        now: Millis,
+    ) -> DeskResult<Employee> {
+        check_number(&self.conn, &e.employee_number, Some(id))?;
+        let n = self.conn.execute(
+            "UPDATE employees SET name = ?2, email = ?3, employee_number = ?4, department = ?5, notes = ?6, updated_at = ?7,
+                    book_version = ?8, edited_by = ?9
+             WHERE id = ?1",
+            params![id, e.name, e.email, e.employee_number, e.department, e.notes, now, version as i64, edited_by],
+        )?;
         if n == 0 {
             return Err(DeskError::NotFound("Employee"));
         }
         self.employee(id)
+    }
+
+    /// Makes this copy hold what the team book holds for `token`: its fields at `version`, or,
+    /// for `None`, no such employee. Whether an employee was added.
+    pub fn apply_entry(
+        &mut self,
+        token: &str,
+        version: u64,
+        content: Option<(&NewEmployee, &str)>,
+        now: Millis,
+    ) -> DeskResult<bool> {
+        let tx = self.conn.transaction()?;
+        let id: Option<i64> = tx
+            .query_row("SELECT employee_id FROM iampass_tokens WHERE token = ?1", [token], |r| r.get(0))
+            .optional()?;
+        let added = match (id, content) {
+            (Some(id), Some((e, by))) => {
+                tx.execute(
+                    "UPDATE employees SET name = ?2, email = ?3, employee_number = ?4, department = ?5, notes = ?6,
+                            updated_at = ?7, book_version = ?8, edited_by = ?9
+                     WHERE id = ?1",
+                    params![id, e.name, e.email, e.employee_number, e.department, e.notes, now, version as i64, by],
+                )?;
+                false
+            }
+            (None, Some((e, by))) => {
+                insert(&tx, e, token, version, by, now)?;
+                true
+            }
+            (Some(id), None) => {
+                tx.execute("DELETE FROM employees WHERE id = ?1", [id])?;
+                false
+            }
+            (None, None) => false,
+        };
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Refuses an employee number that another employee than `except` has.
+    pub fn check_number_free(&self, number: &str, except: Option<i64>) -> DeskResult<()> {
+        check_number(&self.conn, number, except)
+    }
+
+    /// Employees in the team book (version above 0), or not yet in it.
+    fn by_sharing(&self, shared: bool) -> DeskResult<Vec<Employee>> {
+        let op = if shared { ">" } else { "=" };
+        let mut stmt = self.conn.prepare_cached(&format!("{SELECT} WHERE e.book_version {op} 0 ORDER BY e.id"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn shared(&self) -> DeskResult<Vec<Employee>> {
+        self.by_sharing(true)
+    }
+
+    pub fn unshared(&self) -> DeskResult<Vec<Employee>> {
+        self.by_sharing(false)
+    }
+
+    /// Records that an employee's entry is now `version` in the team book.
+    pub fn set_book_version(&mut self, id: i64, version: u64, edited_by: &str) -> DeskResult<()> {
+        self.conn.execute(
+            "UPDATE employees SET book_version = ?2, edited_by = ?3 WHERE id = ?1",
+            params![id, version as i64, edited_by],
+        )?;
+        Ok(())
     }
 
     pub fn delete_employee(&mut self, id: i64) -> DeskResult<()> {
@@ -316,7 +434,7 @@ mod tests {
             (emp("ann", "1", "Sales"), "t1".into()),
             (emp("Bob", "2", "Ops"), "t2".into()),
         ];
-        b.insert_employees(&list, 1).unwrap();
+        b.insert_employees(&list, 1, "me", 1).unwrap();
         let names = |q: &EmployeeQuery| b.employees(q).unwrap().into_iter().map(|e| e.name).collect::<Vec<_>>();
         assert_eq!(names(&EmployeeQuery::default()), ["ann", "Bob", "Zoe"]);
         assert_eq!(
@@ -326,8 +444,8 @@ mod tests {
         assert_eq!(names(&EmployeeQuery { search: "OPS".into(), ..Default::default() }), ["Bob", "Zoe"]);
         assert_eq!(names(&EmployeeQuery { search: "%".into(), ..Default::default() }), Vec::<String>::new());
         let bob = b.employee_by_token("t2").unwrap().unwrap();
-        let updated = b.update_employee(bob.id, &emp("Robert", "2", "Ops"), 5).unwrap();
-        assert_eq!((updated.name.as_str(), updated.token.as_str()), ("Robert", "t2"));
+        let updated = b.update_employee(bob.id, &emp("Robert", "2", "Ops"), 2, "me", 5).unwrap();
+        assert_eq!((updated.name.as_str(), updated.token.as_str(), updated.version), ("Robert", "t2", 2));
         let e = b.set_enrollment(bob.id, EnrollmentState::Enrolled, None, 9).unwrap();
         assert_eq!(e.state, EnrollmentState::Enrolled);
         assert!(e.enrolled_at.is_some());
@@ -339,7 +457,7 @@ mod tests {
     fn a_duplicate_number_rolls_the_whole_batch_back() {
         let mut b = Book::open_in_memory().unwrap();
         let list = vec![(emp("A", "7", ""), "ta".to_owned()), (emp("B", "7", ""), "tb".into())];
-        assert!(matches!(b.insert_employees(&list, 1), Err(DeskError::Conflict(_))));
+        assert!(matches!(b.insert_employees(&list, 0, "", 1), Err(DeskError::Conflict(_))));
         assert!(b.employees(&EmployeeQuery::default()).unwrap().is_empty());
     }
 

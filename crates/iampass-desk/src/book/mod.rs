@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_phone_kind.sql"),
     include_str!("migrations/0003_staff_sign_in.sql"),
+    include_str!("migrations/0004_team_book.sql"),
 ];
 
 #[derive(Debug)]

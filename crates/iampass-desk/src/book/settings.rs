@@ -109,6 +109,11 @@ impl Book {
         )?;
         Ok(())
     }
+
+    pub fn remove_setting(&mut self, key: &str) -> DeskResult<()> {
+        self.conn.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -101,6 +101,7 @@ impl Desk {
         let name = if embedded { "Local server".to_owned() } else { url.to_owned() };
         let profile = self.book()?.activate_profile(&name, url, app_id, embedded)?;
         self.set_active(Active { profile, client: Some(client), backend: Some(backend), staff: None });
+        let _ = self.join_team().await;
         self.connection_changed.notify_waiters();
         Ok(self.status())
     }

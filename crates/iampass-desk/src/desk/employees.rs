@@ -1,5 +1,8 @@
-//! The book's employees: adding (the server learns only a random token), editing, removing,
-//! importing and exporting. Server first, then the book, so the book is never half-written.
+//! The book's employees: adding (the server learns only a random token and sealed bytes),
+//! editing, removing, importing and exporting. The team book on the server first, then this
+//! desk's copy, so the copy never holds what the team book refused.
+
+use iampass_proto::wire::BookWrite;
 
 use super::{Desk, now};
 use crate::book::{Employee, EmployeeQuery, EnrollmentState, NewEmployee};
@@ -34,77 +37,126 @@ impl Desk {
         self.audited("add_employee", who.as_ref().map(|(id, n)| (*id, n.as_str())), &new.name, result)
     }
 
-    /// Registers the tokens with the server in one call, then writes the book in one
-    /// transaction; if the book refuses, the server users this call created are deleted again.
-    /// A token given (an import of another console's export) may already be a user on the
-    /// server: the employee keeps it, phone and all.
+    /// Seals the employees into the team book in one call, which adds their IAMPASS users on the
+    /// server too (all or none), then writes them into this desk's copy. A token given (an
+    /// import of another console's export) may already be a user on the server: the employee
+    /// keeps it, phone and all.
     async fn add_to_server_then_book(&self, list: Vec<(NewEmployee, Option<String>)>) -> DeskResult<Vec<Employee>> {
-        let (client, url) = self.client()?;
-        let given: std::collections::HashSet<String> = list.iter().filter_map(|(_, t)| t.clone()).collect();
+        let team = self.team()?;
         let with_tokens: Vec<(NewEmployee, String)> =
             list.into_iter().map(|(e, t)| (e, t.unwrap_or_else(new_token))).collect();
-        // Refuse a duplicate number before the server is touched.
-        let taken = self.book()?.employee_numbers()?;
-        if let Some((e, _)) = with_tokens.iter().find(|(e, _)| taken.contains(&e.employee_number)) {
+        // Refuse a duplicate number (in the book, or twice in the list) before the server is touched.
+        let mut taken = self.book()?.employee_numbers()?;
+        if let Some((e, _)) =
+            with_tokens.iter().find(|(e, _)| !e.employee_number.is_empty() && !taken.insert(e.employee_number.clone()))
+        {
             return Err(DeskError::Conflict(format!(
                 "An employee with number {:?} already exists.",
                 e.employee_number
             )));
         }
-        let tokens: Vec<String> = with_tokens.iter().map(|(_, t)| t.clone()).collect();
-        let reply = client.add_users(&tokens).await.map_err(|e| DeskError::from_client(e, &url))?;
-        let created = reply.users.created;
-        if reply.users.existing.iter().any(|t| !given.contains(t)) {
-            let _ = client.delete_users(&created).await;
-            return Err(DeskError::Conflict(
-                "The server already has a user with a token just generated; try again.".into(),
-            ));
-        }
-        let written = self.book().and_then(|mut b| b.insert_employees(&with_tokens, now()));
-        if written.is_err() {
-            let _ = client.delete_users(&created).await;
-        }
-        written
+        let writes = with_tokens
+            .iter()
+            .map(|(e, token)| Ok(BookWrite { user_id: token.clone(), replaces: 0, sealed: team.seal(token, 1, e)? }))
+            .collect::<DeskResult<Vec<_>>>()?;
+        team.write(writes).await.map_err(|e| match e {
+            DeskError::Refused { code, .. } if code == "stale_version" => {
+                DeskError::Conflict("The team book already has an employee with one of these IAMPASS tokens.".into())
+            }
+            other => other,
+        })?;
+        self.book().and_then(|mut b| b.insert_employees(&with_tokens, 1, &team.by, now()))
     }
 
-    /// Employees imported with a user the server already knew: their phone shows as enrolled
-    /// in this book too. A failure leaves them "not enrolled" until their next enrollment.
-    async fn learn_phones(&self, added: &[Employee]) {
+    /// Employees added with a user the server already knew: their phone shows as enrolled in
+    /// this book too. A failure leaves them "not enrolled" until their next enrollment.
+    pub(super) async fn learn_phones_of(&self, tokens: &[String]) {
         let Ok((client, _)) = self.client() else { return };
-        for e in added {
-            let Ok(Some(user)) = client.user(&e.token).await else { continue };
+        for token in tokens {
+            let Ok(Some(user)) = client.user(token).await else { continue };
             let Some(device) = user.device else { continue };
             let result = self.book().and_then(|mut b| {
+                let e = b.employee_by_token(token)?.ok_or(DeskError::NotFound("Employee"))?;
                 b.set_enrollment(e.id, EnrollmentState::Enrolled, None, now())?;
                 b.set_phone(e.id, device.kind, device.synced)
             });
             if let Err(err) = result {
-                tracing::warn!(error = %err, "an imported employee's phone was not recorded");
+                tracing::warn!(error = %err, "an employee's phone was not recorded");
             }
         }
     }
 
-    pub fn update_employee(&self, id: i64, mut fields: NewEmployee) -> DeskResult<Employee> {
-        let result = (|| {
+    /// Saves an edit made from `base_version` (the version the form opened; `None`: this desk's).
+    /// If a colleague saved another version meanwhile, this desk takes theirs and says so, and
+    /// the edit is kept by the form to be saved again over it, or dropped.
+    pub async fn update_employee(
+        &self,
+        id: i64,
+        mut fields: NewEmployee,
+        base_version: Option<u64>,
+    ) -> DeskResult<Employee> {
+        let result = async {
             let errors = fields.normalise();
             if !errors.is_empty() {
                 return Err(DeskError::Invalid(errors.join("; ")));
             }
-            self.book()?.update_employee(id, &fields, now())
-        })();
+            let current = self.employee(id)?;
+            let team = self.team()?;
+            let base = base_version.unwrap_or(current.version);
+            self.book()?.check_number_free(&fields.employee_number, Some(id))?;
+            let write = BookWrite {
+                user_id: current.token.clone(),
+                replaces: base,
+                sealed: team.seal(&current.token, base + 1, &fields)?,
+            };
+            match team.write(vec![write]).await {
+                Ok(_) => self.book()?.update_employee(id, &fields, base + 1, &team.by, now()),
+                Err(DeskError::Refused { code, .. }) if code == "stale_version" => {
+                    Err(self.take_theirs(&team, &current.token).await)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        .await;
         self.audited("update_employee", Some((id, &fields.name)), "", result)
     }
 
-    /// Deletes the user on the server (their sessions close, their phone is disabled), then
-    /// removes the employee from the book. The audit entry keeps the name.
+    /// After a refused write: this desk takes the version the server holds, and the error names
+    /// who wrote it.
+    async fn take_theirs(&self, team: &super::team::Team, token: &str) -> DeskError {
+        let entry = match team.client.book_entry(token).await {
+            Ok(Some(entry)) => entry,
+            Ok(None) => return DeskError::NotFound("Employee"),
+            Err(e) => return team.refusal(e),
+        };
+        let have = self.book().ok().and_then(|b| b.employee_by_token(token).ok().flatten()).map(|e| e.version);
+        let opened =
+            match crate::team::open_entry(&team.key, &team.app_id, &entry, have.filter(|v| *v <= entry.version)) {
+                Ok(o) => o,
+                Err(e) => return e,
+            };
+        let content = opened.content.as_ref().map(|c| (&c.fields, c.by.as_str()));
+        if let Err(e) = self.book().and_then(|mut b| b.apply_entry(token, opened.version, content, now())) {
+            return e;
+        }
+        DeskError::EditConflict(opened.content.map_or_else(|| "Someone".to_owned(), |c| c.by).trim().to_owned())
+    }
+
+    /// Removes the employee from the team book, which deletes their user on the server (their
+    /// sessions close, their phone is disabled), then from this desk's copy. The audit entry
+    /// keeps the name.
     pub async fn remove_employee(&self, id: i64) -> DeskResult<()> {
         let employee = self.employee(id)?;
         let result = async {
-            let (client, url) = self.client()?;
-            client
-                .delete_users(std::slice::from_ref(&employee.token))
-                .await
-                .map_err(|e| DeskError::from_client(e, &url))?;
+            let team = self.team()?;
+            match team.client.remove_book_entry(&employee.token, employee.version).await {
+                Ok(_) => {}
+                // Changed by a colleague meanwhile: show their version before anything is removed.
+                Err(e) if e.code() == Some("stale_version") => {
+                    return Err(self.take_theirs(&team, &employee.token).await);
+                }
+                Err(e) => return Err(team.refusal(e)),
+            }
             self.book()?.delete_employee(id)
         }
         .await;
@@ -132,7 +184,7 @@ impl Desk {
             }
             let added =
                 self.add_to_server_then_book(preview.rows.into_iter().map(|r| (r.employee, r.token)).collect()).await?;
-            self.learn_phones(&added).await;
+            self.learn_phones_of(&added.iter().map(|e| e.token.clone()).collect::<Vec<_>>()).await;
             Ok(added)
         }
         .await;

@@ -10,6 +10,7 @@ mod kiosk;
 mod server_audit;
 mod sessions;
 mod staff;
+mod team;
 
 pub use connection::{AppCreated, ConnectionStatus};
 pub use email::{SmtpSecurity, SmtpSettings};
@@ -18,6 +19,7 @@ pub use kiosk::KioskAction;
 pub use server_audit::{ServerAuditPage, ServerAuditRow};
 pub use sessions::{DashboardPage, VerifyResult, VerifyStarted};
 pub use staff::{Access, SignInPrompt, StaffEnrollment};
+pub use team::{DeskListing, TeamState, TeamStatus};
 
 use std::collections::HashMap;
 use std::path::PathBuf;

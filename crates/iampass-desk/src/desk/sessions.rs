@@ -248,8 +248,8 @@ impl Desk {
     fn monitor_client(&self) -> Result<(ManagementClient, super::Active), String> {
         let active = self.active().map_err(|_| "not connected".to_owned())?;
         let client = active.client.clone().ok_or_else(|| "nobody is signed in".to_owned())?;
-        if !super::staff::access_of(&active).sessions {
-            return Err("the signed-in role does not show sessions".into());
+        if !self.may(iampass_proto::roles::Permission::ReadEvents) {
+            return Err("the signed-in role follows no changes".into());
         }
         Ok((client, active))
     }
@@ -268,6 +268,13 @@ impl Desk {
                     match client.events(resume).await {
                         Err(e) => Err(DeskError::from_client(e, &active.profile.server_url).to_string()),
                         Ok(stream) => {
+                            // Whatever the book missed while the stream was down (the stream
+                            // then brings the rest; versions already here are skipped).
+                            if let Ok(status) = self.join_team().await
+                                && status.state == super::TeamState::Ready
+                            {
+                                emit(MonitorEvent::Book { changed: 0 });
+                            }
                             if connected != Some(true) {
                                 connected = Some(true);
                                 emit(MonitorEvent::Connection { connected: true, retry_in_ms: None, message: None });
@@ -308,6 +315,10 @@ impl Desk {
                                 last_emit = tokio::time::Instant::now();
                                 if let Some(e) = events.last() {
                                     last = Some((key.clone(), e.id));
+                                }
+                                let book = self.apply_book_events(&events).await;
+                                if book > 0 {
+                                    emit(MonitorEvent::Book { changed: book });
                                 }
                                 let changed: Vec<SessionSummary> = monitor::session_changes(&events).cloned().collect();
                                 if !changed.is_empty() {

@@ -24,7 +24,7 @@ const SIGN_IN_POLL_SECS: u32 = 20;
 pub struct Access {
     /// Employees list and enrollment (registration links, device checks).
     pub enroll: bool,
-    /// Add employees (also by CSV import) and remove them.
+    /// Add and edit employees in the team book (also by CSV import).
     pub manage_employees: bool,
     /// The live dashboard: sessions, counts, the event stream.
     pub sessions: bool,
@@ -38,6 +38,10 @@ pub struct Access {
     pub audit: bool,
     /// Staff accounts and application settings.
     pub staff: bool,
+    /// Remove employees (their IAMPASS user goes with them).
+    pub remove_employees: bool,
+    /// Approve and remove desks (who holds the team book).
+    pub desks: bool,
     /// Kiosk mode only: the console shows the kiosk and nothing else.
     pub kiosk_only: bool,
 }
@@ -53,6 +57,8 @@ impl Access {
         lost_phone: true,
         audit: true,
         staff: true,
+        remove_employees: true,
+        desks: true,
         kiosk_only: false,
     };
 
@@ -60,13 +66,15 @@ impl Access {
         let may = |p| allows(role, p);
         Access {
             enroll: may(Permission::RegistrationLink),
-            manage_employees: may(Permission::AddUsers) && may(Permission::DeleteUsers),
+            manage_employees: may(Permission::WriteBook),
             sessions: may(Permission::ListSessions) && may(Permission::ReadEvents),
             logout: may(Permission::LogoutUser),
             verify: may(Permission::VerifyCaller),
             lost_phone: may(Permission::LostDevice),
             audit: may(Permission::ReadAudit),
             staff: may(Permission::ManageStaff),
+            remove_employees: may(Permission::DeleteUsers),
+            desks: may(Permission::ManageDesks),
             kiosk_only: role == StaffRole::Kiosk,
         }
     }
@@ -80,6 +88,8 @@ impl Access {
         lost_phone: false,
         audit: false,
         staff: false,
+        remove_employees: false,
+        desks: false,
         kiosk_only: false,
     };
 }
@@ -195,6 +205,8 @@ impl Desk {
         active.client = Some(client);
         active.staff = Some(me);
         self.set_active(active);
+        // Not fatal: the desk then shows what it lacks (a key an admin must approve).
+        let _ = self.join_team().await;
         self.connection_changed.notify_waiters();
         Ok(self.status())
     }
@@ -325,7 +337,13 @@ mod tests {
         assert!(auditor.sessions && auditor.audit && !auditor.logout && !auditor.enroll && !auditor.manage_employees);
         let helpdesk = Access::of(StaffRole::Helpdesk);
         assert!(
-            helpdesk.verify && helpdesk.logout && helpdesk.lost_phone && !helpdesk.staff && !helpdesk.manage_employees
+            helpdesk.verify
+                && helpdesk.logout
+                && helpdesk.lost_phone
+                && !helpdesk.staff
+                && helpdesk.manage_employees
+                && !helpdesk.remove_employees
+                && !helpdesk.desks
         );
         assert_eq!(Access::of(StaffRole::Admin), Access::ALL);
     }

@@ -43,10 +43,12 @@ async fn a_csv_with_bad_rows_imports_nothing_and_a_good_one_everything() {
     d.shutdown().await;
 }
 
-/// The console's export imports back unchanged into another console on the same server (a kiosk
-/// machine, a colleague's desk): same fields, same server user, phone still enrolled.
+/// A second console on the same server (a kiosk machine, a colleague's desk) gets the book by
+/// being approved, not by copying a file: after the admin's desk approves it with the fingerprint
+/// it shows, it has every employee, same fields and tokens, phones enrolled elsewhere included;
+/// the export imported there adds nothing twice.
 #[tokio::test(flavor = "multi_thread")]
-async fn an_export_imports_into_another_console_with_the_same_users_and_phones() {
+async fn a_second_console_gets_the_whole_book_once_approved_and_an_import_doubles_nothing() {
     let (d, dir) = local_desk().await;
     let ann = d.add_employee(person("Ann Lee", "E1")).await.unwrap();
     let mut fields = person("Bo Ng", "E2");
@@ -57,7 +59,6 @@ async fn an_export_imports_into_another_console_with_the_same_users_and_phones()
     d.wait_enrolled(ann.id, Duration::from_secs(10)).await.unwrap();
     let exported = std::fs::read_to_string(d.export_employees().unwrap()).unwrap();
 
-    // A second console, connected to the same server and application.
     let status = d.status();
     let profile = status.profile.unwrap();
     let secret =
@@ -65,21 +66,36 @@ async fn an_export_imports_into_another_console_with_the_same_users_and_phones()
     let other_dir = tempfile::tempdir().unwrap();
     let other = desk(other_dir.path()).await;
     other.connect(&profile.server_url, &profile.application_id, secret.trim()).await.unwrap();
-    let imported = other.import_employees(&exported).await.unwrap();
-    assert_eq!(imported.len(), 2);
+    let waiting = other.team_status();
+    assert_eq!(waiting.state, iampass_desk::TeamState::Waiting);
+    assert!(other.employees(&EmployeeQuery::default()).unwrap().is_empty());
+    assert_eq!(other.add_employee(person("Cy", "")).await.unwrap_err().to_ui().code, "no_book_key");
+
+    // The admin's desk lists the request with the fingerprint the new desk shows.
+    let listed = d.team_desks().await.unwrap();
+    let new_desk = listed.iter().find(|l| !l.this_desk).unwrap();
+    assert_eq!(new_desk.fingerprint, waiting.desk_fingerprint);
+    let wrong = d.approve_desk(&new_desk.desk.desk_id, "0000-0000-0000-0000-0000").await.unwrap_err();
+    assert_eq!(wrong.to_ui().code, "tampered", "a fingerprint that differs is never approved");
+    d.approve_desk(&new_desk.desk.desk_id, &waiting.desk_fingerprint.to_lowercase()).await.unwrap();
+    let ready = other.join_team().await.unwrap();
+    assert_eq!(ready.state, iampass_desk::TeamState::Ready);
+    assert_eq!(ready.book_fingerprint, d.team_status().book_fingerprint, "both desks show the same book key");
+
     let list = other.employees(&EmployeeQuery::default()).unwrap();
     let mine = d.employees(&EmployeeQuery::default()).unwrap();
+    assert_eq!(list.len(), 2);
     for (a, b) in mine.iter().zip(&list) {
         assert_eq!(
-            (&a.name, &a.email, &a.employee_number, &a.department, &a.notes, &a.token),
-            (&b.name, &b.email, &b.employee_number, &b.department, &b.notes, &b.token)
+            (&a.name, &a.email, &a.employee_number, &a.department, &a.notes, &a.token, a.version),
+            (&b.name, &b.email, &b.employee_number, &b.department, &b.notes, &b.token, b.version)
         );
     }
     let ann_there = list.iter().find(|e| e.name == "Ann Lee").unwrap();
     assert_eq!(ann_there.state, EnrollmentState::Enrolled, "the phone enrolled elsewhere shows here");
-    // Importing the same file again doubles nothing.
-    let again = other.import_employees(&exported).await.unwrap_err();
-    assert_eq!(again.to_ui().code, "invalid");
+    // The old way, importing the other desk's export, doubles nothing.
+    assert!(other.import_employees(&exported).await.is_err());
+    assert_eq!(other.employees(&EmployeeQuery::default()).unwrap().len(), 2);
     d.shutdown().await;
 }
 

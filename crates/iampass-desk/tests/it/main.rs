@@ -9,6 +9,7 @@ mod dashboard;
 mod employees;
 mod enrollment;
 mod staff;
+mod team;
 
 use std::sync::Arc;
 use std::time::Duration;

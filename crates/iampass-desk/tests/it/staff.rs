@@ -56,12 +56,17 @@ async fn each_role_signs_in_with_its_phone_and_gets_what_it_may_do() {
     d.sign_out().await.unwrap();
     assert!(d.status().needs_sign_in);
 
-    // Helpdesk: sessions and logout, not employees or staff.
+    // Helpdesk: sessions and logout, and adding and editing employees in the team book; not
+    // removing them, nor staff.
     let s = sign_in(&d, "Hal", &phones["Hal"]).await;
-    assert!(s.access.sessions && s.access.logout && s.access.verify && !s.access.staff && !s.access.manage_employees);
+    assert!(s.access.sessions && s.access.logout && s.access.verify && !s.access.staff && s.access.manage_employees);
+    assert!(!s.access.remove_employees && !s.access.desks);
     d.dashboard_page(None, None, None, 10).await.unwrap();
     d.logout_employee(emp.id).await.unwrap();
-    assert_eq!(d.add_employee(person("Zed", "")).await.unwrap_err().to_ui().code, "forbidden");
+    let zed = d.add_employee(person("Zed", "")).await.unwrap();
+    let zed = d.update_employee(zed.id, person("Zed Example", "Z1"), None).await.unwrap();
+    assert_eq!((zed.version, zed.edited_by.as_str()), (2, "Hal"));
+    assert_eq!(d.remove_employee(zed.id).await.unwrap_err().to_ui().code, "forbidden");
     let e = d.staff_list().await.unwrap_err().to_ui();
     assert!(e.code == "forbidden" && e.message.contains("admin role"), "{e:?}");
     d.sign_out().await.unwrap();
@@ -104,7 +109,12 @@ async fn each_role_signs_in_with_its_phone_and_gets_what_it_may_do() {
     let status = again.status();
     assert!(status.connected && status.needs_sign_in);
     let secrets = dir.path().join("data/secrets");
-    assert!(std::fs::read_dir(&secrets).map_or(true, |mut e| e.next().is_none()), "no secret on a staff machine");
+    let kept: Vec<String> =
+        std::fs::read_dir(&secrets).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(
+        kept.iter().all(|f| f == "desk-x25519.secret" || f.starts_with("book-key-")),
+        "no application secret on a staff machine, only the desk's key and the book's: {kept:?}"
+    );
     server.stop().await.unwrap();
 }
 
@@ -137,6 +147,7 @@ async fn a_profile_with_the_secret_is_told_how_to_switch_and_forgets_the_secret_
     let status = d.switch_to_staff_sign_in().await.unwrap();
     assert!(status.needs_sign_in && status.secret_store.is_none() && status.advice.is_none());
     let secrets = dir.path().join("data/secrets");
-    assert!(std::fs::read_dir(&secrets).map_or(true, |mut e| e.next().is_none()), "the secret is gone");
+    assert!(!secrets.join(format!("{}.secret", app.id)).exists(), "the secret is gone");
+    assert!(secrets.join("desk-x25519.secret").exists(), "the desk's own key stays");
     server.stop().await.unwrap();
 }

@@ -165,6 +165,62 @@ impl ManagementClient {
         read_json(self.request(HttpMethod::DELETE, &url)?.send().await?).await
     }
 
+    /// The team book's entries written after revision `since`, oldest first.
+    pub async fn book(&self, since: u64, limit: Option<u32>) -> Result<BookPage, ClientError> {
+        let query = serde_urlencoded::to_string(BookQuery { since, limit })
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        self.get(&self.console_url(&format!("book?{query}"))).await
+    }
+
+    /// One entry of the team book as the server holds it now, or `None` if it has none.
+    pub async fn book_entry(&self, user: &str) -> Result<Option<BookEntry>, ClientError> {
+        match self.get(&self.console_url(&format!("book/{}", encode_segment(user)))).await {
+            Ok(entry) => Ok(Some(entry)),
+            Err(e) if e.http_status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes sealed entries, all or none; a stale version or key generation is refused (409).
+    pub async fn write_book(&self, writes: &BookWrites) -> Result<BookWritten, ClientError> {
+        read_json(self.request(HttpMethod::PUT, &self.console_url("book"))?.json(writes).send().await?).await
+    }
+
+    /// Removes an employee: their entry (at `version`) and their IAMPASS user together.
+    pub async fn remove_book_entry(&self, user: &str, version: u64) -> Result<StatusReply, ClientError> {
+        let url = self.console_url(&format!("book/{}?version={version}", encode_segment(user)));
+        read_json(self.request(HttpMethod::DELETE, &url)?.send().await?).await
+    }
+
+    /// Starts a new generation of the book key (see [`BookRotation`]).
+    pub async fn rotate_book(&self, rotation: &BookRotation) -> Result<StatusReply, ClientError> {
+        self.post(&self.console_url("book_rotation"), rotation).await
+    }
+
+    /// Asks for the book key for this desk; the answer names the desk's id.
+    pub async fn request_desk_key(&self, request: &DeskRequest) -> Result<DeskSummary, ClientError> {
+        self.post(&self.console_url("desks"), request).await
+    }
+
+    pub async fn desks(&self) -> Result<Vec<DeskSummary>, ClientError> {
+        self.get(&self.console_url("desks")).await
+    }
+
+    /// A desk and its wrapped book key, once approved.
+    pub async fn desk_key(&self, desk: &str) -> Result<DeskKey, ClientError> {
+        self.get(&self.console_url(&format!("desks/{}", encode_segment(desk)))).await
+    }
+
+    pub async fn approve_desk(&self, desk: &str, approval: &DeskApproval) -> Result<DeskSummary, ClientError> {
+        self.post(&self.console_url(&format!("desks/{}/approve", encode_segment(desk))), approval).await
+    }
+
+    /// Refuses a desk's pending request (a desk that holds the key is removed by a rotation).
+    pub async fn refuse_desk(&self, desk: &str) -> Result<StatusReply, ClientError> {
+        let url = self.console_url(&format!("desks/{}", encode_segment(desk)));
+        read_json(self.request(HttpMethod::DELETE, &url)?.send().await?).await
+    }
+
     /// The signed-in staff member (a staff client only).
     pub async fn me(&self) -> Result<StaffSelf, ClientError> {
         self.get(&self.console_url("me")).await

@@ -196,14 +196,25 @@ pub struct WebhookDelivery {
 pub enum EventData {
     Session(SessionSummary),
     User(UserEvent),
+    /// A team book entry written or removed (sealed: the server cannot read it).
+    Book(super::BookEntry),
+    Desk(super::DeskEvent),
 }
 
 impl EventData {
+    /// Whether an integrating application's webhook receives it: the team book's changes are
+    /// the consoles' own business.
+    pub fn for_integrations(&self) -> bool {
+        matches!(self, EventData::Session(_) | EventData::User(_))
+    }
+
     /// The SSE `event:` name.
     pub fn kind(&self) -> &'static str {
         match self {
             EventData::Session(_) => "session",
             EventData::User(_) => "user",
+            EventData::Book(_) => "book",
+            EventData::Desk(_) => "desk",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! own extensions (phone protocol, console endpoints). Serde shapes only; no behaviour beyond parsing.
 
 mod authentication;
+mod book;
 mod console;
 mod device;
 mod management;
@@ -10,6 +11,7 @@ mod staff;
 mod webphone;
 
 pub use authentication::*;
+pub use book::*;
 pub use console::*;
 pub use device::*;
 pub use management::*;

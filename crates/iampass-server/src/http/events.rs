@@ -32,6 +32,7 @@ async fn events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ServiceError> {
     let app_id = auth.actor.app_id().to_owned();
+    let actor = auth.actor;
     let bearer = auth.bearer;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let start = match resume {
@@ -40,18 +41,22 @@ async fn events(
     };
     let rx = s.store.hub().subscribe_events();
     let stream = futures_util::stream::unfold(
-        (s, app_id, start, rx, Vec::new().into_iter(), bearer),
-        |(s, app, mut last, mut rx, mut buf, bearer)| async move {
+        (s, app_id, start, rx, Vec::new().into_iter(), bearer, actor),
+        |(s, app, mut last, mut rx, mut buf, bearer, actor)| async move {
             loop {
                 if let Some(ev) = buf.next() {
                     let sse = to_sse(&ev);
-                    return Some((Ok(sse), (s, app, last, rx, buf, bearer)));
+                    return Some((Ok(sse), (s, app, last, rx, buf, bearer, actor)));
                 }
                 rx.borrow_and_update();
                 match s.store.events_after(&app, last, BATCH).await {
                     Ok(batch) if !batch.is_empty() => {
                         last = batch.last().map_or(last, |e| e.id);
-                        buf = batch.into_iter();
+                        buf = batch
+                            .into_iter()
+                            .filter(|e| actor.may(iampass_proto::roles::event_permission(&e.data)))
+                            .collect::<Vec<_>>()
+                            .into_iter();
                         continue;
                     }
                     Ok(_) => {}

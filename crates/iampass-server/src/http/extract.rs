@@ -48,13 +48,29 @@ impl FromRequestParts<AppState> for Origin {
 /// would otherwise hold a connection and a task for as long as it likes.
 pub(super) async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ServiceError> {
     let secs = state.config.body_read_timeout_secs;
+    let limit = req.extensions().get::<BodyLimit>().map_or(state.config.body_limit_bytes, |l| l.0);
     match tokio::time::timeout(Duration::from_secs(secs), Bytes::from_request(req, state)).await {
         Err(_) => Err(ServiceError::BodyTimeout { secs }),
         Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ServiceError::PayloadTooLarge { limit: state.config.body_limit_bytes })
-        }
+        Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ServiceError::PayloadTooLarge { limit }),
         Ok(Err(_)) => Err(Invalid::new("unreadable_body", "the request body could not be read").into()),
+    }
+}
+
+/// A route's own body limit, where it differs from the server's (set with [`BodyLimit::layer`]),
+/// so that a refusal names the limit that applied.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct BodyLimit(pub usize);
+
+impl BodyLimit {
+    /// The layers that give a route this limit.
+    pub(super) fn on<S: Clone + Send + Sync + 'static>(
+        self,
+        route: axum::routing::MethodRouter<S>,
+    ) -> axum::routing::MethodRouter<S> {
+        route
+            .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::max(self.0))
+            .layer::<_, std::convert::Infallible>(axum::Extension(self))
     }
 }
 
@@ -122,6 +138,23 @@ impl FromRequestParts<AppState> for StaffPath {
         let who = params.get("staff").cloned().unwrap_or_default();
         RequestContext::note_subject(parts, &who);
         Ok(StaffPath(who))
+    }
+}
+
+/// The `{desk}` path segment: a desk's id, noted as the action's subject.
+#[derive(Debug)]
+pub(super) struct DeskPath(pub String);
+
+impl FromRequestParts<AppState> for DeskPath {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ServiceError::not_found("unknown_desk", "no desk is named in the path"))?;
+        let id = params.iter().find(|(k, _)| *k == "desk").map(|(_, v)| v.to_owned()).unwrap_or_default();
+        RequestContext::note_subject(parts, &id);
+        Ok(DeskPath(id))
     }
 }
 

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod authentication;
+mod book;
 mod console;
 mod device;
 mod error;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(authentication::routes())
         .merge(console::routes())
         .merge(staff::routes())
+        .merge(book::routes())
         .merge(sign_in::routes())
         .merge(audit::routes())
         .merge(events::routes())

@@ -30,10 +30,13 @@ async fn show(State(s): State<AppState>, Path(token): Path<String>, headers: Hea
             Err(e) => e.into_response(),
         };
     }
-    // A person's browser: the web phone enrolls there. The token moves into the fragment, which
-    // browsers never send to a server (nor to a log); the origin is the passkeys' own.
+    // A person's browser: the web phone enrolls there, on the passkeys' own origin. The address
+    // it is sent to has no fragment, so the browser keeps the link's own: the console puts the
+    // employee's name there (`#name=…`), which no browser ever sends to a server. The page moves
+    // the code out of its address at once; the access log records only the route's template.
     let origin = s.relying_party.as_ref().map_or("", |rp| rp.origin());
-    super::webphone::redirect(&format!("{origin}/phone/#enroll={token}"))
+    let token = percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC);
+    super::webphone::redirect(&format!("{origin}/phone/enroll/{token}"))
 }
 
 async fn bind(

@@ -33,6 +33,9 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/phone", get(|| async { redirect("/phone/") }))
         .route("/phone/", get(asset))
         .route("/phone/{*path}", get(asset))
+        // Where a registration link lands (see `register.rs`): the app's page, which takes the
+        // code out of its address at once.
+        .route("/phone/enroll/{token}", get(enroll_page))
         .route("/phone/api/enroll/{token}", get(enroll_info).post(finish_enrollment))
         .route("/phone/api/enroll/{token}/options", post(start_enrollment))
         .route("/phone/api/sign-in/options", post(start_sign_in))
@@ -55,6 +58,14 @@ pub(super) fn redirect(to: &str) -> Response {
     }
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+async fn enroll_page(headers: HeaderMap) -> Response {
+    let mut response = asset(None, headers).await;
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
 

@@ -4,6 +4,7 @@
 pub mod app_cache;
 pub mod apps;
 pub mod authenticators;
+pub mod book;
 mod console;
 pub mod login;
 mod management;

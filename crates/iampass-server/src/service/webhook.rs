@@ -112,6 +112,10 @@ async fn deliver_while_leading(
                 save(state, *cursor).await;
                 return false;
             }
+            if !event.data.for_integrations() {
+                *cursor = id;
+                continue;
+            }
             if !deliver_until_accepted(http, hook, state, &WebhookDelivery { application_id, event }, stop).await {
                 save(state, *cursor).await;
                 return true;

@@ -26,8 +26,8 @@ use crate::hub::Hub;
 /// Every store trait, unnamed, for callers that only call methods.
 pub mod prelude {
     pub use super::{
-        Admin as _, AppStore as _, AuditStore as _, DeviceStore as _, EventStore as _, LinkStore as _, NonceStore as _,
-        PushStore as _, SecretStore as _, SessionStore as _, StaffStore as _, UserStore as _,
+        Admin as _, AppStore as _, AuditStore as _, BookStore as _, DeviceStore as _, EventStore as _, LinkStore as _,
+        NonceStore as _, PushStore as _, SecretStore as _, SessionStore as _, StaffStore as _, UserStore as _,
     };
 }
 
@@ -214,6 +214,7 @@ pub trait Store:
     + AuditStore
     + PushStore
     + StaffStore
+    + BookStore
     + NonceStore
     + SecretStore
     + Admin
@@ -230,6 +231,7 @@ impl<T> Store for T where
         + AuditStore
         + PushStore
         + StaffStore
+        + BookStore
         + NonceStore
         + SecretStore
         + Admin

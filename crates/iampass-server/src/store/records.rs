@@ -290,3 +290,97 @@ pub struct NewStaffToken {
     pub created_at: Millis,
     pub expires_at: Millis,
 }
+
+// The team book.
+
+/// One entry of a team book, as stored: bytes the server cannot open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookEntryRow {
+    pub user_id: String,
+    pub version: i64,
+    pub generation: i64,
+    /// `None` once the employee was removed.
+    pub sealed: Option<Vec<u8>>,
+    pub writer: String,
+    pub written_at: Millis,
+    pub revision: i64,
+}
+
+/// A sealed entry to write over `replaces` (0: there is none yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedWrite {
+    pub user_id: String,
+    pub replaces: i64,
+    pub sealed: Vec<u8>,
+}
+
+/// A new generation of a book's key, with everything sealed under it.
+#[derive(Debug, Clone)]
+pub struct KeyRotation {
+    pub app_id: String,
+    pub generation: i64,
+    /// The new key wrapped for each desk that keeps the book, by desk id.
+    pub wrapped: Vec<(String, Vec<u8>)>,
+    pub entries: Vec<SealedWrite>,
+    /// Who rotates: the id the entries record, the name the desks record as their approver.
+    pub writer: String,
+    pub approver: String,
+    pub at: Millis,
+}
+
+/// A console installation and, once approved, the book key wrapped to its public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskRow {
+    pub id: String,
+    pub app_id: String,
+    pub name: String,
+    pub public_key: Vec<u8>,
+    pub requested_by: String,
+    pub requested_at: Millis,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Millis>,
+    pub generation: Option<i64>,
+    pub wrapped: Option<Vec<u8>>,
+}
+
+/// Why the store refused a book change; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BookRefusal {
+    #[error("the entry for {user_id} is at version {current}, not {replaces}: another desk wrote it first")]
+    StaleVersion { user_id: String, replaces: i64, current: i64 },
+    #[error("the book key is at generation {current}, not {given}: this desk's key is out of date")]
+    StaleGeneration { given: i64, current: i64 },
+    #[error("the rotation does not re-seal every entry of the book at its current version")]
+    Incomplete,
+    #[error("no such entry")]
+    UnknownEntry,
+    #[error("no such desk")]
+    UnknownDesk,
+    #[error("the desk already holds the key; remove it by rotating the key")]
+    DeskApproved,
+}
+
+/// A book change's failure: refused (rolled back), or the store's own.
+#[derive(Debug, thiserror::Error)]
+pub enum BookError {
+    #[error(transparent)]
+    Refused(#[from] BookRefusal),
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
+}
+
+impl BookEntryRow {
+    /// The entry as the console routes and the event stream carry it.
+    pub fn to_wire(&self) -> iampass_proto::wire::BookEntry {
+        use base64::Engine as _;
+        iampass_proto::wire::BookEntry {
+            user_id: self.user_id.clone(),
+            version: u64::try_from(self.version).unwrap_or(0),
+            generation: u32::try_from(self.generation).unwrap_or(0),
+            sealed: self.sealed.as_ref().map(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)),
+            writer: self.writer.clone(),
+            written_at: rfc3339(self.written_at),
+            revision: u64::try_from(self.revision).unwrap_or(0),
+        }
+    }
+}

@@ -398,6 +398,81 @@ pub trait StaffStore {
     fn prune_staff(&self, before: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// The team book and its desks. Each change is one transaction that first moves the book's change
+/// counter, so writes to one book are serialized and each entry's revision is the counter's value.
+pub trait BookStore {
+    /// The book key's generation (0: none yet).
+    fn book_generation(&self, app_id: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Entries written after revision `since`, oldest first.
+    fn book_entries(
+        &self,
+        app_id: &str,
+        since: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<BookEntryRow>, StoreError>> + Send;
+
+    fn book_entry(
+        &self,
+        app_id: &str,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Option<BookEntryRow>, StoreError>> + Send;
+
+    /// Writes entries under `generation`, all or none; a new entry's user is added if the
+    /// application has no such live user. Emits a book event an entry.
+    fn write_book(
+        &self,
+        app_id: &str,
+        generation: i64,
+        writes: Vec<SealedWrite>,
+        writer: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<Vec<BookEntryRow>, BookError>> + Send;
+
+    /// Removes an employee: their entry (at `version`) is emptied and their user deleted.
+    fn remove_book_entry(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        version: i64,
+        writer: &str,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<BookEntryRow, BookError>> + Send;
+
+    /// Records a desk's request for the key; a desk asking again with the same key gets its row.
+    fn request_desk(&self, desk: DeskRow) -> impl Future<Output = Result<DeskRow, StoreError>> + Send;
+
+    fn desks(&self, app_id: &str) -> impl Future<Output = Result<Vec<DeskRow>, StoreError>> + Send;
+
+    fn desk(&self, app_id: &str, desk_id: &str) -> impl Future<Output = Result<Option<DeskRow>, StoreError>> + Send;
+
+    /// Gives a desk the current key, wrapped to it.
+    fn approve_desk(
+        &self,
+        app_id: &str,
+        desk_id: &str,
+        generation: i64,
+        wrapped: Vec<u8>,
+        approver: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<DeskRow, BookError>> + Send;
+
+    /// Drops a desk's request that was never approved.
+    fn refuse_desk(
+        &self,
+        app_id: &str,
+        desk_id: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<(), BookError>> + Send;
+
+    /// Moves the book to the rotation's key generation (one more than now): wrapped keys for the
+    /// desks that keep the book (each becomes approved; every other approved desk is removed, a
+    /// pending request stays), and every
+    /// live entry sealed again, replacing its current version.
+    fn rotate_book(&self, rotation: KeyRotation) -> impl Future<Output = Result<(), BookError>> + Send;
+}
+
 /// Spent nonces: a signed request's nonce is refused the second time while its timestamp is in
 /// the window, on whichever node it arrives.
 pub trait NonceStore {

@@ -128,6 +128,7 @@ async fn the_event_stream_sees_every_change_in_order_and_resumes_without_loss() 
         .map(|e| match &e.data {
             EventData::User(u) => format!("{:?}", u.change),
             EventData::Session(s) => s.status.to_string(),
+            other => other.kind().to_owned(),
         })
         .collect();
     assert_eq!(kinds, ["Added", "LinkIssued", "DeviceBound", "pending", "identifying", "active", "closed"]);

@@ -9,7 +9,7 @@ export type Access = {
  */
 enroll: boolean, 
 /**
- * Add employees (also by CSV import) and remove them.
+ * Add and edit employees in the team book (also by CSV import).
  */
 manage_employees: boolean, 
 /**
@@ -36,6 +36,14 @@ audit: boolean,
  * Staff accounts and application settings.
  */
 staff: boolean, 
+/**
+ * Remove employees (their IAMPASS user goes with them).
+ */
+remove_employees: boolean, 
+/**
+ * Approve and remove desks (who holds the team book).
+ */
+desks: boolean, 
 /**
  * Kiosk mode only: the console shows the kiosk and nothing else.
  */

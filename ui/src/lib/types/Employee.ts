@@ -13,4 +13,13 @@ phone_kind: AuthenticatorKind | null,
 /**
  * For a passkey: whether it is synced to the employee's other devices.
  */
-phone_synced: boolean | null, created_at: string, updated_at: string, };
+phone_synced: boolean | null, created_at: string, updated_at: string, 
+/**
+ * The entry's version in the team book (0: not in it yet); an edit names the version it
+ * started from, so a colleague's change meanwhile is noticed, not overwritten.
+ */
+version: number, 
+/**
+ * Who wrote the version this desk has (from the sealed entry).
+ */
+edited_by: string, };

@@ -5,4 +5,4 @@ import type { DashboardRow } from "./DashboardRow";
 /**
  * What the monitor tells the UI.
  */
-export type MonitorEvent = { "type": "rows", rows: Array<DashboardRow>, } | { "type": "connection", connected: boolean, retry_in_ms: number | null, message: string | null, } | { "type": "alert", alert: Alert, };
+export type MonitorEvent = { "type": "rows", rows: Array<DashboardRow>, } | { "type": "connection", connected: boolean, retry_in_ms: number | null, message: string | null, } | { "type": "alert", alert: Alert, } | { "type": "book", changed: number, };

@@ -34,8 +34,12 @@ use super::{Admin, Conn, NonceError, NonceStore, SchemaVersion, StoreError};
 use crate::hub::Hub;
 
 /// Each element is one schema version; a database at version N has run the first N.
-const MIGRATIONS: &[&str] =
-    &[include_str!("schema.sql"), include_str!("0002_app_generation.sql"), include_str!("0003_nonce_keys.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("0002_app_generation.sql"),
+    include_str!("0003_nonce_keys.sql"),
+    include_str!("0004_team_book.sql"),
+];
 /// Where a database keeps its schema version (see [`migrate`]).
 const VERSION_QUERY: &str = "SELECT version FROM schema_version";
 /// Connections per node: requests hold one only for a statement or a transaction.

@@ -7,6 +7,7 @@
 
 mod apps;
 mod audit;
+mod book;
 mod devices;
 mod events;
 mod links;

@@ -35,6 +35,19 @@ pub(super) fn user_event(
     EventData::User(UserEvent { user_id: user_id.to_owned(), change, device_id, reason: reason.map(str::to_owned) })
 }
 
+/// Adds a user unless a live one has this id; whether it was added.
+pub(super) fn add<C: Sql>(w: &mut Writer<'_, C>, app_id: &str, id: &str, now: Millis) -> Result<bool, StoreError> {
+    let n = w.c.exec(
+        "INSERT INTO users (app_id, external_id, created_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (app_id, external_id) WHERE deleted_at IS NULL DO NOTHING",
+        args![app_id, id, now],
+    )?;
+    if n == 1 {
+        w.emit(app_id, now, user_event(id, UserChange::Added, None, None))?;
+    }
+    Ok(n == 1)
+}
+
 /// Deletes a user: their sessions close, their phone is disabled, their link revoked.
 pub(super) fn delete<C: Sql>(
     w: &mut Writer<'_, C>,
@@ -104,13 +117,7 @@ impl<B: SqlBackend> UserStore for B {
         self.write(move |w| {
             let (mut created, mut existing) = (Vec::new(), Vec::new());
             for id in ids {
-                let n = w.c.exec(
-                    "INSERT INTO users (app_id, external_id, created_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (app_id, external_id) WHERE deleted_at IS NULL DO NOTHING",
-                    args![app_id, id, now],
-                )?;
-                if n == 1 {
-                    w.emit(&app_id, now, user_event(&id, UserChange::Added, None, None))?;
+                if add(w, &app_id, &id, now)? {
                     created.push(id);
                 } else {
                     existing.push(id);

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_staff.sql"),
     include_str!("migrations/0011_purpose_and_cap_reset.sql"),
     include_str!("migrations/0012_app_generation.sql"),
+    include_str!("migrations/0013_team_book.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 /// Where SQLite keeps the schema version (set by [`migrate`]).
