@@ -11,7 +11,8 @@ const SHOTS = process.env.IAMPASS_SCREENSHOTS ?? new URL("./.screenshots", impor
 
 const connected = { connected: true, profile: { id: 1, name: "Local server", server_url: "http://127.0.0.1:1", application_id: "a".repeat(32), embedded: true }, secret_store: "keyring", warning: null,
   staff: null, needs_sign_in: false, advice: null, idle_lock_seconds: null,
-  access: { enroll: true, manage_employees: true, sessions: true, logout: true, verify: true, lost_phone: true, audit: true, staff: true, kiosk_only: false } };
+  access: { enroll: true, manage_employees: true, sessions: true, logout: true, verify: true, lost_phone: true, audit: true, staff: true,
+    remove_employees: true, desks: true, kiosk_only: false } };
 
 // The mock's answers, as source run in the page. `window.__rows` holds the dashboard's rows.
 const respond = `(cmd, args) => {
@@ -26,6 +27,11 @@ const respond = `(cmd, args) => {
     case "audit_entries": return [];
     case "dashboard_page": return { rows: window.__rows ?? [], next_cursor: null };
     case "session_counts": { const c = {}; for (const s of statuses) c[s] = (window.__rows ?? []).filter(r => r.session.status === s).length; return c; }
+    case "team_status": return window.__team ?? { state: "ready", desk_name: "ada on desk-1", desk_fingerprint: "3F9A-21C0-77B2-0D14-9E6A", book_fingerprint: "B00C-4E11-90AA-7D3E-12F0", generation: 1 };
+    case "team_desks": return window.__desks ?? [];
+    case "approve_desk": return window.__desks?.[1];
+    case "update_employee": return window.__updateEmployee ? window.__updateEmployee(args) : args.employee;
+    case "employee_page": return { employee: window.__theirs, device: null, sessions: [], audit: [] };
     case "connect": return { __error: { code: "wrong_credentials", message: "The server refused this application's credentials.", action: "Check the application id and secret in Settings, or add the application again." } };
     default: return null;
   }
@@ -142,7 +148,7 @@ describe("setup", () => {
 
 const ann = { id: 1, name: "Ann Example", email: "", employee_number: "E-1", department: "Ops", notes: "", token: "t1", state: "enrolled",
   link_expires_at: null, enrolled_at: "2026-11-29T08:00:00Z", phone_kind: "passkey", phone_synced: true,
-  created_at: "2026-11-29T08:00:00Z", updated_at: "2026-11-29T08:00:00Z" };
+  created_at: "2026-11-29T08:00:00Z", updated_at: "2026-11-29T08:00:00Z", version: 1, edited_by: "Ada" };
 
 async function openWithAnn(extra) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -186,6 +192,58 @@ describe("verify a caller", () => {
     assert.match(await result.innerText(), /verification pushes to this employee are paused.*push-fatigue/s);
     await page.getByTestId("cap-clear").waitFor();
     await page.screenshot({ path: `${SHOTS}/18-verify-verifications-capped.png` });
+    await page.close();
+  });
+});
+
+describe("team book", () => {
+  const desk = (id, name, fingerprint, state, thisDesk) => ({ fingerprint, this_desk: thisDesk,
+    desk: { desk_id: id, name, public_key: "k", state, requested_by: "Ada", requested_at: "2026-12-03T09:00:00Z", approved_by: state === "approved" ? "Ada" : null, approved_at: null } });
+
+  test("an admin approves a new desk only after saying its fingerprint matches", async () => {
+    const page = await openWithAnn(`window.__desks = ${JSON.stringify([
+      desk("d1", "ada on desk-1", "3F9A-21C0-77B2-0D14-9E6A", "approved", true),
+      desk("d2", "hal on desk-2", "C41D-0B9E-5520-AF13-6E07", "pending", false)])};`);
+    await page.getByTestId("nav-settings").click();
+    const approve = page.getByTestId("approve-desk");
+    await approve.waitFor();
+    assert.match(await page.getByTestId("desk-table").innerText(), /hal on desk-2[\s\S]*C41D-0B9E-5520-AF13-6E07[\s\S]*Waiting for approval/);
+    assert.equal(await approve.isDisabled(), true, "not before the fingerprints were compared");
+    await page.getByTestId("fingerprint-compared").check();
+    await mkdir(SHOTS, { recursive: true });
+    await page.getByTestId("team-book").screenshot({ path: `${SHOTS}/19-team-approve-desk.png` });
+    await approve.click();
+    await page.getByTestId("team-notice").waitFor();
+    const calls = await page.evaluate(() => window.__mock.calls.filter(([c]) => c === "approve_desk").map(([, a]) => a));
+    assert.deepEqual(calls, [{ deskId: "d2", fingerprint: "C41D-0B9E-5520-AF13-6E07" }]);
+    await page.close();
+  });
+
+  test("a desk without the book says so, with the fingerprint to compare", async () => {
+    const page = await openWithAnn(`window.__team = { state: "waiting", desk_name: "hal on desk-2", desk_fingerprint: "C41D-0B9E-5520-AF13-6E07", book_fingerprint: null, generation: 0 };`);
+    await page.getByText(/does not have the team book yet.*C41D-0B9E-5520-AF13-6E07/).waitFor();
+    await page.screenshot({ path: `${SHOTS}/20-team-waiting.png` });
+    await page.close();
+  });
+
+  test("an edit that a colleague beat shows both versions and overwrites nothing unless asked", async () => {
+    const theirs = { ...ann, notes: "Works from the Leeds office", version: 2, edited_by: "Hal" };
+    const page = await openWithAnn(`window.__theirs = ${JSON.stringify(theirs)};
+      window.__updateEmployee = (a) => a.version === 1
+        ? { __error: { code: "edit_conflict", message: "Hal changed this employee while you were editing.", action: "Compare both versions and choose which to keep." } }
+        : { ...window.__theirs, ...a.employee, version: a.version + 1 };`);
+    await page.getByTestId("edit").first().click();
+    await page.locator("textarea").fill("Call before 10:00");
+    await page.getByTestId("employee-save").click();
+    const conflict = page.getByTestId("edit-conflict");
+    await conflict.waitFor();
+    assert.match(await conflict.innerText(), /Hal changed this employee[\s\S]*Works from the Leeds office/);
+    assert.equal(await page.locator("textarea").inputValue(), "Call before 10:00", "the form keeps this person's text");
+    await page.getByTestId("employee-form").screenshot({ path: `${SHOTS}/21-edit-conflict.png` });
+    await page.getByText("Save mine over theirs").click();
+    await page.getByTestId("edit-conflict").waitFor({ state: "detached" });
+    const versions = await page.evaluate(() => window.__mock.calls.filter(([c]) => c === "update_employee").map(([, a]) => a.version));
+    assert.deepEqual(versions, [1, 2], "saved again only when asked, over their version");
     await page.close();
   });
 });

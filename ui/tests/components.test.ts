@@ -11,6 +11,8 @@ const ALL: Access = {
   lost_phone: true,
   audit: true,
   staff: true,
+  remove_employees: true,
+  desks: true,
   kiosk_only: false,
 };
 
@@ -38,7 +40,7 @@ const ann: Employee = {
   id: 1, name: "Ann Lee", email: "ann@corp.example", employee_number: "E1", department: "Sales", notes: "",
   token: "t1", state: "enrolled", link_expires_at: null, enrolled_at: "2026-01-01T00:00:00Z",
   phone_kind: "passkey", phone_synced: true,
-  created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z",
+  created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z", version: 1, edited_by: "Dana",
 };
 const bob: Employee = {
   ...ann, id: 2, name: "Bob", email: "", employee_number: "E2", token: "t2", state: "not_enrolled", enrolled_at: null,

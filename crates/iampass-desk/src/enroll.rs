@@ -13,6 +13,29 @@ use ts_rs::TS;
 
 use crate::error::{DeskError, DeskResult};
 
+/// What a fragment may carry as it is; the rest is percent-encoded (as UTF-8).
+const FRAGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Most characters of the name the link carries: enough to recognize oneself, few enough that
+/// the code of a name in any script stays scannable across a desk (`qr.rs` measures it).
+pub const NAME_IN_LINK_CHARS: usize = 40;
+
+/// The registration link with the employee's name in its fragment (`#name=…`): browsers never
+/// send a fragment to a server, so the phone learns whose account it enrolls and the server
+/// still learns no name. The web phone and the reference phone read it back.
+pub fn with_name(register_url: &str, name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() {
+        return register_url.to_owned();
+    }
+    let mut shown: String = name.chars().take(NAME_IN_LINK_CHARS).collect();
+    if shown.len() < name.len() {
+        shown = format!("{}…", shown.trim_end());
+    }
+    format!("{register_url}#name={}", percent_encoding::utf8_percent_encode(&shown, FRAGMENT))
+}
+
 /// What the enrollment screen shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]

@@ -20,6 +20,13 @@ pub fn png(text: &str, min_px: u32) -> DeskResult<Vec<u8>> {
     Ok(out.into_inner())
 }
 
+/// How many modules a side `text`'s code has: what decides whether it scans across a desk.
+pub fn modules(text: &str) -> DeskResult<usize> {
+    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map(|c| c.width())
+        .map_err(|e| DeskError::Invalid(format!("cannot encode this link as a QR code: {e}")))
+}
+
 const DATA_URL_PREFIX: &str = "data:image/png;base64,";
 
 /// `data:image/png;base64,...` for an `<img>`.
@@ -54,5 +61,29 @@ mod tests {
         assert!(data_url(&bytes).starts_with("data:image/png;base64,iVBOR"));
         assert_eq!(png_of_data_url(&data_url(&bytes)).unwrap(), bytes);
         assert!(png_of_data_url("data:text/plain,hi").is_err());
+    }
+
+    /// The employee's name rides in the link's fragment: at the book's longest (100 characters),
+    /// Latin or not, the code stays within what a phone reads from across a desk at 720 px
+    /// (at least 7 px a module), and it decodes back to the same link.
+    #[test]
+    fn a_long_name_keeps_the_code_scannable() {
+        let base = "https://iampass.corp.example/register/0123456789abcdef0123456789abcdef";
+        let cases = [
+            ("Ann Lee", 41),
+            (&*"Maximiliana Wolfeschlegelsteinhausen-Bergerdorff ".repeat(2), 49),
+            (&*"王".repeat(100), 81),
+        ];
+        for (name, most) in cases {
+            let link = crate::enroll::with_name(base, name);
+            let n = modules(&link).unwrap();
+            eprintln!("{} chars: {} link bytes, {n} modules", name.chars().count(), link.len());
+            assert!(n <= most, "{} chars: {n} modules", name.chars().count());
+            let png = png(&link, DEFAULT_SIZE_PX).unwrap();
+            let img = image::load_from_memory(&png).unwrap().to_luma8();
+            assert!(img.width() / (n as u32 + 8) >= 6, "{} px for {n} modules", img.width());
+            let mut prepared = rqrr::PreparedImage::prepare(img);
+            assert_eq!(prepared.detect_grids()[0].decode().unwrap().1, link);
+        }
     }
 }

@@ -53,11 +53,17 @@ pub struct Answered {
 
 impl Phone {
     /// Enrolls at `register_url` with a fresh key; the caller saves the returned state.
+    /// The employee's name, if the console put it in the link's fragment (`#name=…`), is kept
+    /// in the state as the name this phone shows; the server is never sent it.
     pub async fn enroll(register_url: &str, name: &str, platform: &str) -> Result<Self, PhoneError> {
+        let (link, person) = split_name(register_url);
         let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
         let http = default_http();
-        let (client, reply) = DeviceClient::register(http, register_url, key.clone(), name, platform).await?;
-        let state = DeviceState::new(client.base_url(), &reply, name, &key);
+        let (client, reply) = DeviceClient::register(http, link, key.clone(), name, platform).await?;
+        let mut state = DeviceState::new(client.base_url(), &reply, name, &key);
+        if person.is_some() {
+            state.display_name = person;
+        }
         Ok(Self { client, state })
     }
 
@@ -148,5 +154,28 @@ impl Phone {
     pub async fn forget(&self) -> Result<(), PhoneError> {
         self.client.forget().await?;
         Ok(())
+    }
+}
+
+/// A registration link without its fragment, and the name its fragment carries (`#name=…`,
+/// percent-encoded UTF-8), if any.
+pub fn split_name(register_url: &str) -> (&str, Option<String>) {
+    let Some((link, fragment)) = register_url.split_once('#') else { return (register_url, None) };
+    let name = fragment
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("name="))
+        .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().trim().to_owned())
+        .filter(|n| !n.is_empty() && !n.chars().any(char::is_control));
+    (link, name)
+}
+
+#[cfg(test)]
+mod name_tests {
+    #[test]
+    fn the_name_in_a_links_fragment_is_read_and_the_fragment_never_sent() {
+        let (link, name) = super::split_name("https://s.example/register/abc#name=Zo%C3%AB%20Lee");
+        assert_eq!((link, name.as_deref()), ("https://s.example/register/abc", Some("Zoë Lee")));
+        assert_eq!(super::split_name("https://s.example/register/abc"), ("https://s.example/register/abc", None));
+        assert_eq!(super::split_name("https://s/register/abc#name=%0Aevil").1, None, "no control characters");
     }
 }

@@ -150,37 +150,26 @@ fn parse_methods(raw: Option<Vec<String>>) -> anyhow::Result<Option<Vec<Method>>
 }
 
 /// What a request asks, in the words the phone's owner reads.
-fn describe(r: &LoginRequest) -> String {
+/// A request in words, naming the employee as the link named them (else by their id).
+fn describe(r: &LoginRequest, name: Option<&str>) -> String {
+    let who = name.map_or_else(|| r.user_id.clone(), |n| format!("{n} ({})", r.user_id));
     match r.purpose {
         RequestPurpose::Verification => format!(
-            "{} is verifying the identity of {} ({})",
+            "{} is verifying the identity of {who} ({})",
             r.verifier.as_deref().unwrap_or("the help desk"),
-            r.user_id,
             r.application_name
         ),
-        RequestPurpose::ConsoleSignIn => format!("console sign-in of {} at {}", r.user_id, r.application_name),
-        RequestPurpose::Login => format!("login of {} at {}", r.user_id, r.application_name),
+        RequestPurpose::ConsoleSignIn => format!("console sign-in of {who} at {}", r.application_name),
+        RequestPurpose::Login => format!("login of {who} at {}", r.application_name),
     }
 }
 
-fn print_answered(json: bool, a: &Answered) {
+fn print_answered(json: bool, a: &Answered, name: Option<&str>) {
     if json {
         println!("{}", serde_json::to_string(a).unwrap_or_default());
     } else {
         let reason = a.session.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
-        let what = match a.request.purpose {
-            RequestPurpose::Verification => format!(
-                "{} is verifying the identity of {} ({})",
-                a.request.verifier.as_deref().unwrap_or("the help desk"),
-                a.request.user_id,
-                a.request.application_name
-            ),
-            RequestPurpose::ConsoleSignIn => {
-                format!("console sign-in of {} at {}", a.request.user_id, a.request.application_name)
-            }
-            RequestPurpose::Login => format!("{} at {}", a.request.user_id, a.request.application_name),
-        };
-        println!("{}: {what}: {}{reason}", a.session.session_id, a.session.status);
+        println!("{}: {}: {}{reason}", a.session.session_id, describe(&a.request, name), a.session.status);
     }
 }
 
@@ -196,10 +185,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"device_id": s.device_id, "user_id": s.user_id, "application_name": s.application_name})
+                    serde_json::json!({"device_id": s.device_id, "user_id": s.user_id, "display_name": s.display_name,
+                        "application_name": s.application_name})
                 );
             } else {
-                println!("enrolled device {} for {} in {}", s.device_id, s.user_id, s.application_name);
+                let who = match &s.display_name {
+                    Some(name) => format!("{name} ({})", s.user_id),
+                    None => s.user_id.clone(),
+                };
+                println!("enrolled device {} for {who} in {}", s.device_id, s.application_name);
             }
         }
         Command::Approve { state, count, timeout, methods, code } => {
@@ -208,13 +202,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(code) => Answer::ApproveWithCode { methods, code },
                 None => Answer::Approve(methods),
             };
-            for a in load(&state)?.answer(&answer, count, Duration::from_secs(timeout)).await? {
-                print_answered(json, &a);
+            let phone = load(&state)?;
+            for a in phone.answer(&answer, count, Duration::from_secs(timeout)).await? {
+                print_answered(json, &a, phone.state().display_name.as_deref());
             }
         }
         Command::Deny { state, count, timeout, fraud } => {
-            for a in load(&state)?.answer(&Answer::Deny { fraud }, count, Duration::from_secs(timeout)).await? {
-                print_answered(json, &a);
+            let phone = load(&state)?;
+            for a in phone.answer(&Answer::Deny { fraud }, count, Duration::from_secs(timeout)).await? {
+                print_answered(json, &a, phone.state().display_name.as_deref());
             }
         }
         Command::Run { state, auto } => {
@@ -224,19 +220,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Auto::Deny => Answer::Deny { fraud: false },
             };
             tokio::select! {
-                r = phone.run(&answer, |a| print_answered(json, a)) => r?,
+                r = phone.run(&answer, |a| print_answered(json, a, phone.state().display_name.as_deref())) => r?,
                 _ = shutdown_signal() => {}
             }
         }
         Command::Pending { state, wait } => {
-            let requests = load(&state)?.pending(Duration::from_secs(wait)).await?;
+            let phone = load(&state)?;
+            let requests = phone.pending(Duration::from_secs(wait)).await?;
             if json {
                 println!("{}", serde_json::to_string(&requests)?);
             } else if requests.is_empty() {
                 println!("no requests waiting");
             } else {
                 for r in &requests {
-                    println!("{}: {}, answer by {}", r.session_id, describe(r), r.answer_by);
+                    println!(
+                        "{}: {}, answer by {}",
+                        r.session_id,
+                        describe(r, phone.state().display_name.as_deref()),
+                        r.answer_by
+                    );
                 }
             }
         }

@@ -30,6 +30,8 @@ import type { StaffEnrollment } from "./types/StaffEnrollment";
 import type { StaffRole } from "./types/StaffRole";
 import type { StaffSelf } from "./types/StaffSelf";
 import type { StaffSummary } from "./types/StaffSummary";
+import type { TeamStatus } from "./types/TeamStatus";
+import type { DeskListing } from "./types/DeskListing";
 
 export type {
   Alert,
@@ -58,6 +60,8 @@ export type {
   StaffEnrollment,
   StaffRole,
   StaffSelf,
+  TeamStatus,
+  DeskListing,
   StaffSummary,
 };
 
@@ -107,9 +111,22 @@ export const api = {
   setStaffRole: (staffId: string, role: StaffRole) => call<StaffSummary>("set_staff_role", { staffId, role }),
   removeStaff: (staffId: string) => call<void>("remove_staff", { staffId }),
 
+  /** This desk's standing in the team book (its fingerprint, the book key's). */
+  teamStatus: () => call<TeamStatus>("team_status"),
+  /** Takes the book key if an admin has approved this desk meanwhile. */
+  joinTeam: () => call<TeamStatus>("join_team"),
+  teamDesks: () => call<DeskListing[]>("team_desks"),
+  /** `fingerprint`: what the other desk shows, which the admin compared. */
+  approveDesk: (deskId: string, fingerprint: string) => call<DeskListing>("approve_desk", { deskId, fingerprint }),
+  refuseDesk: (deskId: string) => call<void>("refuse_desk", { deskId }),
+  /** Rotates the book key without that desk. */
+  removeDesk: (deskId: string) => call<void>("remove_desk", { deskId }),
+
   listEmployees: (query: EmployeeQuery) => call<Employee[]>("list_employees", { query }),
   addEmployee: (employee: NewEmployee) => call<Employee>("add_employee", { employee }),
-  updateEmployee: (id: number, employee: NewEmployee) => call<Employee>("update_employee", { id, employee }),
+  /** `version`: the version the form opened, so that a colleague's save meanwhile is noticed. */
+  updateEmployee: (id: number, employee: NewEmployee, version: number | null) =>
+    call<Employee>("update_employee", { id, employee, version }),
   removeEmployee: (id: number) => call<void>("remove_employee", { id }),
   previewImport: (csv: string) => call<ImportPreview>("preview_import", { csv }),
   importEmployees: (csv: string) => call<Employee[]>("import_employees", { csv }),
@@ -166,3 +183,18 @@ export const api = {
     }
   },
 };
+
+/** Saves an edit; if a colleague saved another version first, hands back theirs (now on this desk) to choose from. */
+export async function saveEdit(
+  id: number,
+  fields: NewEmployee,
+  version: number,
+): Promise<{ saved: Employee } | { theirs: Employee; message: string }> {
+  try {
+    return { saved: await api.updateEmployee(id, fields, version) };
+  } catch (e) {
+    const err = asUiError(e);
+    if (err.code !== "edit_conflict") throw err;
+    return { theirs: (await api.employeePage(id)).employee, message: err.message };
+  }
+}

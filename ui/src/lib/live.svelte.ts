@@ -22,6 +22,8 @@ export class Live {
   alerts: Alert[] = $state([]);
   /** Bumped on each batch, so counts can be refreshed. */
   version = $state(0);
+  /** Bumped when the team book changed on this desk (a colleague's edit arrived): lists reload. */
+  book = $state(0);
   filter: Filter = { status: null, employeeId: null };
 
   /** Replaces the rows with a freshly loaded first page. */
@@ -59,6 +61,8 @@ export class Live {
       this.connected = e.connected;
       this.retryInMs = e.retry_in_ms;
       this.message = e.message;
+    } else if (e.type === "book") {
+      this.book += 1;
     } else {
       this.alerts = [e.alert, ...this.alerts].slice(0, 20);
     }

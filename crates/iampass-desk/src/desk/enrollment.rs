@@ -49,14 +49,15 @@ impl Desk {
     ) -> DeskResult<EnrollmentTicket> {
         let lifetime = link.expires_in_seconds.unwrap_or(600);
         let expires_ms = now() + i64::try_from(lifetime).unwrap_or(600) * 1000;
-        let png = qr::png(&link.register_url, qr::DEFAULT_SIZE_PX)?;
+        let register_url = enroll::with_name(&link.register_url, &e.name);
+        let png = qr::png(&register_url, qr::DEFAULT_SIZE_PX)?;
         self.book()?.set_enrollment(e.id, state, Some(expires_ms), now())?;
         Ok(EnrollmentTicket {
             employee_id: e.id,
             name: e.name.clone(),
             email: e.email.clone(),
             qr_png: qr::data_url(&png),
-            register_url: link.register_url,
+            register_url,
             expires_at: link.expires_at.unwrap_or_else(|| iampass_proto::clock::rfc3339(expires_ms)),
             expires_in_seconds: lifetime,
         })

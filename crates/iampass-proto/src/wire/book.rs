@@ -7,11 +7,9 @@ use serde::{Deserialize, Serialize};
 /// One sealed entry as the server keeps it. `sealed` is `None` once the employee was removed
 /// (kept so that a desk that was offline learns of the removal).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct BookEntry {
     pub user_id: String,
     /// Moves on with every write of this entry; a write names the version it replaces.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub version: u64,
     /// The book key's generation the entry is sealed under.
     pub generation: u32,
@@ -20,7 +18,6 @@ pub struct BookEntry {
     pub writer: String,
     pub written_at: String,
     /// The book's change counter when this version was written: a desk catches up from its last.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub revision: u64,
 }
 
