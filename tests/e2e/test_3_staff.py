@@ -73,10 +73,10 @@ def test_helpdesk_signs_in_with_the_phone_and_logs_a_session_out(console, server
     sign_in(console, "Hana Help", server.phones["helpdesk"], shot="31-approve-on-phone")
     print(f"\nsign-in: name sent → console open ≤ {(time.monotonic() - started) * 1000:.0f} ms (includes the CLI phone's poll)")
     assert "Help desk" in console.by_id("signed-in-as").text
-    # Admin screens are absent, not disabled.
+    # Admin screens are absent, not disabled; the help desk adds employees to the team book.
     assert console.by_id("nav-staff", many=True) == []
-    assert console.by_id("add-employee", many=True) == []
     assert console.by_id("nav-kiosk", many=True) == []
+    console.when("add-employee")
 
     # An employee logs in through the official client; the help desk logs the session out.
     authentication, management = official(server)
@@ -177,30 +177,79 @@ def test_an_admin_e_mails_an_enrollment_link_through_the_relay(console, server):
         sink.stop()
 
 
-def test_the_export_imports_unchanged_into_another_console(console, server, tmp_path):
-    """A second console (a colleague's desk, a kiosk machine) on the same server: the first one's
-    CSV export imports there unchanged, people and fields alike."""
+def test_a_second_desk_shares_the_team_book_once_an_admin_approves_it(console, server, tmp_path):
+    """Issue 26 in the real windows: desk B (a colleague's computer) signs in as the help desk and
+    shows its fingerprint; the admin on desk A sees the same words for it and approves; desk B then
+    has every employee, adds one that appears on desk A without a reload, and enrolls them: the
+    phone names them from the link (the server never hears the name), and desk A's dashboard
+    names the session."""
     from conftest import Console
+    from selenium.webdriver.common.by import By
     console.click("nav-employees")
     console.click("export-csv")
     path = console.when("notice", "Saved ").text.split("Saved ", 1)[1].strip()
-    exported = open(path).read()
-    assert "Eve Ortiz" in exported and "fay@corp.example" in exported
+    assert "Eve Ortiz" in open(path).read()
     other = Console(str(tmp_path), False, CONSOLE_ENV)
     try:
         other.when("staff-url").send_keys(server.url)
         other.when("staff-app").send_keys(server.app_id)
         other.click("use-staff-sign-in")
-        sign_in(other, "Abe Admin", server.phones["admin"])
+        sign_in(other, "Hana Help", server.phones["helpdesk"])
+        other.click("nav-settings")
+        theirs = other.when("desk-fingerprint").text.strip()
+        other.when("team-state", "Waiting for an admin")
+        other.shot("36-desk-waiting")
+
+        # Desk A: the request, with the fingerprint computed from the key the server holds.
+        console.click("nav-settings")
+        def pending_row(_):
+            for row in console.by_id("desk-row", many=True):
+                if "Waiting for approval" in row.text:
+                    return row
+            return False
+        console.when("desk-table")
+        row = console.wait.until(pending_row)
+        assert theirs in row.text, f"desk A shows {row.text!r}, desk B shows {theirs}"
+        row.find_element(By.CSS_SELECTOR, '[data-testid="fingerprint-compared"]').click()
+        console.shot("37-desk-approve")
+        row.find_element(By.CSS_SELECTOR, '[data-testid="approve-desk"]').click()
+        console.when("team-notice", "now holds the team book")
+
+        # Desk B gets the key by itself (the stream says it was approved), then the whole book.
+        other.when("team-state", "Holds the team book")
+        assert other.by_id("book-fingerprint").text == console.by_id("book-fingerprint").text
         other.click("nav-employees")
-        other.click("import-csv")
-        other.when("import-file").send_keys(path)
-        other.when("import-summary", "2 ready")
-        other.click("import-commit")
-        other.when("notice", "Imported 2")
-        table = other.by_id("employee-table").text
-        assert "Eve Ortiz" in table and "Fay Mail" in table and "fay@corp.example" in table
-        other.shot("21-imported-elsewhere")
+        other.when("employee-table", "Fay Mail")
+        console.click("nav-employees")
+        console.when("employee-table", "Fay Mail")
+        other.click("add-employee")
+        other.when("employee-name").send_keys("Gus Green")
+        other.click("employee-save")
+        other.when("notice", "Added Gus Green")
+        console.when("employee-table", "Gus Green")
+        console.shot("38-added-on-another-desk")
+
+        # Desk B enrolls Gus: the link names him in its fragment, and the phone reads it there.
+        row = next(r for r in other.by_id("employee-row", many=True) if "Gus Green" in r.text)
+        row.find_element(By.CSS_SELECTOR, '[data-testid="enroll"]').click()
+        link = other.when("register-url", "/register/").text.strip()
+        assert link.endswith("#name=Gus%20Green"), link
+        state = os.path.join(str(tmp_path), "gus.json")
+        enrolled = device("--json", "enroll", link, "--state", state, "--name", "Gus's phone").stdout
+        info = json.loads(enrolled)
+        assert info["display_name"] == "Gus Green"
+        other.when("enroll-status", "Enrolled")
+        other.shot("39-enrolled-from-desk-b")
+
+        # Gus logs in; desk A's dashboard names him.
+        authentication, _ = official(server)
+        phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
+        assert authentication.authenticate_user(info["user_id"]) is not None
+        out, _ = phone.communicate(timeout=30)
+        assert "Gus Green" in out, out
+        console.click("nav-dashboard")
+        console.when("session-table", "Gus Green")
+        console.shot("40-dashboard-names-desk-b-employee")
         other.click("sign-out")
         other.when("sign-in-name")
     finally:

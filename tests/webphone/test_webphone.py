@@ -141,6 +141,32 @@ def test_an_authenticator_that_does_not_verify_the_user_cannot_approve(server, p
     phone.driver.set_user_verified(True)
 
 
+def test_the_name_in_the_links_fragment_shows_on_the_phone_and_never_reaches_the_server(server, phone):
+    """The console puts the employee's name in the link's fragment (the server gets no name): the
+    phone shows it at enrollment, in its header and on each request, and keeps the code out of its
+    address."""
+    user, link = new_user(server, display="")
+    name = "Zoë Fragment-Okonkwo"
+    phone.driver.get(link + "#name=" + urllib.parse.quote(name))
+    phone.one("enroll-button")
+    assert f"For {name} in Payroll" in phone.driver.find_element("css selector", "main").text
+    assert link.rsplit("/", 1)[1] not in phone.driver.current_url, "the code left the address"
+    phone.shot("enroll-named")
+    phone.one("enroll-button").click()
+    assert name in phone.one("enrolled").text
+    assert name in phone.one("who").text
+    session = login(server, user)
+    assert phone.one("request-who").text == name
+    phone.shot("request-named")
+    phone.one("approve-button").click()
+    assert wait_status(session, lambda s: s not in WAITING) == Status.active
+    server.log.flush()
+    with open(server.log_path) as f:
+        assert "Fragment-Okonkwo" not in f.read(), "the name never reached the server"
+    listed = server.signed("Payroll", "GET", "/management/users/{app}?user=" + urllib.parse.quote_plus(user))
+    assert "Okonkwo" not in json.dumps(listed)
+
+
 def test_a_used_link_and_an_expired_link_bind_nothing(server, phone, tmp_path, monkeypatch):
     user, link = new_user(server)
     phone.enroll(link)

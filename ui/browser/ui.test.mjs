@@ -211,7 +211,7 @@ describe("team book", () => {
     assert.equal(await approve.isDisabled(), true, "not before the fingerprints were compared");
     await page.getByTestId("fingerprint-compared").check();
     await mkdir(SHOTS, { recursive: true });
-    await page.getByTestId("team-book").screenshot({ path: `${SHOTS}/19-team-approve-desk.png` });
+    await page.getByTestId("team-book").screenshot({ path: `${SHOTS}/41-team-approve-desk.png` });
     await approve.click();
     await page.getByTestId("team-notice").waitFor();
     const calls = await page.evaluate(() => window.__mock.calls.filter(([c]) => c === "approve_desk").map(([, a]) => a));
@@ -222,7 +222,7 @@ describe("team book", () => {
   test("a desk without the book says so, with the fingerprint to compare", async () => {
     const page = await openWithAnn(`window.__team = { state: "waiting", desk_name: "hal on desk-2", desk_fingerprint: "C41D-0B9E-5520-AF13-6E07", book_fingerprint: null, generation: 0 };`);
     await page.getByText(/does not have the team book yet.*C41D-0B9E-5520-AF13-6E07/).waitFor();
-    await page.screenshot({ path: `${SHOTS}/20-team-waiting.png` });
+    await page.screenshot({ path: `${SHOTS}/42-team-waiting.png` });
     await page.close();
   });
 
@@ -239,7 +239,7 @@ describe("team book", () => {
     await conflict.waitFor();
     assert.match(await conflict.innerText(), /Hal changed this employee[\s\S]*Works from the Leeds office/);
     assert.equal(await page.locator("textarea").inputValue(), "Call before 10:00", "the form keeps this person's text");
-    await page.getByTestId("employee-form").screenshot({ path: `${SHOTS}/21-edit-conflict.png` });
+    await page.getByTestId("employee-form").screenshot({ path: `${SHOTS}/43-edit-conflict.png` });
     await page.getByText("Save mine over theirs").click();
     await page.getByTestId("edit-conflict").waitFor({ state: "detached" });
     const versions = await page.evaluate(() => window.__mock.calls.filter(([c]) => c === "update_employee").map(([, a]) => a.version));

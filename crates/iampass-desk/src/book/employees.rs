@@ -80,6 +80,15 @@ impl Employee {
     }
 }
 
+/// One entry of the team book to hold in this copy: `content` is the fields and who wrote them,
+/// or `None` for an employee who was removed.
+#[derive(Debug, Clone, Copy)]
+pub struct AppliedEntry<'a> {
+    pub token: &'a str,
+    pub version: u64,
+    pub content: Option<(&'a NewEmployee, &'a str)>,
+}
+
 /// The editable fields of an employee.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -277,39 +286,45 @@ impl Book {
         self.employee(id)
     }
 
-    /// Makes this copy hold what the team book holds for `token`: its fields at `version`, or,
-    /// for `None`, no such employee. Whether an employee was added.
-    pub fn apply_entry(
-        &mut self,
-        token: &str,
-        version: u64,
-        content: Option<(&NewEmployee, &str)>,
-        now: Millis,
-    ) -> DeskResult<bool> {
+    /// Makes this copy hold what the team book holds for each entry: the employee's fields at
+    /// `version`, or, for `None`, no such employee; all in one transaction. The tokens of the
+    /// employees it added.
+    pub fn apply_entries(&mut self, entries: &[AppliedEntry<'_>], now: Millis) -> DeskResult<Vec<String>> {
         let tx = self.conn.transaction()?;
-        let id: Option<i64> = tx
-            .query_row("SELECT employee_id FROM iampass_tokens WHERE token = ?1", [token], |r| r.get(0))
-            .optional()?;
-        let added = match (id, content) {
-            (Some(id), Some((e, by))) => {
-                tx.execute(
-                    "UPDATE employees SET name = ?2, email = ?3, employee_number = ?4, department = ?5, notes = ?6,
-                            updated_at = ?7, book_version = ?8, edited_by = ?9
-                     WHERE id = ?1",
-                    params![id, e.name, e.email, e.employee_number, e.department, e.notes, now, version as i64, by],
-                )?;
-                false
+        let mut added = Vec::new();
+        for entry in entries {
+            let id: Option<i64> = tx
+                .query_row("SELECT employee_id FROM iampass_tokens WHERE token = ?1", [entry.token], |r| r.get(0))
+                .optional()?;
+            match (id, entry.content) {
+                (Some(id), Some((e, by))) => {
+                    tx.execute(
+                        "UPDATE employees SET name = ?2, email = ?3, employee_number = ?4, department = ?5, notes = ?6,
+                                updated_at = ?7, book_version = ?8, edited_by = ?9
+                         WHERE id = ?1",
+                        params![
+                            id,
+                            e.name,
+                            e.email,
+                            e.employee_number,
+                            e.department,
+                            e.notes,
+                            now,
+                            entry.version as i64,
+                            by
+                        ],
+                    )?;
+                }
+                (None, Some((e, by))) => {
+                    insert(&tx, e, entry.token, entry.version, by, now)?;
+                    added.push(entry.token.to_owned());
+                }
+                (Some(id), None) => {
+                    tx.execute("DELETE FROM employees WHERE id = ?1", [id])?;
+                }
+                (None, None) => {}
             }
-            (None, Some((e, by))) => {
-                insert(&tx, e, token, version, by, now)?;
-                true
-            }
-            (Some(id), None) => {
-                tx.execute("DELETE FROM employees WHERE id = ?1", [id])?;
-                false
-            }
-            (None, None) => false,
-        };
+        }
         tx.commit()?;
         Ok(added)
     }

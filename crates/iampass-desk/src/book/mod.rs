@@ -7,7 +7,7 @@ mod employees;
 mod settings;
 
 pub use audit::{AuditEntry, NewAudit};
-pub use employees::{Employee, EmployeeQuery, EnrollmentState, NewEmployee, SortKey};
+pub use employees::{AppliedEntry, Employee, EmployeeQuery, EnrollmentState, NewEmployee, SortKey};
 pub use settings::Profile;
 
 use std::path::Path;

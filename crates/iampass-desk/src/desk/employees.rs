@@ -69,14 +69,35 @@ impl Desk {
     }
 
     /// Employees added with a user the server already knew: their phone shows as enrolled in
-    /// this book too. A failure leaves them "not enrolled" until their next enrollment.
+    /// this book too. A few are asked for one by one; many (a new desk's first sync) are read
+    /// from the server's user listing a page at a time. A failure leaves them "not enrolled"
+    /// until their next enrollment.
     pub(super) async fn learn_phones_of(&self, tokens: &[String]) {
+        const ONE_BY_ONE: usize = 20;
         let Ok((client, _)) = self.client() else { return };
-        for token in tokens {
-            let Ok(Some(user)) = client.user(token).await else { continue };
+        let mut phones = Vec::new();
+        if tokens.len() <= ONE_BY_ONE {
+            for token in tokens {
+                if let Ok(Some(user)) = client.user(token).await {
+                    phones.push(user);
+                }
+            }
+        } else {
+            let wanted: std::collections::HashSet<&str> = tokens.iter().map(String::as_str).collect();
+            let mut cursor: Option<String> = None;
+            loop {
+                let Ok(page) = client.users(cursor.as_deref(), Some(1000)).await else { break };
+                phones.extend(page.users.into_iter().filter(|u| wanted.contains(u.user_id.as_str())));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        for user in phones {
             let Some(device) = user.device else { continue };
             let result = self.book().and_then(|mut b| {
-                let e = b.employee_by_token(token)?.ok_or(DeskError::NotFound("Employee"))?;
+                let e = b.employee_by_token(&user.user_id)?.ok_or(DeskError::NotFound("Employee"))?;
                 b.set_enrollment(e.id, EnrollmentState::Enrolled, None, now())?;
                 b.set_phone(e.id, device.kind, device.synced)
             });
@@ -129,17 +150,12 @@ impl Desk {
             Ok(None) => return DeskError::NotFound("Employee"),
             Err(e) => return team.refusal(e),
         };
-        let have = self.book().ok().and_then(|b| b.employee_by_token(token).ok().flatten()).map(|e| e.version);
-        let opened =
-            match crate::team::open_entry(&team.key, &team.app_id, &entry, have.filter(|v| *v <= entry.version)) {
-                Ok(o) => o,
-                Err(e) => return e,
-            };
-        let content = opened.content.as_ref().map(|c| (&c.fields, c.by.as_str()));
-        if let Err(e) = self.book().and_then(|mut b| b.apply_entry(token, opened.version, content, now())) {
-            return e;
+        match self.apply_entries(team, std::slice::from_ref(&entry)) {
+            Ok((_, Some(refused))) | Err(refused) => return refused,
+            Ok((_, None)) => {}
         }
-        DeskError::EditConflict(opened.content.map_or_else(|| "Someone".to_owned(), |c| c.by).trim().to_owned())
+        let by = self.book().ok().and_then(|b| b.employee_by_token(token).ok().flatten()).map(|e| e.edited_by);
+        DeskError::EditConflict(by.filter(|b| !b.trim().is_empty()).unwrap_or_else(|| "Someone".to_owned()))
     }
 
     /// Removes the employee from the team book, which deletes their user on the server (their
@@ -182,9 +198,11 @@ impl Desk {
             if preview.rows.is_empty() {
                 return Err(DeskError::Invalid("The file has no employees.".into()));
             }
+            // Only a row that came with its token (another console's export) may have a phone.
+            let given: Vec<String> = preview.rows.iter().filter_map(|r| r.token.clone()).collect();
             let added =
                 self.add_to_server_then_book(preview.rows.into_iter().map(|r| (r.employee, r.token)).collect()).await?;
-            self.learn_phones_of(&added.iter().map(|e| e.token.clone()).collect::<Vec<_>>()).await;
+            self.learn_phones_of(&given).await;
             Ok(added)
         }
         .await;

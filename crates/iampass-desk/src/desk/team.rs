@@ -15,7 +15,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::{Desk, now};
-use crate::book::{Employee, NewEmployee};
+use crate::book::{AppliedEntry, Employee, NewEmployee};
 use crate::error::{DeskError, DeskResult};
 use crate::team::seal::{BookKey, DeskKeys, desk_fingerprint};
 use crate::team::{Sealed, open_entry, seal_entry};
@@ -67,6 +67,13 @@ pub struct DeskListing {
     pub desk: DeskSummary,
     pub fingerprint: String,
     pub this_desk: bool,
+}
+
+/// What applying entries did: how many changed the copy, the tokens it added, the last revision met.
+pub(super) struct Applied {
+    changed: usize,
+    added: Vec<String>,
+    through: u64,
 }
 
 /// What a change to the book needs: who writes, with which client, under which key.
@@ -259,8 +266,9 @@ impl Desk {
     }
 
     /// Catches the local copy up with the server from the last revision it saw; how many entries
-    /// changed. An entry this desk must not believe stops the catch-up there, so a later one is
-    /// not applied over a gap.
+    /// changed. Each page is written to the copy in one transaction. An entry this desk must not
+    /// believe stops the catch-up there (what came before it is kept), so no later one is applied
+    /// over a gap.
     pub async fn sync_book(&self) -> DeskResult<usize> {
         let team = self.team()?;
         let mut since: u64 =
@@ -269,14 +277,15 @@ impl Desk {
         let mut added = Vec::new();
         loop {
             let page = team.client.book(since, Some(PAGE)).await.map_err(|e| team.refusal(e))?;
-            for entry in &page.entries {
-                if let Some(token) = self.apply_entry(&team, entry)? {
-                    added.push(token);
-                }
-                since = since.max(entry.revision);
-                changed += 1;
-            }
+            let (applied, refused) = self.apply_entries(&team, &page.entries)?;
+            changed += applied.changed;
+            added.extend(applied.added);
+            since = since.max(applied.through);
             self.set_team_setting(&team.app_id, "revision", &since.to_string())?;
+            if let Some(e) = refused {
+                self.learn_phones_of(&added).await;
+                return Err(e);
+            }
             if !page.more {
                 break;
             }
@@ -285,51 +294,83 @@ impl Desk {
         Ok(changed)
     }
 
-    /// Applies one entry from the server to the local copy; the token if it added an employee.
-    fn apply_entry(&self, team: &Team, entry: &BookEntry) -> DeskResult<Option<String>> {
-        let have = self.book()?.employee_by_token(&entry.user_id)?.map(|e| e.version);
-        if have.is_some_and(|v| v == entry.version) {
-            return Ok(None);
+    /// Opens entries from the server in order and writes those that open to the local copy in one
+    /// transaction, stopping at the first this desk refuses (returned beside what was applied).
+    pub(super) fn apply_entries(&self, team: &Team, entries: &[BookEntry]) -> DeskResult<(Applied, Option<DeskError>)> {
+        let mut opened = Vec::with_capacity(entries.len());
+        let mut refused = None;
+        let mut through = 0;
+        {
+            let book = self.book()?;
+            for entry in entries {
+                let have = book.employee_by_token(&entry.user_id)?.map(|e| e.version);
+                if have != Some(entry.version) {
+                    match open_entry(&team.key, &team.app_id, entry, have) {
+                        Ok(o) => opened.push(o),
+                        Err(e) => {
+                            refused = Some(e);
+                            break;
+                        }
+                    }
+                }
+                through = through.max(entry.revision);
+            }
         }
-        let opened = open_entry(&team.key, &team.app_id, entry, have)?;
-        let content = opened.content.as_ref().map(|c| (&c.fields, c.by.as_str()));
-        let added = self.book()?.apply_entry(&opened.user_id, opened.version, content, now())?;
-        Ok(added.then(|| opened.user_id))
+        let list: Vec<AppliedEntry<'_>> = opened
+            .iter()
+            .map(|o| AppliedEntry {
+                token: &o.user_id,
+                version: o.version,
+                content: o.content.as_ref().map(|c| (&c.fields, c.by.as_str())),
+            })
+            .collect();
+        let added = self.book()?.apply_entries(&list, now())?;
+        Ok((Applied { changed: list.len(), added, through }, refused))
     }
 
     /// Applies the book's changes carried by a batch of events; how many changed the local copy.
     /// A desk change concerning this desk (approved, a new key) fetches the key again.
     pub(super) async fn apply_book_events(&self, events: &[iampass_proto::wire::Event]) -> usize {
+        let entries: Vec<BookEntry> = events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::Book(entry) => Some(entry.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut rejoin = events.iter().any(
+            |e| matches!(&e.data, EventData::Desk(d) if matches!(d.change, DeskChange::Approved | DeskChange::Rotated)),
+        );
         let mut changed = 0;
-        let mut rejoin = false;
-        let team = self.team().ok();
-        let mut added = Vec::new();
-        for event in events {
-            match (&event.data, &team) {
-                (EventData::Book(entry), Some(team)) => match self.apply_entry(team, entry) {
-                    Ok(token) => {
-                        changed += 1;
-                        added.extend(token);
-                        if let Ok(app) = self.team_setting(&team.app_id, "revision") {
-                            let seen: u64 = app.and_then(|r| r.parse().ok()).unwrap_or_default();
-                            let _ =
-                                self.set_team_setting(&team.app_id, "revision", &seen.max(entry.revision).to_string());
-                        }
+        match self.team() {
+            Ok(team) if !entries.is_empty() => match self.apply_entries(&team, &entries) {
+                Ok((applied, refused)) => {
+                    changed += applied.changed;
+                    let seen: u64 = self
+                        .team_setting(&team.app_id, "revision")
+                        .ok()
+                        .flatten()
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or_default();
+                    // A refused entry stays unseen: the next catch-up meets it again.
+                    if refused.is_none() {
+                        let _ = self.set_team_setting(&team.app_id, "revision", &seen.max(applied.through).to_string());
                     }
-                    Err(DeskError::StaleKey(_)) => rejoin = true,
-                    Err(e) => tracing::error!(error = %e, "a team book change was refused"),
-                },
-                (EventData::Book(_), None) => rejoin = true,
-                (EventData::Desk(d), _) if matches!(d.change, DeskChange::Approved | DeskChange::Rotated) => {
-                    rejoin = true
+                    match refused {
+                        Some(DeskError::StaleKey(_)) => rejoin = true,
+                        Some(e) => tracing::error!(error = %e, "a team book change was refused"),
+                        None => {}
+                    }
+                    self.learn_phones_of(&applied.added).await;
                 }
-                _ => {}
-            }
+                Err(e) => tracing::error!(error = %e, "the team book's changes were not applied"),
+            },
+            Ok(_) => {}
+            Err(_) => rejoin |= !entries.is_empty(),
         }
         if rejoin && let Ok(status) = self.join_team().await {
             changed += usize::from(status.state == TeamState::Ready);
         }
-        self.learn_phones_of(&added).await;
         changed
     }
 

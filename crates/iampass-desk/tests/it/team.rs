@@ -139,12 +139,10 @@ async fn a_change_on_one_desk_reaches_the_other_live() {
     let t = team().await;
     let (stop, mut rx, task) = monitor(&t.b);
     // The stream is up once the monitor has caught up.
-    loop {
-        match tokio::time::timeout(Duration::from_secs(15), rx.recv()).await.unwrap().unwrap() {
-            MonitorEvent::Connection { connected: true, .. } => break,
-            _ => {}
-        }
-    }
+    while !matches!(
+        tokio::time::timeout(Duration::from_secs(15), rx.recv()).await.unwrap().unwrap(),
+        MonitorEvent::Connection { connected: true, .. }
+    ) {}
     let dana = t.a.add_employee(person("Dana Live", "L1")).await.unwrap();
     book_changed(&mut rx).await;
     let there = named(&t.b, "Dana Live").expect("desk B has Dana without a reload");
@@ -258,4 +256,41 @@ async fn altered_entries_are_refused_and_change_nothing() {
     assert_eq!(named(&t.b, "Ann").unwrap().name, "Ann");
     assert_eq!(named(&t.b, "Ann").unwrap().version, 1);
     t.server.stop().await.unwrap();
+}
+
+/// A console from before the team book has its employees only in its local book; its first admin
+/// connection makes the book's key and puts every one of them in the team book, where a second
+/// desk finds them.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_puts_the_existing_local_book_in_the_team_book() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = iampass_testkit::start_server(dir.path(), Arc::new(iampass_proto::clock::SystemClock), |_| {}).await;
+    let (created, app) = iampass_testkit::new_app(&server, "Help desk", false).await;
+    // The old console's book: two employees, their users on the server, nothing sealed anywhere.
+    let old = dir.path().join("a");
+    {
+        let mut book = iampass_desk::book::Book::open(&old.join("data/book.db")).unwrap();
+        let list = vec![(person("Olga Old", "O1"), "a".repeat(32)), (person("Piet Prior", "O2"), "b".repeat(32))];
+        book.insert_employees(&list, 0, "", 1).unwrap();
+        app.add_users(&["a".repeat(32), "b".repeat(32)]).await.unwrap();
+    }
+    let a = desk(&old).await;
+    a.connect(server.public_url(), &created.id, &created.secret).await.unwrap();
+    assert_eq!(a.team_status().state, TeamState::Ready);
+    let kept = a.employees(&EmployeeQuery::default()).unwrap();
+    assert_eq!(
+        kept.iter().map(|e| (e.name.as_str(), e.version)).collect::<Vec<_>>(),
+        [("Olga Old", 1), ("Piet Prior", 1)]
+    );
+    assert_eq!(app.book(0, None).await.unwrap().entries.len(), 2, "both are in the team book, sealed");
+
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = desk(b_dir.path()).await;
+    b.connect(server.public_url(), &created.id, &created.secret).await.unwrap();
+    let fingerprint = b.team_status().desk_fingerprint;
+    let request = a.team_desks().await.unwrap().into_iter().find(|d| !d.this_desk).unwrap();
+    a.approve_desk(&request.desk.desk_id, &fingerprint).await.unwrap();
+    b.join_team().await.unwrap();
+    assert!(named(&b, "Olga Old").is_some() && named(&b, "Piet Prior").is_some());
+    server.stop().await.unwrap();
 }

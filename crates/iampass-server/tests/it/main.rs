@@ -2,6 +2,7 @@
 //! real client and phone libraries. One binary, one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod book;
 mod cli;
 mod console;
 mod crash;

@@ -22,7 +22,9 @@ async fn snapshot(k: &Kit) -> String {
     let mut staff = k.app.staff_list().await.unwrap();
     staff.iter_mut().for_each(|s| s.signed_in = 0);
     let settings = k.app.settings().await.unwrap();
-    format!("{users:?}{sessions:?}{staff:?}{settings:?}")
+    let book = k.app.book(0, None).await.unwrap();
+    let desks = k.app.desks().await.unwrap();
+    format!("{users:?}{sessions:?}{staff:?}{settings:?}{book:?}{desks:?}")
 }
 
 #[tokio::test]
@@ -42,7 +44,8 @@ async fn every_role_against_every_management_route() {
                 .replace("{app}", &k.app_id)
                 .replace("{user}", "emp")
                 .replace("{session}", &session)
-                .replace("{staff}", "victim");
+                .replace("{staff}", "victim")
+                .replace("{desk}", "d");
             let body = match rule.route {
                 r if r.contains("add_users") || r.contains("delete_users") => serde_json::json!({"users": ["x"]}),
                 r if r.contains("send_registration_sms") => serde_json::json!({"phone_number": "+15551234567"}),
