@@ -70,6 +70,7 @@ mod tests {
     fn a_long_name_keeps_the_code_scannable() {
         let base = "https://iampass.corp.example/register/0123456789abcdef0123456789abcdef";
         let cases = [
+            ("", 37),
             ("Ann Lee", 41),
             (&*"Maximiliana Wolfeschlegelsteinhausen-Bergerdorff ".repeat(2), 49),
             (&*"王".repeat(100), 81),

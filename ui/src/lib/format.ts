@@ -125,7 +125,7 @@ export function roleLabel(role: StaffRole): { text: string; what: string } {
     case "kiosk":
       return { text: "Kiosk", what: "enrollment only" };
     case "helpdesk":
-      return { text: "Help desk", what: "sessions, log out, verify callers, lost phones" };
+      return { text: "Help desk", what: "sessions, log out, verify callers, lost phones, add and edit employees" };
     case "auditor":
       return { text: "Auditor", what: "reads sessions and the audit log; changes nothing" };
     default:
