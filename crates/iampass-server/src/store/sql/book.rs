@@ -103,6 +103,27 @@ fn put_entry<C: Sql>(w: &mut Writer<'_, C>, app_id: &str, entry: BookEntryRow) -
     Ok(entry)
 }
 
+/// Writes a sealed entry over the version it replaces, under key `generation`, at its own revision.
+fn put_sealed<C: Sql>(
+    w: &mut Writer<'_, C>,
+    app_id: &str,
+    write: SealedWrite,
+    generation: i64,
+    writer: &str,
+    now: Millis,
+) -> Result<BookEntryRow, StoreError> {
+    let entry = BookEntryRow {
+        version: write.replaces + 1,
+        user_id: write.user_id,
+        generation,
+        sealed: Some(write.sealed),
+        writer: writer.to_owned(),
+        written_at: now,
+        revision: bump(w.c, app_id)?,
+    };
+    put_entry(w, app_id, entry)
+}
+
 /// The version an entry is at now (0: none), checked against the one a write replaces.
 fn check_version<C: Sql>(c: &mut C, app_id: &str, user_id: &str, replaces: i64) -> Result<(), BookError> {
     let current = find_entry(c, app_id, user_id)?.map_or(0, |e| e.version);
@@ -170,16 +191,7 @@ impl<B: SqlBackend> BookStore for B {
                 if write.replaces == 0 && users::find(w.c, &app_id, &write.user_id)?.is_none() {
                     users::add(w, &app_id, &write.user_id, now)?;
                 }
-                let entry = BookEntryRow {
-                    version: write.replaces + 1,
-                    user_id: write.user_id,
-                    generation: current,
-                    sealed: Some(write.sealed),
-                    writer: writer.clone(),
-                    written_at: now,
-                    revision: bump(w.c, &app_id)?,
-                };
-                written.push(put_entry(w, &app_id, entry)?);
+                written.push(put_sealed(w, &app_id, write, current, &writer, now)?);
             }
             Ok(written)
         })
@@ -348,16 +360,7 @@ impl<B: SqlBackend> BookStore for B {
                     Some(e) if e.sealed.is_some() && e.version == write.replaces => {}
                     _ => return Err(BookRefusal::Incomplete.into()),
                 }
-                let entry = BookEntryRow {
-                    version: write.replaces + 1,
-                    user_id: write.user_id,
-                    generation: given,
-                    sealed: Some(write.sealed),
-                    writer: writer.clone(),
-                    written_at: now,
-                    revision: bump(w.c, &app_id)?,
-                };
-                put_entry(w, &app_id, entry)?;
+                put_sealed(w, &app_id, write, given, &writer, now)?;
             }
             desk_event(w, &app_id, "", DeskChange::Rotated, given, now)?;
             Ok(())
