@@ -12,10 +12,11 @@ import time
 
 import pytest
 
-from conftest import DEVICE, device
+from conftest import DEVICE, SHOTS, device
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
 from iampass_server import SERVER, Server  # noqa: E402
+import web_phone  # noqa: E402
 
 IDLE_LOCK_SECS = 20
 CONSOLE_ENV = {"IAMPASS_DESK_IDLE_LOCK_SECS": str(IDLE_LOCK_SECS)}
@@ -181,9 +182,9 @@ def test_an_admin_e_mails_an_enrollment_link_through_the_relay(console, server):
 def test_a_second_desk_shares_the_team_book_once_an_admin_approves_it(console, server, tmp_path):
     """Issue 26 in the real windows: desk B (a colleague's computer) signs in as the help desk and
     shows its fingerprint; the admin on desk A sees the same words for it and approves; desk B then
-    has every employee, adds one that appears on desk A without a reload, and enrolls them: the
-    phone names them from the link (the server never hears the name), and desk A's dashboard
-    names the session."""
+    has every employee, adds one that appears on desk A without a reload, and enrolls them with the
+    web phone in Chromium, which names them from the link (the server never hears the name); desk
+    A's dashboard names their session."""
     from conftest import Console
     from selenium.webdriver.common.by import By
     console.click("nav-employees")
@@ -230,24 +231,38 @@ def test_a_second_desk_shares_the_team_book_once_an_admin_approves_it(console, s
         console.when("employee-table", "Gus Green")
         console.shot("38-added-on-another-desk")
 
-        # Desk B enrolls Gus: the link names him in its fragment, and the phone reads it there.
+        # Desk B enrolls Gus with the web phone in Chromium: the link names him in its fragment,
+        # which the phone reads and the server never gets.
         row = next(r for r in other.by_id("employee-row", many=True) if "Gus Green" in r.text)
         row.find_element(By.CSS_SELECTOR, '[data-testid="enroll"]').click()
         link = other.when("register-url", "/register/").text.strip()
         assert link.endswith("#name=Gus%20Green"), link
-        state = os.path.join(str(tmp_path), "gus.json")
-        enrolled = device("--json", "enroll", link, "--state", state, "--name", "Gus's phone").stdout
-        info = json.loads(enrolled)
-        assert info["display_name"] == "Gus Green"
-        other.when("enroll-status", "Enrolled")
-        other.shot("39-enrolled-from-desk-b")
+        phone = web_phone.Phone(f"http://localhost:{server.port}", SHOTS)
+        try:
+            phone.driver.get(link)
+            phone.one("enroll-button")
+            assert "For Gus Green in Help desk" in phone.text()
+            phone.one("enroll-button").click()
+            assert "Gus Green" in phone.one("enrolled").text
+            assert "Gus Green" in phone.one("who").text
+            phone.shot("e2e-enrolled-named")
+            other.when("enroll-status", "Enrolled")
+            other.shot("39-enrolled-from-desk-b")
+            user_id = phone.driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "fetch('/phone/api/me', {headers: {authorization: 'Bearer ' + localStorage.getItem('iampass.phone')}})"
+                ".then(r => r.json()).then(j => done(j.user_id));")
 
-        # Gus logs in; desk A's dashboard names him.
-        authentication, _ = official(server)
-        phone = subprocess.Popen([DEVICE, "approve", "--state", state, "--timeout", "30"], stdout=subprocess.PIPE, text=True)
-        assert authentication.authenticate_user(info["user_id"]) is not None
-        out, _ = phone.communicate(timeout=30)
-        assert "Gus Green" in out, out
+            # Gus logs in through the official client and approves on the phone, which names him;
+            # desk A's dashboard names him too.
+            authentication, _ = official(server)
+            session = authentication.authenticate_user(user_id)
+            assert session is not None
+            assert phone.one("request-who").text == "Gus Green"
+            phone.one("approve-button").click()
+            phone.one("result")
+        finally:
+            phone.quit()
         console.click("nav-dashboard")
         console.when("session-table", "Gus Green")
         console.shot("40-dashboard-names-desk-b-employee")

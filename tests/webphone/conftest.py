@@ -13,17 +13,12 @@ import urllib.request
 import uuid
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
-from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
 import iampass_server as common  # noqa: E402
+import web_phone  # noqa: E402
 
 SHOTS = os.environ.get("IAMPASS_SCREENSHOTS", os.path.join(os.path.dirname(__file__), ".screenshots"))
-ANDROID = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36"
 
 
 class Server(common.Server):
@@ -91,62 +86,19 @@ def new_user(server, app="Payroll", display="Ann Lée"):
     return user, link
 
 
-class Phone:
-    """A phone: Chromium at 390x844 with a platform authenticator that verifies its user."""
+class Phone(web_phone.Phone):
+    """A phone of this suite: it remembers its token for the log check (`test_zz_logs.py`)."""
 
     def __init__(self, server):
+        super().__init__(server.phone_url, SHOTS)
         self.server = server
-        opts = webdriver.ChromeOptions()
-        opts.binary_location = "/usr/bin/chromium"
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage"):
-            opts.add_argument(arg)
-        opts.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2}, "userAgent": ANDROID})
-        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-        self.driver.set_page_load_timeout(20)
-        va = VirtualAuthenticatorOptions()
-        va.protocol = VirtualAuthenticatorOptions.Protocol.CTAP2
-        va.transport = VirtualAuthenticatorOptions.Transport.INTERNAL
-        va.has_resident_key = True
-        va.has_user_verification = True
-        va.is_user_verified = True
-        va.is_user_consenting = True
-        self.driver.add_virtual_authenticator(va)
 
     def quit(self):
         try:
             SEEN_SECRETS.append(self.token())
         except Exception:
             pass  # the browser may already be gone
-        self.driver.quit()
-
-    def wait(self, predicate, timeout=15):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda d: predicate())
-
-    def all(self, testid):
-        return self.driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
-
-    def one(self, testid, timeout=15):
-        return self.wait(lambda: (self.all(testid) or [None])[0], timeout)
-
-    def text(self):
-        return self.driver.find_element(By.TAG_NAME, "body").text
-
-    def shot(self, name):
-        os.makedirs(SHOTS, exist_ok=True)
-        self.driver.save_screenshot(os.path.join(SHOTS, f"phone-{name}.png"))
-
-    def enroll(self, link, shot=None):
-        """Opens the registration link as a phone's camera would and makes the passkey."""
-        self.driver.get(link)
-        button = self.one("enroll-button")
-        if shot:
-            self.shot(shot)
-        button.click()
-        self.one("enrolled")
-        assert self.driver.current_url == f"{self.server.phone_url}/phone/"
+        super().quit()
 
     def token(self):
         return self.driver.execute_script("return localStorage.getItem('iampass.phone')")
