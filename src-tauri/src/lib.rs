@@ -27,6 +27,7 @@ fn options(identifier: &str) -> DeskOptions {
         operator: std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "operator".into()),
         secrets_in_file: std::env::var("IAMPASS_DESK_SECRET_STORE").is_ok_and(|v| v == "file"),
         idle_lock_secs: std::env::var("IAMPASS_DESK_IDLE_LOCK_SECS").ok().and_then(|v| v.parse().ok()),
+        clock: std::sync::Arc::new(iampass_proto::clock::SystemClock),
         data_dir,
         save_dir,
     }
@@ -162,6 +163,7 @@ mod tests {
             secrets_in_file: true,
             save_dir: dir.path().join("saved"),
             idle_lock_secs: None,
+            clock: std::sync::Arc::new(iampass_proto::clock::SystemClock),
         };
         let desk = tauri::async_runtime::block_on(iampass_desk::Desk::open(options)).expect("desk");
         let app = super::run_app(mock_builder(), std::sync::Arc::new(desk))

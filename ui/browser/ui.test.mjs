@@ -27,7 +27,7 @@ const respond = `(cmd, args) => {
     case "audit_entries": return [];
     case "dashboard_page": return { rows: window.__rows ?? [], next_cursor: null };
     case "session_counts": { const c = {}; for (const s of statuses) c[s] = (window.__rows ?? []).filter(r => r.session.status === s).length; return c; }
-    case "team_status": return window.__team ?? { state: "ready", desk_name: "ada on desk-1", desk_fingerprint: "3F9A-21C0-77B2-0D14-9E6A", book_fingerprint: "B00C-4E11-90AA-7D3E-12F0", generation: 1 };
+    case "team_status": return window.__team ?? { state: "ready", desk_name: "ada on desk-1", desk_fingerprint: "3F9A-21C0-77B2-0D14-9E6A", book_fingerprint: "B00C-4E11-90AA-7D3E-12F0", generation: 1, key_store: "keyring" };
     case "team_desks": return window.__desks ?? [];
     case "approve_desk": return window.__desks?.[1];
     case "update_employee": return window.__updateEmployee ? window.__updateEmployee(args) : args.employee;
@@ -220,7 +220,7 @@ describe("team book", () => {
   });
 
   test("a desk without the book says so, with the fingerprint to compare", async () => {
-    const page = await openWithAnn(`window.__team = { state: "waiting", desk_name: "hal on desk-2", desk_fingerprint: "C41D-0B9E-5520-AF13-6E07", book_fingerprint: null, generation: 0 };`);
+    const page = await openWithAnn(`window.__team = { state: "waiting", desk_name: "hal on desk-2", desk_fingerprint: "C41D-0B9E-5520-AF13-6E07", book_fingerprint: null, generation: 0, key_store: "file" };`);
     await page.getByText(/does not have the team book yet.*C41D-0B9E-5520-AF13-6E07/).waitFor();
     await page.screenshot({ path: `${SHOTS}/42-team-waiting.png` });
     await page.close();

@@ -22,6 +22,7 @@ async fn desk(dir: &std::path::Path) -> Arc<Desk> {
         operator: "bench".into(),
         secrets_in_file: true,
         idle_lock_secs: None,
+        clock: std::sync::Arc::new(iampass_proto::clock::SystemClock),
         save_dir: dir.join("saved"),
     };
     Arc::new(Desk::open(options).await.unwrap())

@@ -63,3 +63,34 @@ impl Book {
 
 /// Milliseconds since the epoch, as stored.
 pub type Millis = i64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A book written by a console from before the team book (schema 3) opens with every
+    /// employee kept, each marked as not in the team book yet (version 0), so the first admin
+    /// connection uploads it.
+    #[test]
+    fn a_book_from_before_the_team_book_keeps_every_employee() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO employees (id, name, employee_number, created_at, updated_at) VALUES (1, 'Olga', 'O1', 1, 1);
+                 INSERT INTO iampass_tokens (employee_id, token, state, updated_at) VALUES (1, 'tok', 'enrolled', 1);",
+            )
+            .unwrap();
+        }
+        let book = Book::open(&path).unwrap();
+        let olga = book.employee_by_token("tok").unwrap().unwrap();
+        assert_eq!((olga.name.as_str(), olga.version, olga.state), ("Olga", 0, EnrollmentState::Enrolled));
+        assert_eq!(book.unshared().unwrap().len(), 1);
+        assert!(book.shared().unwrap().is_empty());
+    }
+}

@@ -7,7 +7,7 @@ use ts_rs::TS;
 
 use super::Desk;
 use crate::book::{AuditEntry, Employee};
-use crate::error::{DeskError, DeskResult};
+use crate::error::DeskResult;
 
 /// Sessions and audit entries shown on the page, newest first.
 const RECENT: u32 = 25;
@@ -28,17 +28,16 @@ impl Desk {
     pub async fn employee_page(&self, id: i64) -> DeskResult<EmployeePage> {
         let employee = self.employee(id)?;
         let audit = self.book()?.audit_about(id, RECENT)?;
-        let (client, url) = self.client()?;
+        let client = self.client()?;
         let access = super::staff::access_of(&self.active()?);
-        let phone =
-            client.user(&employee.token).await.map_err(|e| DeskError::from_client(e, &url))?.and_then(|u| u.device);
+        let phone = client.ask(client.user(&employee.token)).await?.and_then(|u| u.device);
         let sessions = if access.sessions {
             let query = SessionsQuery {
                 user: Some(employee.token.clone()),
                 page: PageQuery { limit: Some(RECENT), ..PageQuery::default() },
                 ..SessionsQuery::default()
             };
-            Some(client.sessions(&query).await.map_err(|e| DeskError::from_client(e, &url))?.sessions)
+            Some(client.ask(client.sessions(&query)).await?.sessions)
         } else {
             None
         };

@@ -4,7 +4,7 @@
 
 use iampass_proto::wire::BookWrite;
 
-use super::{Desk, now};
+use super::Desk;
 use crate::book::{Employee, EmployeeQuery, EnrollmentState, NewEmployee};
 use crate::csv_io::{self, ImportPreview};
 use crate::error::{DeskError, DeskResult};
@@ -65,7 +65,7 @@ impl Desk {
             }
             other => other,
         })?;
-        self.book().and_then(|mut b| b.insert_employees(&with_tokens, 1, &team.by, now()))
+        self.book().and_then(|mut b| b.insert_employees(&with_tokens, 1, &team.by, self.now()))
     }
 
     /// Employees added with a user the server already knew: their phone shows as enrolled in
@@ -74,7 +74,7 @@ impl Desk {
     /// until their next enrollment.
     pub(super) async fn learn_phones_of(&self, tokens: &[String]) {
         const ONE_BY_ONE: usize = 20;
-        let Ok((client, _)) = self.client() else { return };
+        let Ok(client) = self.client() else { return };
         let mut phones = Vec::new();
         if tokens.len() <= ONE_BY_ONE {
             for token in tokens {
@@ -98,7 +98,7 @@ impl Desk {
             let Some(device) = user.device else { continue };
             let result = self.book().and_then(|mut b| {
                 let e = b.employee_by_token(&user.user_id)?.ok_or(DeskError::NotFound("Employee"))?;
-                b.set_enrollment(e.id, EnrollmentState::Enrolled, None, now())?;
+                b.set_enrollment(e.id, EnrollmentState::Enrolled, None, self.now())?;
                 b.set_phone(e.id, device.kind, device.synced)
             });
             if let Err(err) = result {
@@ -131,7 +131,7 @@ impl Desk {
                 sealed: team.seal(&current.token, base + 1, &fields)?,
             };
             match team.write(vec![write]).await {
-                Ok(_) => self.book()?.update_employee(id, &fields, base + 1, &team.by, now()),
+                Ok(_) => self.book()?.update_employee(id, &fields, base + 1, &team.by, self.now()),
                 Err(DeskError::Refused { code, .. }) if code == "stale_version" => {
                     Err(self.take_theirs(&team, &current.token).await)
                 }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::{Desk, now};
+use super::Desk;
 use crate::book::{Employee, EnrollmentState};
 use crate::enroll::{self, EnrollmentOutcome, EnrollmentTicket};
-use crate::error::{DeskError, DeskResult};
+use crate::error::DeskResult;
 use crate::qr;
 
 impl Desk {
@@ -17,10 +17,9 @@ impl Desk {
     pub async fn start_enrollment(&self, id: i64) -> DeskResult<EnrollmentTicket> {
         let employee = self.employee(id)?;
         let result = async {
-            let (client, url) = self.client()?;
+            let client = self.client()?;
             // No display name: the service is never told who the employee is.
-            let link =
-                client.registration_link(&employee.token, None).await.map_err(|e| DeskError::from_client(e, &url))?;
+            let link = client.ask(client.registration_link(&employee.token, None)).await?;
             self.ticket(&employee, link, EnrollmentState::LinkIssued)
         }
         .await;
@@ -32,9 +31,8 @@ impl Desk {
     pub async fn report_lost(&self, id: i64) -> DeskResult<EnrollmentTicket> {
         let employee = self.employee(id)?;
         let result = async {
-            let (client, url) = self.client()?;
-            let link =
-                client.lost_user_mobile_device(&employee.token).await.map_err(|e| DeskError::from_client(e, &url))?;
+            let client = self.client()?;
+            let link = client.ask(client.lost_user_mobile_device(&employee.token)).await?;
             self.ticket(&employee, link, EnrollmentState::Lost)
         }
         .await;
@@ -48,10 +46,10 @@ impl Desk {
         state: EnrollmentState,
     ) -> DeskResult<EnrollmentTicket> {
         let lifetime = link.expires_in_seconds.unwrap_or(600);
-        let expires_ms = now() + i64::try_from(lifetime).unwrap_or(600) * 1000;
+        let expires_ms = self.now() + i64::try_from(lifetime).unwrap_or(600) * 1000;
         let register_url = enroll::with_name(&link.register_url, &e.name);
         let png = qr::png(&register_url, qr::DEFAULT_SIZE_PX)?;
-        self.book()?.set_enrollment(e.id, state, Some(expires_ms), now())?;
+        self.book()?.set_enrollment(e.id, state, Some(expires_ms), self.now())?;
         Ok(EnrollmentTicket {
             employee_id: e.id,
             name: e.name.clone(),
@@ -67,7 +65,7 @@ impl Desk {
     /// if it already has.
     pub async fn wait_enrolled(&self, id: i64, timeout: Duration) -> DeskResult<EnrollmentOutcome> {
         let employee = self.employee(id)?;
-        let (client, _) = self.client()?;
+        let client = self.client()?;
         let cancel = Arc::new(Notify::new());
         if let Ok(mut waits) = self.waits.lock()
             && let Some(old) = waits.insert(id, cancel.clone())
@@ -83,7 +81,7 @@ impl Desk {
         }
         if outcome.as_ref().is_ok_and(|o| *o == EnrollmentOutcome::Enrolled) {
             if employee.state != EnrollmentState::Enrolled {
-                let result = self.book()?.set_enrollment(id, EnrollmentState::Enrolled, None, now()).map(|_| ());
+                let result = self.book()?.set_enrollment(id, EnrollmentState::Enrolled, None, self.now()).map(|_| ());
                 self.audited("enrolled", Some((id, &employee.name)), "the phone bound", result)?;
             }
             // What kind of phone it is, for the employee list; the enrollment stands without it.

@@ -13,7 +13,7 @@ use crate::error::{DeskError, DeskResult};
 const PIN_KEY: &str = "kiosk_pin";
 /// Wrong PINs in a row before the kiosk stops taking PINs for [`PIN_LOCKOUT`].
 const PIN_TRIES: u32 = 5;
-const PIN_LOCKOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const PIN_LOCKOUT_MS: i64 = 60_000;
 
 /// What staff confirm with the PIN at the kiosk, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
@@ -30,7 +30,7 @@ pub enum KioskAction {
 #[derive(Debug, Default)]
 pub(super) struct PinGuard {
     wrong: u32,
-    locked_until: Option<std::time::Instant>,
+    locked_until: Option<iampass_proto::clock::Millis>,
 }
 
 fn hash(salt: &str, pin: &str) -> String {
@@ -85,7 +85,7 @@ impl Desk {
             && employee
                 .link_expires_at
                 .as_deref()
-                .is_some_and(|at| at > iampass_proto::clock::rfc3339(super::now()).as_str());
+                .is_some_and(|at| at > iampass_proto::clock::rfc3339(self.now()).as_str());
         if link_out && !replace {
             return Err(DeskError::LinkOut(employee.name));
         }
@@ -94,11 +94,11 @@ impl Desk {
 
     fn pin_matches(&self, pin: &str) -> DeskResult<()> {
         let mut guard = self.pin_guard.lock().map_err(|_| DeskError::Storage("the PIN check is unavailable".into()))?;
+        let now = self.now();
         if let Some(until) = guard.locked_until {
-            if std::time::Instant::now() < until {
-                return Err(DeskError::PinLocked(
-                    until.saturating_duration_since(std::time::Instant::now()).as_secs() + 1,
-                ));
+            if now < until {
+                // Whole seconds left, rounded up: a lockout with 0.2 s left still says 1 s.
+                return Err(DeskError::PinLocked(u64::try_from((until - now + 999) / 1000).unwrap_or(1)));
             }
             guard.locked_until = None;
         }
@@ -112,7 +112,7 @@ impl Desk {
         guard.wrong += 1;
         if guard.wrong >= PIN_TRIES {
             guard.wrong = 0;
-            guard.locked_until = Some(std::time::Instant::now() + PIN_LOCKOUT);
+            guard.locked_until = Some(now + PIN_LOCKOUT_MS);
         }
         Err(DeskError::WrongPin)
     }

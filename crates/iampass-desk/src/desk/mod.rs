@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use iampass_proto::client::ManagementClient;
-use iampass_proto::clock::{Clock as _, SystemClock};
+use iampass_proto::clock::{Millis, SharedClock};
 use tokio::sync::Notify;
 
 use crate::book::{Book, NewAudit, Profile};
@@ -46,6 +46,8 @@ pub struct DeskOptions {
     /// Lock a staff sign-in after this long without input, if sooner than the application's idle
     /// time (a kiosk in a busy hall may want less).
     pub idle_lock_secs: Option<u64>,
+    /// What the desk reads the time from (the system's; a test's own, to pass time at will).
+    pub clock: SharedClock,
 }
 
 /// The connected server.
@@ -59,6 +61,35 @@ struct Active {
     backend: Option<SecretBackend>,
     /// The signed-in staff member.
     staff: Option<iampass_proto::wire::StaffSelf>,
+}
+
+/// The connected server as the desk calls it: its client, and its address for the errors that
+/// name it. `ask` turns a call's failure into what the desk says, once for every call.
+#[derive(Debug, Clone)]
+pub(super) struct Remote {
+    client: ManagementClient,
+    url: String,
+}
+
+impl std::ops::Deref for Remote {
+    type Target = ManagementClient;
+
+    fn deref(&self) -> &ManagementClient {
+        &self.client
+    }
+}
+
+impl Remote {
+    pub(super) async fn ask<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, iampass_proto::client::ClientError>>,
+    ) -> DeskResult<T> {
+        call.await.map_err(|e| self.error(e))
+    }
+
+    pub(super) fn error(&self, e: iampass_proto::client::ClientError) -> DeskError {
+        DeskError::from_client(e, &self.url)
+    }
 }
 
 #[derive(Debug)]
@@ -79,10 +110,6 @@ pub struct Desk {
     connection_changed: Notify,
     /// Wrong kiosk PINs, and the lockout they caused.
     pin_guard: Mutex<kiosk::PinGuard>,
-}
-
-fn now() -> i64 {
-    SystemClock.now_ms()
 }
 
 impl Desk {
@@ -123,6 +150,10 @@ impl Desk {
         Ok(desk)
     }
 
+    fn now(&self) -> Millis {
+        self.options.clock.now_ms()
+    }
+
     fn book(&self) -> DeskResult<MutexGuard<'_, Book>> {
         self.book.lock().map_err(|_| DeskError::Storage("the book is unavailable after an earlier failure".into()))
     }
@@ -137,11 +168,11 @@ impl Desk {
         self.active.read().ok().and_then(|a| a.clone()).ok_or(DeskError::NotConnected)
     }
 
-    /// The client to act with, or why there is none (a staff profile nobody is signed in to).
-    fn client(&self) -> DeskResult<(ManagementClient, String)> {
+    /// The server to act on, or why there is none (a staff profile nobody is signed in to).
+    fn client(&self) -> DeskResult<Remote> {
         let a = self.active()?;
         let client = a.client.ok_or_else(|| DeskError::SignedOut("nobody is signed in to this console".into()))?;
-        Ok((client, a.profile.server_url))
+        Ok(Remote { client, url: a.profile.server_url })
     }
 
     /// Who the local audit log names: the signed-in staff member, else the computer's user.
@@ -163,7 +194,7 @@ impl Desk {
         };
         let operator = self.operator();
         let entry = NewAudit { operator: &operator, action, employee, ok: result.is_ok(), detail: &detail };
-        if let Err(e) = self.book().and_then(|mut b| b.audit(&entry, now())) {
+        if let Err(e) = self.book().and_then(|mut b| b.audit(&entry, self.now())) {
             tracing::error!(error = %e, action, "audit entry not written");
         }
         result

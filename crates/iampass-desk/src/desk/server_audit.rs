@@ -6,7 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::Desk;
-use crate::error::{DeskError, DeskResult};
+use crate::error::DeskResult;
 
 /// One management action as the server recorded it, with the employee named from the book.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -35,11 +35,8 @@ pub struct ServerAuditPage {
 impl Desk {
     /// A page of the server's audit log, newest first.
     pub async fn server_audit(&self, cursor: Option<String>, limit: u32) -> DeskResult<ServerAuditPage> {
-        let (client, url) = self.client()?;
-        let page = client
-            .audit(cursor.as_deref(), Some(limit.clamp(1, 500)))
-            .await
-            .map_err(|e| DeskError::from_client(e, &url))?;
+        let client = self.client()?;
+        let page = client.ask(client.audit(cursor.as_deref(), Some(limit.clamp(1, 500)))).await?;
         let book = self.book()?;
         let rows = page
             .records

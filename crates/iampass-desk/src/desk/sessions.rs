@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use ts_rs::TS;
 
-use super::{Desk, now};
+use super::Desk;
 use crate::error::{DeskError, DeskResult};
 use crate::monitor::{self, AlertDetector, BATCH_WINDOW, DashboardRow, MonitorEvent};
 
@@ -93,17 +93,17 @@ impl Desk {
         cursor: Option<String>,
         limit: u32,
     ) -> DeskResult<DashboardPage> {
-        let (client, url) = self.client()?;
+        let client = self.client()?;
         let user_id = employee_id.map(|id| self.employee(id).map(|e| e.token)).transpose()?;
         let filter =
             SessionsQuery { status, user: user_id, page: PageQuery { cursor, limit: Some(limit.clamp(1, 1000)) } };
-        let page = client.sessions(&filter).await.map_err(|e| DeskError::from_client(e, &url))?;
+        let page = client.ask(client.sessions(&filter)).await?;
         Ok(DashboardPage { rows: self.name_rows(page.sessions)?, next_cursor: page.next_cursor })
     }
 
     pub async fn session_counts(&self) -> DeskResult<BTreeMap<SessionStatus, u64>> {
-        let (client, url) = self.client()?;
-        Ok(client.session_counts().await.map_err(|e| DeskError::from_client(e, &url))?.counts)
+        let client = self.client()?;
+        Ok(client.ask(client.session_counts()).await?.counts)
     }
 
     /// Logs one session out; the dashboard row changes when the server's event arrives.
@@ -111,8 +111,8 @@ impl Desk {
     pub async fn logout_session(&self, session_id: &str, employee_id: Option<i64>) -> DeskResult<()> {
         let who = employee_id.and_then(|id| self.employee(id).ok());
         let result = async {
-            let (client, url) = self.client()?;
-            client.logout_session(session_id).await.map(|_| ()).map_err(|e| DeskError::from_client(e, &url))
+            let client = self.client()?;
+            client.ask(client.logout_session(session_id)).await.map(|_| ())
         }
         .await;
         self.audited("logout_session", who.as_ref().map(|e| (e.id, e.name.as_str())), session_id, result)
@@ -122,8 +122,8 @@ impl Desk {
     pub async fn logout_employee(&self, id: i64) -> DeskResult<u32> {
         let employee = self.employee(id)?;
         let result = async {
-            let (client, url) = self.client()?;
-            Ok(client.logout_user(&employee.token).await.map_err(|e| DeskError::from_client(e, &url))?.closed)
+            let client = self.client()?;
+            Ok(client.ask(client.logout_user(&employee.token)).await?.closed)
         }
         .await;
         let detail = result.as_ref().map(|n| format!("{n} session(s)")).unwrap_or_default();
@@ -136,8 +136,8 @@ impl Desk {
         let employee = self.employee(id)?;
         let who = Some((id, employee.name.as_str()));
         let started = async {
-            let (client, url) = self.client()?;
-            client.start_verification(&employee.token).await.map_err(|e| DeskError::from_client(e, &url))
+            let client = self.client()?;
+            client.ask(client.start_verification(&employee.token)).await
         }
         .await;
         let started = match started {
@@ -169,12 +169,8 @@ impl Desk {
     pub async fn clear_push_cap(&self, id: i64, reason: &str) -> DeskResult<()> {
         let employee = self.employee(id)?;
         let result = async {
-            let (client, url) = self.client()?;
-            client
-                .clear_push_cap(&employee.token, reason)
-                .await
-                .map(|_| ())
-                .map_err(|e| DeskError::from_client(e, &url))
+            let client = self.client()?;
+            client.ask(client.clear_push_cap(&employee.token, reason)).await.map(|_| ())
         }
         .await;
         self.audited("clear_push_cap", Some((id, &employee.name)), reason.trim(), result)
@@ -189,10 +185,10 @@ impl Desk {
             .map(|p| (p.employee_id, p.employee_name.clone()))
             .ok_or(DeskError::NotFound("This verification"))?;
         let result = async {
-            let (client, url) = self.client()?;
+            let client = self.client()?;
             let give_up = tokio::time::Instant::now() + VERIFY_GIVE_UP;
             loop {
-                let s = client.verification(verification_id).await.map_err(|e| DeskError::from_client(e, &url))?;
+                let s = client.ask(client.verification(verification_id)).await?;
                 if !s.status.is_in_progress() || tokio::time::Instant::now() >= give_up {
                     let verified = s.status == SessionStatus::Active;
                     return Ok(VerifyResult { status: s.status, reason: s.reason, verified });
@@ -208,8 +204,8 @@ impl Desk {
 
     /// Withdraws a verification push from the phone; a wait on it then ends as cancelled.
     pub async fn cancel_verification(&self, verification_id: &str) -> DeskResult<()> {
-        let (client, url) = self.client()?;
-        client.cancel_verification(verification_id).await.map_err(|e| DeskError::from_client(e, &url))?;
+        let client = self.client()?;
+        client.ask(client.cancel_verification(verification_id)).await?;
         Ok(())
     }
 
@@ -329,7 +325,7 @@ impl Desk {
                                                     .employee_name
                                                     .clone()
                                                     .unwrap_or_else(|| "An unknown user".into());
-                                                for alert in alerts.observe(&row.session, &who, now()) {
+                                                for alert in alerts.observe(&row.session, &who, self.now()) {
                                                     emit(MonitorEvent::Alert { alert });
                                                 }
                                             }
@@ -345,7 +341,9 @@ impl Desk {
                                         .ok()
                                         .flatten()
                                         .map_or_else(|| "an unknown user".to_owned(), |e| e.name);
-                                    emit(MonitorEvent::Alert { alert: monitor::push_cap_alert(&who, reason, now()) });
+                                    emit(MonitorEvent::Alert {
+                                        alert: monitor::push_cap_alert(&who, reason, self.now()),
+                                    });
                                 }
                                 if let Some(e) = failed {
                                     break e;

@@ -230,15 +230,15 @@ impl Desk {
     }
 
     pub async fn staff_list(&self) -> DeskResult<Vec<StaffSummary>> {
-        let (client, url) = self.client()?;
-        client.staff_list().await.map_err(|e| DeskError::from_client(e, &url))
+        let client = self.client()?;
+        client.ask(client.staff_list()).await
     }
 
     /// Adds a staff member and shows the QR code that enrolls their phone.
     pub async fn add_staff(&self, name: &str, role: StaffRole) -> DeskResult<StaffEnrollment> {
         let result = async {
-            let (client, url) = self.client()?;
-            let added = client.add_staff(name.trim(), role).await.map_err(|e| DeskError::from_client(e, &url))?;
+            let client = self.client()?;
+            let added = client.ask(client.add_staff(name.trim(), role)).await?;
             staff_enrollment(added)
         }
         .await;
@@ -249,8 +249,8 @@ impl Desk {
     /// the new one enrolls).
     pub async fn staff_link(&self, staff_id: &str) -> DeskResult<StaffEnrollment> {
         let result = async {
-            let (client, url) = self.client()?;
-            staff_enrollment(client.staff_link(staff_id).await.map_err(|e| DeskError::from_client(e, &url))?)
+            let client = self.client()?;
+            staff_enrollment(client.ask(client.staff_link(staff_id)).await?)
         }
         .await;
         self.audited("staff_phone_link", None, staff_id, result)
@@ -258,8 +258,8 @@ impl Desk {
 
     pub async fn set_staff_role(&self, staff_id: &str, role: StaffRole) -> DeskResult<StaffSummary> {
         let result = async {
-            let (client, url) = self.client()?;
-            client.set_staff_role(staff_id, role).await.map_err(|e| DeskError::from_client(e, &url))
+            let client = self.client()?;
+            client.ask(client.set_staff_role(staff_id, role)).await
         }
         .await;
         self.audited("change_staff_role", None, &format!("{staff_id} → {role}"), result)
@@ -267,8 +267,8 @@ impl Desk {
 
     pub async fn remove_staff(&self, staff_id: &str) -> DeskResult<()> {
         let result = async {
-            let (client, url) = self.client()?;
-            client.remove_staff(staff_id).await.map(|_| ()).map_err(|e| DeskError::from_client(e, &url))
+            let client = self.client()?;
+            client.ask(client.remove_staff(staff_id)).await.map(|_| ())
         }
         .await;
         self.audited("remove_staff", None, staff_id, result)
@@ -277,12 +277,9 @@ impl Desk {
     /// The first admin of the console's own local server: the person running it, so the staff
     /// screen shows sign-in working from the first start. Made once, when there is no staff.
     pub(super) async fn ensure_local_admin(&self) -> DeskResult<()> {
-        let (client, url) = self.client()?;
-        if client.staff_list().await.map_err(|e| DeskError::from_client(e, &url))?.is_empty() {
-            client
-                .add_staff(&self.options.operator, StaffRole::Admin)
-                .await
-                .map_err(|e| DeskError::from_client(e, &url))?;
+        let client = self.client()?;
+        if client.ask(client.staff_list()).await?.is_empty() {
+            client.ask(client.add_staff(&self.options.operator, StaffRole::Admin)).await?;
         }
         Ok(())
     }

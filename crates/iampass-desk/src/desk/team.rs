@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use iampass_proto::client::{ClientError, ManagementClient};
+use iampass_proto::client::ClientError;
 use iampass_proto::roles::Permission;
 use iampass_proto::wire::{
     BookEntry, BookRotation, BookWrite, BookWrites, DeskApproval, DeskChange, DeskRequest, DeskState, DeskSummary,
@@ -14,9 +14,10 @@ use iampass_proto::wire::{
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::{Desk, now};
+use super::{Desk, Remote};
 use crate::book::{AppliedEntry, Employee, NewEmployee};
 use crate::error::{DeskError, DeskResult};
+use crate::secrets::SecretBackend;
 use crate::team::seal::{BookKey, DeskKeys, desk_fingerprint};
 use crate::team::{Sealed, open_entry, seal_entry};
 
@@ -57,6 +58,9 @@ pub struct TeamStatus {
     /// The book key's words: the same on every desk that holds the book.
     pub book_fingerprint: Option<String>,
     pub generation: u32,
+    /// Where this desk's private key and the book key are kept: the keyring, or (flagged) a
+    /// private file where no keyring runs.
+    pub key_store: Option<SecretBackend>,
 }
 
 /// A desk as an admin's list shows it, with the fingerprint computed here from the key the
@@ -78,8 +82,7 @@ pub(super) struct Applied {
 
 /// What a change to the book needs: who writes, with which client, under which key.
 pub(super) struct Team {
-    pub(super) client: ManagementClient,
-    pub(super) url: String,
+    pub(super) client: Remote,
     pub(super) app_id: String,
     pub(super) key: BookKey,
     pub(super) by: String,
@@ -101,23 +104,28 @@ impl Team {
     pub(super) fn refusal(&self, e: ClientError) -> DeskError {
         match e.code() {
             Some("stale_key") => DeskError::StaleKey(self.key.generation + 1),
-            _ => DeskError::from_client(e, &self.url),
+            _ => self.client.error(e),
         }
     }
 }
 
 impl Desk {
-    /// This installation's key pair, made on first use.
-    fn desk_keys(&self) -> DeskResult<DeskKeys> {
-        if let Some((hex_key, _)) = self.secrets.load(DESK_KEY)? {
+    /// This installation's key pair, made on first use, and where its private key is kept.
+    fn desk_keys_kept(&self) -> DeskResult<(DeskKeys, SecretBackend)> {
+        if let Some((hex_key, backend)) = self.secrets.load(DESK_KEY)? {
             let bytes = zeroize::Zeroizing::new(
                 hex::decode(hex_key.as_str()).map_err(|_| DeskError::Storage("the desk's key is malformed".into()))?,
             );
-            return DeskKeys::from_private(&bytes).map_err(|e| DeskError::Storage(e.to_string()));
+            let keys = DeskKeys::from_private(&bytes).map_err(|e| DeskError::Storage(e.to_string()))?;
+            return Ok((keys, backend));
         }
         let keys = DeskKeys::generate();
-        self.secrets.save(DESK_KEY, &keys.private_hex())?;
-        Ok(keys)
+        let backend = self.secrets.save(DESK_KEY, &keys.private_hex())?;
+        Ok((keys, backend))
+    }
+
+    fn desk_keys(&self) -> DeskResult<DeskKeys> {
+        self.desk_keys_kept().map(|(keys, _)| keys)
     }
 
     fn stored_book_key(&self, app_id: &str) -> DeskResult<Option<BookKey>> {
@@ -167,10 +175,10 @@ impl Desk {
 
     /// The team book as a write needs it, or why this desk cannot write it now.
     pub(super) fn team(&self) -> DeskResult<Team> {
-        let (client, url) = self.client()?;
+        let client = self.client()?;
         let app_id = client.application_id().to_owned();
         let key = self.stored_book_key(&app_id)?.ok_or_else(|| self.no_book_key())?;
-        Ok(Team { client, url, app_id, key, by: self.operator() })
+        Ok(Team { client, app_id, key, by: self.operator() })
     }
 
     fn no_book_key(&self) -> DeskError {
@@ -178,8 +186,9 @@ impl Desk {
     }
 
     pub fn team_status(&self) -> TeamStatus {
-        let fingerprint = self.desk_keys().map(|k| k.fingerprint()).unwrap_or_default();
-        let key = self.client().ok().and_then(|(c, _)| self.stored_book_key(c.application_id()).ok().flatten());
+        let kept = self.desk_keys_kept().ok();
+        let fingerprint = kept.as_ref().map(|(k, _)| k.fingerprint()).unwrap_or_default();
+        let key = self.client().ok().and_then(|c| self.stored_book_key(c.application_id()).ok().flatten());
         let waiting = self.client().is_ok();
         TeamStatus {
             state: match (&key, waiting) {
@@ -191,6 +200,7 @@ impl Desk {
             desk_fingerprint: fingerprint,
             book_fingerprint: key.as_ref().map(BookKey::fingerprint),
             generation: key.map_or(0, |k| k.generation),
+            key_store: kept.map(|(_, backend)| backend),
         }
     }
 
@@ -207,20 +217,20 @@ impl Desk {
     }
 
     async fn join_team_inner(&self) -> DeskResult<()> {
-        let (client, url) = self.client()?;
+        let client = self.client()?;
         let app_id = client.application_id().to_owned();
         let keys = self.desk_keys()?;
-        let desk_id = self.desk_id(&client, &url, &keys).await?;
+        let desk_id = self.desk_id(&client, &keys).await?;
         let answer = match client.desk_key(&desk_id).await {
             // Removed (or refused) since: ask again, as a new desk an admin must approve.
             Err(e) if e.code() == Some("unknown_desk") => {
                 self.book()?.remove_setting(&setting(&app_id, "desk_id"))?;
-                let desk_id = self.desk_id(&client, &url, &keys).await?;
+                let desk_id = self.desk_id(&client, &keys).await?;
                 client.desk_key(&desk_id).await
             }
             other => other,
         }
-        .map_err(|e| DeskError::from_client(e, &url))?;
+        .map_err(|e| client.error(e))?;
         let desk_id = answer.desk.desk_id.clone();
         if let Some(wrapped) = &answer.wrapped {
             let wrapped = URL_SAFE_NO_PAD.decode(wrapped).map_err(|_| DeskError::Tampered("a wrapped key".into()))?;
@@ -237,7 +247,7 @@ impl Desk {
                 wrapped: vec![WrappedKey { desk_id: desk_id.clone(), wrapped: URL_SAFE_NO_PAD.encode(wrapped) }],
                 entries: Vec::new(),
             };
-            client.rotate_book(&rotation).await.map_err(|e| DeskError::from_client(e, &url))?;
+            client.ask(client.rotate_book(&rotation)).await?;
             self.keep_book_key(&app_id, &key)?;
         } else {
             // Removed, or a new key it was not given: what this desk holds opens nothing new.
@@ -254,13 +264,13 @@ impl Desk {
     }
 
     /// This desk's id on the server, asking for the book key the first time.
-    async fn desk_id(&self, client: &ManagementClient, url: &str, keys: &DeskKeys) -> DeskResult<String> {
+    async fn desk_id(&self, client: &Remote, keys: &DeskKeys) -> DeskResult<String> {
         let app_id = client.application_id();
         if let Some(id) = self.team_setting(app_id, "desk_id")? {
             return Ok(id);
         }
         let request = DeskRequest { name: self.desk_name(), public_key: URL_SAFE_NO_PAD.encode(keys.public_bytes()) };
-        let desk = client.request_desk_key(&request).await.map_err(|e| DeskError::from_client(e, url))?;
+        let desk = client.ask(client.request_desk_key(&request)).await?;
         self.set_team_setting(app_id, "desk_id", &desk.desk_id)?;
         Ok(desk.desk_id)
     }
@@ -324,7 +334,7 @@ impl Desk {
                 content: o.content.as_ref().map(|c| (&c.fields, c.by.as_str())),
             })
             .collect();
-        let added = self.book()?.apply_entries(&list, now())?;
+        let added = self.book()?.apply_entries(&list, self.now())?;
         Ok((Applied { changed: list.len(), added, through }, refused))
     }
 
@@ -398,9 +408,9 @@ impl Desk {
 
     /// The desks of this application, for an admin to approve or remove.
     pub async fn team_desks(&self) -> DeskResult<Vec<DeskListing>> {
-        let (client, url) = self.client()?;
+        let client = self.client()?;
         let mine = self.team_setting(client.application_id(), "desk_id")?;
-        let desks = client.desks().await.map_err(|e| DeskError::from_client(e, &url))?;
+        let desks = client.ask(client.desks()).await?;
         Ok(desks
             .into_iter()
             .map(|desk| {
@@ -443,8 +453,8 @@ impl Desk {
     /// Refuses a desk's request for the key.
     pub async fn refuse_desk(&self, desk_id: &str) -> DeskResult<()> {
         let result = async {
-            let (client, url) = self.client()?;
-            client.refuse_desk(desk_id).await.map_err(|e| DeskError::from_client(e, &url))?;
+            let client = self.client()?;
+            client.ask(client.refuse_desk(desk_id)).await?;
             Ok(())
         }
         .await;
@@ -491,7 +501,7 @@ impl Desk {
             })
             .collect::<DeskResult<Vec<_>>>()?;
         let rotation = BookRotation { generation: next.key.generation, wrapped, entries };
-        next.client.rotate_book(&rotation).await.map_err(|e| DeskError::from_client(e, &next.url))?;
+        next.client.ask(next.client.rotate_book(&rotation)).await?;
         self.keep_book_key(&next.app_id, &next.key)?;
         let mut book = self.book()?;
         for e in &shared {

@@ -216,6 +216,7 @@ async fn the_monitor_reconnects_after_a_server_restart_and_loses_or_repeats_noth
             operator: "t".into(),
             secrets_in_file: true,
             idle_lock_secs: None,
+            clock: std::sync::Arc::new(iampass_proto::clock::SystemClock),
             save_dir: dir.path().join("saved"),
         })
         .await

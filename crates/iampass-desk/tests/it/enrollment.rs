@@ -76,7 +76,8 @@ async fn waiting_expires_or_is_cancelled() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_kiosk_pin_guards_leaving() {
     let dir = tempfile::tempdir().unwrap();
-    let d = desk(dir.path()).await;
+    let clock = std::sync::Arc::new(iampass_proto::clock::ManualClock::starting_now());
+    let d = super::desk_with_clock(dir.path(), clock.clone()).await;
     assert!(!d.kiosk_pin_set().unwrap());
     assert!(d.set_kiosk_pin("12").is_err());
     d.set_kiosk_pin("482913").unwrap();
@@ -87,7 +88,12 @@ async fn the_kiosk_pin_guards_leaving() {
     for _ in 0..5 {
         assert!(matches!(d.check_kiosk_pin("111111", KioskAction::Skip), Err(DeskError::WrongPin)));
     }
-    assert!(matches!(d.check_kiosk_pin("482913", KioskAction::Skip), Err(DeskError::PinLocked(s)) if s <= 60));
+    assert!(matches!(d.check_kiosk_pin("482913", KioskAction::Skip), Err(DeskError::PinLocked(60))));
+    // The lockout ends after its minute, not before.
+    clock.advance_secs(59);
+    assert!(matches!(d.check_kiosk_pin("482913", KioskAction::Skip), Err(DeskError::PinLocked(1))));
+    clock.advance_secs(1);
+    d.check_kiosk_pin("482913", KioskAction::Skip).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,11 +21,17 @@ use iampass_desk::{Desk, DeskError, DeskOptions};
 use iampass_device::Phone;
 
 pub async fn desk(dir: &std::path::Path) -> Desk {
+    desk_with_clock(dir, Arc::new(iampass_proto::clock::SystemClock)).await
+}
+
+/// A desk whose time is `clock`'s, so a test passes time without waiting.
+pub async fn desk_with_clock(dir: &std::path::Path, clock: iampass_proto::clock::SharedClock) -> Desk {
     Desk::open(DeskOptions {
         data_dir: dir.join("data"),
         operator: "tester".into(),
         secrets_in_file: true,
         idle_lock_secs: None,
+        clock,
         save_dir: dir.join("saved"),
     })
     .await
