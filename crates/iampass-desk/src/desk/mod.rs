@@ -110,6 +110,9 @@ pub struct Desk {
     connection_changed: Notify,
     /// Wrong kiosk PINs, and the lockout they caused.
     pin_guard: Mutex<kiosk::PinGuard>,
+    /// The book key last read from or written to the secret store, by application: every change
+    /// the stream brings needs it, and a keyring read is a round trip to another process.
+    book_key: Mutex<Option<(String, crate::team::seal::BookKey)>>,
 }
 
 impl Desk {
@@ -128,6 +131,7 @@ impl Desk {
             sign_in: Mutex::new(None),
             connection_changed: Notify::new(),
             pin_guard: Mutex::new(kiosk::PinGuard::default()),
+            book_key: Mutex::new(None),
         };
         let profile = desk.book()?.active_profile()?;
         match profile {

@@ -129,18 +129,37 @@ impl Desk {
     }
 
     fn stored_book_key(&self, app_id: &str) -> DeskResult<Option<BookKey>> {
+        if let Some((app, key)) = self.book_key.lock().ok().and_then(|k| k.clone())
+            && app == app_id
+        {
+            return Ok(Some(key));
+        }
         let Some((stored, _)) = self.secrets.load(&book_key_name(app_id))? else { return Ok(None) };
         let malformed = || DeskError::Storage("the stored book key is malformed".into());
         let (generation, hex_key) = stored.split_once(':').ok_or_else(malformed)?;
         let bytes = zeroize::Zeroizing::new(hex::decode(hex_key).map_err(|_| malformed())?);
         let generation: u32 = generation.parse().map_err(|_| malformed())?;
-        BookKey::from_bytes(&bytes, generation).map(Some).map_err(|_| malformed())
+        let key = BookKey::from_bytes(&bytes, generation).map_err(|_| malformed())?;
+        self.remember_book_key(Some((app_id.to_owned(), key.clone())));
+        Ok(Some(key))
+    }
+
+    fn remember_book_key(&self, key: Option<(String, BookKey)>) {
+        if let Ok(mut slot) = self.book_key.lock() {
+            *slot = key;
+        }
     }
 
     fn keep_book_key(&self, app_id: &str, key: &BookKey) -> DeskResult<()> {
         let value = zeroize::Zeroizing::new(format!("{}:{}", key.generation, key.to_hex().as_str()));
         self.secrets.save(&book_key_name(app_id), &value)?;
+        self.remember_book_key(Some((app_id.to_owned(), key.clone())));
         Ok(())
+    }
+
+    fn forget_book_key(&self, app_id: &str) -> DeskResult<()> {
+        self.remember_book_key(None);
+        self.secrets.delete(&book_key_name(app_id))
     }
 
     fn team_setting(&self, app_id: &str, what: &str) -> DeskResult<Option<String>> {
@@ -252,7 +271,7 @@ impl Desk {
         } else {
             // Removed, or a new key it was not given: what this desk holds opens nothing new.
             if self.stored_book_key(&app_id)?.is_some_and(|k| k.generation < answer.generation) {
-                self.secrets.delete(&book_key_name(&app_id))?;
+                self.forget_book_key(&app_id)?;
             }
             return Ok(());
         }
