@@ -164,8 +164,10 @@ pub fn split_name(register_url: &str) -> (&str, Option<String>) {
     let name = fragment
         .split('&')
         .find_map(|kv| kv.strip_prefix("name="))
-        .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().trim().to_owned())
-        .filter(|n| !n.is_empty() && !n.chars().any(char::is_control));
+        .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        .filter(|n| !n.chars().any(char::is_control))
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
     (link, name)
 }
 

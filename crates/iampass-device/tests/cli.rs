@@ -140,6 +140,21 @@ async fn bad_links_and_missing_state_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2), "usage error: --away or --near is required");
 }
 
+/// The console puts the employee's name in the link's fragment: the phone prints it, keeps it, and
+/// never sends it (the server's own display name for this user stays unset).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_name_in_the_links_fragment_is_printed_and_kept() {
+    let e = env().await;
+    let state = e.dir.path().join("phone.json");
+    e.app.add_users(&["zoe".to_owned()]).await.unwrap();
+    let link = e.app.registration_link("zoe", None).await.unwrap().register_url;
+    let out = run(&["enroll", &format!("{link}#name=Zo%C3%AB%20Lee"), "--state", state.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("for Zoë Lee (zoe) in CLI test"), "{}", text(&out.stdout));
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(kept["display_name"], "Zoë Lee");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn forget_unregisters_and_removes_the_state() {
     let e = env().await;
@@ -162,7 +177,7 @@ async fn a_help_desk_verification_reads_as_one_not_as_a_login() {
     let started = hal.start_verification("ann").await.unwrap();
     let out = run(&["approve", "--state", state.to_str().unwrap(), "--timeout", "10"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Hal is verifying the identity of ann"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("Hal is verifying the identity of Ann (ann)"), "{}", text(&out.stdout));
     let id = started.verification_id.unwrap();
     assert_eq!(hal.verification(&id).await.unwrap().status, SessionStatus::Active);
 }

@@ -97,14 +97,18 @@ async fn registration_links_are_short_single_live_and_expiring() {
     let info = k.http.get(&first.register_url).header("Accept", "application/json").send().await.unwrap();
     let info: RegistrationInfo = info.json().await.unwrap();
     assert_eq!((info.application_name.as_str(), info.display_name.as_deref()), ("Kit app", Some("Ann Lée")));
-    // A person's browser is sent to the web phone, the token moved out of the path.
+    // A person's browser is sent to the web phone's enrollment page on the passkeys' origin, with no
+    // fragment in the address, so the browser keeps the link's own (the console's `#name=…`).
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let page = no_redirects.get(&first.register_url).send().await.unwrap();
     assert_eq!(page.status(), 303);
     let port = k.server.addr.port();
-    let expected = format!("http://localhost:{port}/phone/#enroll={token}");
+    let expected = format!("http://localhost:{port}/phone/enroll/{token}");
     assert_eq!(page.headers()["location"].to_str().unwrap(), expected);
     assert_eq!(page.headers()["cache-control"], "no-store");
+    let landing = k.http.get(k.url(&format!("/phone/enroll/{token}"))).send().await.unwrap();
+    assert_eq!(landing.headers()["cache-control"], "no-store", "the page at the code's address is never cached");
+    assert_eq!(landing.headers()["referrer-policy"], "no-referrer");
 
     let second = k.app.registration_link("ann", None).await.unwrap();
     let (status, e) =
