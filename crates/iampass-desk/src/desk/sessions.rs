@@ -312,7 +312,8 @@ impl Desk {
                                 if let Some(e) = events.last() {
                                     last = Some((key.clone(), e.id));
                                 }
-                                let book = self.apply_book_events(&events).await;
+                                let book =
+                                    self.apply_book_events(&events).await + self.apply_phone_events(&events).await;
                                 if book > 0 {
                                     emit(MonitorEvent::Book { changed: book });
                                 }

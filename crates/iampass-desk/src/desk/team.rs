@@ -15,7 +15,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::{Desk, Remote};
-use crate::book::{AppliedEntry, Employee, NewEmployee};
+use crate::book::{AppliedEntry, Employee, EnrollmentState, NewEmployee};
 use crate::error::{DeskError, DeskResult};
 use crate::secrets::SecretBackend;
 use crate::team::seal::{BookKey, DeskKeys, desk_fingerprint};
@@ -355,6 +355,38 @@ impl Desk {
             .collect();
         let added = self.book()?.apply_entries(&list, self.now())?;
         Ok((Applied { changed: list.len(), added, through }, refused))
+    }
+
+    /// What the stream says of employees' phones, wherever it happened (another desk's enrollment,
+    /// a phone reported lost there): this desk's copy shows the same state. How many changed.
+    pub(super) async fn apply_phone_events(&self, events: &[iampass_proto::wire::Event]) -> usize {
+        use iampass_proto::wire::UserChange;
+        let mut bound = Vec::new();
+        let mut changed = 0;
+        for event in events {
+            let EventData::User(u) = &event.data else { continue };
+            // (the state it moves from, the state it moves to): a link for someone not enrolled, a
+            // phone of someone enrolled stopped. The desk that did it wrote the same already, with
+            // the link's expiry; a link after a lost phone keeps showing "lost".
+            let (from, to) = match u.change {
+                UserChange::DeviceBound => {
+                    bound.push(u.user_id.clone());
+                    continue;
+                }
+                UserChange::LinkIssued => (EnrollmentState::NotEnrolled, EnrollmentState::LinkIssued),
+                UserChange::DeviceDisabled => (EnrollmentState::Enrolled, EnrollmentState::Lost),
+                _ => continue,
+            };
+            let now = self.now();
+            let result = self.book().and_then(|mut b| match b.employee_by_token(&u.user_id)? {
+                Some(e) if e.state == from => b.set_enrollment(e.id, to, None, now).map(|_| 1),
+                _ => Ok(0),
+            });
+            changed += result.unwrap_or(0);
+        }
+        changed += bound.len();
+        self.learn_phones_of(&bound).await;
+        changed
     }
 
     /// Applies the book's changes carried by a batch of events; how many changed the local copy.

@@ -132,6 +132,17 @@ async fn book_changed(rx: &mut tokio::sync::mpsc::UnboundedReceiver<MonitorEvent
     }
 }
 
+/// Waits (bounded) for book changes on the monitor until `done` holds.
+async fn until(rx: &mut tokio::sync::mpsc::UnboundedReceiver<MonitorEvent>, done: impl Fn() -> bool) {
+    for _ in 0..20 {
+        if done() {
+            return;
+        }
+        book_changed(rx).await;
+    }
+    assert!(done(), "not after 20 changes");
+}
+
 /// A change on one desk reaches the other's copy through the event stream, without a reload;
 /// a removal too.
 #[tokio::test(flavor = "multi_thread")]
@@ -144,15 +155,21 @@ async fn a_change_on_one_desk_reaches_the_other_live() {
         MonitorEvent::Connection { connected: true, .. }
     ) {}
     let dana = t.a.add_employee(person("Dana Live", "L1")).await.unwrap();
-    book_changed(&mut rx).await;
+    until(&mut rx, || named(&t.b, "Dana Live").is_some()).await;
     let there = named(&t.b, "Dana Live").expect("desk B has Dana without a reload");
     assert_eq!((there.token.as_str(), there.version, there.edited_by.as_str()), (dana.token.as_str(), 1, "tester"));
+    // Her phone enrolled from desk A's code shows as enrolled on desk B too (the stream's user
+    // events, whichever desk issued the link).
+    let ticket = t.a.start_enrollment(dana.id).await.unwrap();
+    iampass_device::Phone::enroll(&super::scan(&ticket), "dana's phone", "test").await.unwrap();
+    let enrolled =
+        || named(&t.b, "Dana Live").is_some_and(|e| e.state == iampass_desk::book::EnrollmentState::Enrolled);
+    until(&mut rx, enrolled).await;
+    assert_eq!(named(&t.b, "Dana Live").unwrap().phone_kind, Some(iampass_proto::wire::AuthenticatorKind::App));
     t.a.update_employee(dana.id, person("Dana Livingstone", "L1"), None).await.unwrap();
-    book_changed(&mut rx).await;
-    assert!(named(&t.b, "Dana Livingstone").is_some());
+    until(&mut rx, || named(&t.b, "Dana Livingstone").is_some()).await;
     t.a.remove_employee(dana.id).await.unwrap();
-    book_changed(&mut rx).await;
-    assert!(named(&t.b, "Dana Livingstone").is_none(), "a removal reaches the other desk too");
+    until(&mut rx, || named(&t.b, "Dana Livingstone").is_none()).await;
     assert_eq!(t.app.user(&dana.token).await.unwrap(), None, "and the IAMPASS user went with the entry");
     stop.send(true).unwrap();
     task.await.unwrap();
