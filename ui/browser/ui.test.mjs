@@ -18,7 +18,9 @@ const connected = { connected: true, profile: { id: 1, name: "Local server", ser
 const respond = `(cmd, args) => {
   const statuses = ["active", "walkaway", "pending", "identifying", "failed", "cancelled", "timeout", "closed"];
   switch (cmd) {
-    case "status": return ${JSON.stringify(connected)};
+    case "status": return window.__status ?? ${JSON.stringify(connected)};
+    case "staff_list": return window.__staff ?? [];
+    case "set_staff_role": return { ...window.__staff[0], role: args.role };
     case "monitor_state": return { type: "connection", connected: true, retry_in_ms: null, message: null };
     case "list_employees": return window.__employees ?? [];
     case "start_verification": return window.__verifyStart;
@@ -135,7 +137,8 @@ describe("dashboard", () => {
 describe("setup", () => {
   test("wrong credentials say what happened and what to do", async () => {
     const page = await browser.newPage();
-    await page.addInitScript(mockTauri(respond.replace(`case "status": return ${JSON.stringify(connected)};`, `case "status": return { connected: false, profile: null, secret_store: null, warning: null, staff: null, needs_sign_in: false, advice: null, idle_lock_seconds: null, access: { enroll: false, manage_employees: false, sessions: false, logout: false, verify: false, lost_phone: false, audit: false, staff: false, kiosk_only: false } };`)));
+    await page.addInitScript(`window.__status = { connected: false, profile: null, secret_store: null, warning: null, staff: null, needs_sign_in: false, advice: null, idle_lock_seconds: null, access: { enroll: false, manage_employees: false, sessions: false, logout: false, verify: false, lost_phone: false, audit: false, staff: false, remove_employees: false, desks: false, kiosk_only: false } };`);
+    await page.addInitScript(mockTauri(respond));
     await page.goto(site.url);
     await page.getByTestId("connect-app").fill("a".repeat(32));
     await page.getByTestId("connect-secret").fill("WRONG");
@@ -265,6 +268,83 @@ describe("audit", () => {
     await page.getByTestId("audit-tab-server").press("ArrowLeft");
     await page.getByTestId("audit-table").waitFor();
     assert.equal(await page.getByTestId("audit-tab-console").getAttribute("aria-selected"), "true");
+    await page.close();
+  });
+});
+
+describe("roles", () => {
+  const signedIn = (role, access) => ({ ...connected, secret_store: null, profile: { ...connected.profile, embedded: false, staff_sign_in: true },
+    staff: { staff_id: "me", name: "Aud Itor", role, application_id: "a".repeat(32), application_name: "Desk", expires_at: "2030-01-01T00:00:00Z", idle_seconds: 900 },
+    access: { ...connected.access, ...access }, idle_lock_seconds: 900 });
+
+  test("a role picked in the list changes nothing until confirmed; cancelling puts the old one back", async () => {
+    const page = await openWithAnn(`window.__staff = [{ staff_id: "s1", name: "Ana", role: "helpdesk", created_at: "2026-12-01T00:00:00Z", phone: "app", signed_in: 1 }];`);
+    await page.getByTestId("nav-staff").click();
+    const list = page.getByTestId("staff-row-role");
+    await list.selectOption("admin");
+    await page.getByTestId("confirm-role").waitFor();
+    const calls = () => page.evaluate(() => window.__mock.calls.filter(([c]) => c === "set_staff_role").map(([, a]) => a));
+    assert.deepEqual(await calls(), [], "nothing changed yet");
+    await page.getByTestId("confirm-role-no").click();
+    assert.equal(await list.inputValue(), "helpdesk", "the old role is back in the list");
+    await list.selectOption("admin");
+    await page.getByTestId("confirm-role-yes").click();
+    await page.getByTestId("staff-notice").waitFor();
+    assert.deepEqual(await calls(), [{ staffId: "s1", role: "admin" }]);
+    await page.close();
+  });
+
+  test("an auditor sees no Edit, and a help-desk member's Settings shows no relay, PIN or connection", async () => {
+    const auditor = signedIn("auditor", { enroll: false, manage_employees: false, logout: false, verify: false, lost_phone: false, staff: false, remove_employees: false, desks: false });
+    let page = await openWithAnn(`window.__status = ${JSON.stringify(auditor)};`);
+    await page.getByTestId("employee-row").waitFor();
+    assert.equal(await page.getByTestId("edit").count(), 0);
+    await page.close();
+    const helpdesk = signedIn("helpdesk", { staff: false, audit: false, remove_employees: false, desks: false });
+    page = await openWithAnn(`window.__status = ${JSON.stringify(helpdesk)};`);
+    await page.getByTestId("edit").first().waitFor();
+    await page.getByTestId("nav-settings").click();
+    await page.getByTestId("team-book").waitFor();
+    for (const hidden of ["smtp-form", "settings-pin", "setup"]) assert.equal(await page.getByTestId(hidden).count(), 0, hidden);
+    await page.close();
+  });
+
+  test("one person's \"don't ask again\" is not another's", async () => {
+    const page = await openWithAnn(`window.__status = ${JSON.stringify(signedIn("helpdesk", {}))};`);
+    await page.evaluate(() => localStorage.setItem("confirmLogoutEverywhere:Someone Else", "no"));
+    await page.getByTestId("logout-everywhere").click();
+    await page.getByTestId("confirm-logout-everywhere").waitFor();
+    await page.getByTestId("confirm-logout-everywhere-dont-ask").check();
+    await page.getByTestId("confirm-logout-everywhere-yes").click();
+    const keys = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("confirmLogoutEverywhere")).sort());
+    assert.deepEqual(keys, ["confirmLogoutEverywhere:Aud Itor", "confirmLogoutEverywhere:Someone Else"]);
+    await page.close();
+  });
+});
+
+describe("contrast", () => {
+  test("field edges, the focus ring and placeholders stand out from what they sit on", async () => {
+    const page = await openWithAnn("");
+    const search = page.getByTestId("search");
+    await search.focus();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Shift+Tab");
+    const measured = await page.evaluate(() => {
+      const rgb = (c) => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+      const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+        .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+      const ratio = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+      const el = document.querySelector('[data-testid="search"]');
+      const css = getComputedStyle(el);
+      const placeholder = getComputedStyle(el, "::placeholder").color;
+      return { edge: ratio(css.borderTopColor, css.backgroundColor), focus: ratio(css.outlineColor, "rgb(246, 247, 249)"),
+        placeholder: ratio(placeholder, css.backgroundColor), focused: document.activeElement === el };
+    });
+    assert.ok(measured.focused, "the search field has the focus");
+    assert.ok(measured.edge >= 3, `field edge ${measured.edge.toFixed(2)}:1`);
+    assert.ok(measured.focus >= 3, `focus ring ${measured.focus.toFixed(2)}:1`);
+    assert.ok(measured.placeholder >= 4.5, `placeholder ${measured.placeholder.toFixed(2)}:1`);
+    console.log(`BENCH contrast: field edge ${measured.edge.toFixed(2)}:1, focus ring ${measured.focus.toFixed(2)}:1, placeholder ${measured.placeholder.toFixed(2)}:1`);
     await page.close();
   });
 });

@@ -140,9 +140,25 @@ export function duration(seconds: number): string {
   return `${seconds} s`;
 }
 
-/** Whether to ask before an action that offers "don't ask again" (its key in localStorage). */
+/** Whose "don't ask again" choices apply: the signed-in staff member's (set at each sign-in),
+ *  or, without a staff sign-in, this computer's. One person's choice is never another's. */
+let person: string | null = null;
+export function setPerson(name: string | null): void {
+  person = name;
+}
+function choiceKey(key: string): string {
+  return person === null ? key : `${key}:${person}`;
+}
+
+/** Whether to ask before an action that offers "don't ask again". */
 export function asksFirst(key: string): boolean {
-  return localStorage.getItem(key) !== "no";
+  return localStorage.getItem(choiceKey(key)) !== "no";
+}
+
+/** Turns the question before `key`'s action on or off, for the person at the desk. */
+export function setAsksFirst(key: string, ask: boolean): void {
+  if (ask) localStorage.removeItem(choiceKey(key));
+  else localStorage.setItem(choiceKey(key), "no");
 }
 
 /** The confirmations a person may have turned off, by key, in words for Settings. */
