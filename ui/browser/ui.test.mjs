@@ -134,6 +134,29 @@ describe("dashboard", () => {
   });
 });
 
+describe("dashboard words and filters", () => {
+  test("tiles and rows say the same words, long statuses and Log out are not cut, and the employee box never shows someone else's rows", async () => {
+    const page = await open({ sessions: 3 });
+    await page.evaluate(() => { window.__employees = [{ id: 0, name: "Employee 0" }, { id: 1, name: "Employee 1" }, { id: 2, name: "Employee 2" }]; });
+    await page.getByTestId("nav-dashboard").click();
+    await page.getByTestId("session-row").first().waitFor();
+    assert.match(await page.getByTestId("count-active").innerText(), /Signed in/);
+    assert.equal(await page.getByTestId("session-status").first().innerText(), "Signed in");
+    const cut = await page.evaluate(() => [...document.querySelectorAll('[data-testid="logout"], [data-testid="session-status"]')]
+      .filter((el) => { const r = el.getBoundingClientRect(), c = el.closest('[role="cell"]').getBoundingClientRect(); return r.right > c.right + 0.5 || el.scrollWidth > el.clientWidth + 1; }).length);
+    assert.equal(cut, 0, "nothing cut off");
+    const box = page.getByTestId("filter-employee");
+    await box.fill("Employee 2");
+    await page.waitForFunction(() => window.__mock.calls.some(([c, a]) => c === "dashboard_page" && a.employeeId === 2));
+    await box.fill("Employee");
+    await page.getByTestId("filter-employee-note").waitFor();
+    assert.match(await page.getByTestId("filter-employee-note").innerText(), /3 employees match “Employee”: showing everyone/);
+    const last = await page.evaluate(() => window.__mock.calls.filter(([c]) => c === "dashboard_page").at(-1)[1].employeeId);
+    assert.equal(last, null, "the box no longer names one employee: everyone, said so");
+    await page.close();
+  });
+});
+
 describe("setup", () => {
   test("wrong credentials say what happened and what to do", async () => {
     const page = await browser.newPage();

@@ -51,21 +51,23 @@ export type Tone = "ok" | "wait" | "warn" | "idle";
 
 /** A session status in words and a colour class. */
 export function sessionLabel(status: SessionStatus): { text: string; tone: Tone } {
+  // The count tiles' words; each row's words start with the same (sessionWords), so a tile and
+  // the rows it counts say the same thing.
   switch (status) {
     case "active":
-      return { text: "Active", tone: "ok" };
+      return { text: "Signed in", tone: "ok" };
     case "pending":
-      return { text: "Push sent", tone: "wait" };
+      return { text: "Waiting for the phone", tone: "wait" };
     case "identifying":
-      return { text: "On the phone", tone: "wait" };
+      return { text: "Confirming on the phone", tone: "wait" };
     case "walkaway":
-      return { text: "Walked away", tone: "warn" };
+      return { text: "Phone walked away", tone: "warn" };
     case "failed":
       return { text: "Failed", tone: "warn" };
     case "cancelled":
-      return { text: "Denied or cancelled", tone: "warn" };
+      return { text: "Refused or cancelled", tone: "warn" };
     case "timeout":
-      return { text: "No answer", tone: "warn" };
+      return { text: "No answer from the phone", tone: "warn" };
     default:
       return { text: "Logged out", tone: "idle" };
   }
@@ -197,8 +199,8 @@ export function sessionWords(s: Pick<SessionSummary, "status" | "reason" | "purp
     case "timeout":
       return { text: "No answer from the phone", tone: "warn" };
     case "failed":
-      if (s.reason === "fraud") return { text: "Reported as fraud", tone: "warn" };
-      if (s.reason === "wrong_code") return { text: "Wrong number chosen on the phone", tone: "warn" };
+      if (s.reason === "fraud") return { text: "Failed: reported as fraud", tone: "warn" };
+      if (s.reason === "wrong_code") return { text: "Failed: wrong number chosen on the phone", tone: "warn" };
       return { text: "Failed: a required method was not met", tone: "warn" };
     case "cancelled":
       if (s.reason === "denied") return { text: "Refused on the phone", tone: "warn" };
@@ -214,13 +216,13 @@ export function sessionWords(s: Pick<SessionSummary, "status" | "reason" | "purp
         case "phone_logout":
           return { text: "Logged out on the phone", tone: "idle" };
         case "duration_elapsed":
-          return { text: "Expired", tone: "idle" };
+          return { text: "Logged out: expired", tone: "idle" };
         case "walkaway":
-          return { text: "Ended: the phone stayed away", tone: "idle" };
+          return { text: "Logged out: the phone stayed away", tone: "idle" };
         case "device_lost":
-          return { text: "Ended: phone reported lost", tone: "idle" };
+          return { text: "Logged out: phone reported lost", tone: "idle" };
         case "user_deleted":
-          return { text: "Ended: employee removed", tone: "idle" };
+          return { text: "Logged out: employee removed", tone: "idle" };
         default:
           return { text: `Logged out (${(s.reason ?? "").replaceAll("_", " ")})`, tone: "idle" };
       }
