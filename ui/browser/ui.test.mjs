@@ -157,6 +157,27 @@ describe("dashboard words and filters", () => {
   });
 });
 
+describe("text size", () => {
+  test("Ctrl and + makes every text and the dashboard's rows larger, Ctrl and 0 brings them back", async () => {
+    const page = await open({ sessions: 5 });
+    await page.getByTestId("nav-dashboard").click();
+    await page.getByTestId("session-row").first().waitFor();
+    const sizes = () => page.evaluate(() => ({ root: parseFloat(getComputedStyle(document.documentElement).fontSize),
+      row: document.querySelector('[data-testid="session-row"]').getBoundingClientRect().height,
+      chip: parseFloat(getComputedStyle(document.querySelector('[data-testid="session-status"]')).fontSize) }));
+    const before = await sizes();
+    for (let i = 0; i < 4; i++) await page.keyboard.press("Control+=");
+    const after = await sizes();
+    assert.equal(after.root, 48);
+    assert.ok(after.row > before.row * 2 && after.chip >= 43, JSON.stringify({ before, after }));
+    await page.screenshot({ path: `${SHOTS}/44-dashboard-large-text.png` });
+    await page.keyboard.press("Control+0");
+    assert.equal((await sizes()).root, 20);
+    assert.equal(await page.evaluate(() => localStorage.getItem("textSize")), "20");
+    await page.close();
+  });
+});
+
 describe("setup", () => {
   test("wrong credentials say what happened and what to do", async () => {
     const page = await browser.newPage();

@@ -16,6 +16,17 @@ function row(id: string, status: SessionStatus, created: string, employee_id = 1
 }
 
 describe("Live", () => {
+  it("a lock forgets the rows but keeps alerts nobody has acknowledged, and a book change is counted", () => {
+    const live = new Live();
+    live.reset([row("a", "active", "2026-01-01T00:00:01Z")], { status: null, employeeId: null });
+    live.apply({ type: "alert", alert: { kind: "fraud", message: "Ann reported a login push as fraud.", session_id: "a", at: "2026-01-01T00:00:02Z" } });
+    live.clear();
+    expect(live.rows).toEqual([]);
+    expect(live.alerts.map((a) => a.kind)).toEqual(["fraud"]);
+    live.apply({ type: "book", changed: 3 });
+    expect(live.book).toBe(1);
+  });
+
   it("replaces a row by its session id, never doubling it, and keeps newest first", () => {
     const live = new Live();
     live.reset([row("a", "active", "2026-01-01T00:00:01Z")], { status: null, employeeId: null });

@@ -295,3 +295,24 @@ export function auditMatches(
     (f.to === "" || day <= f.to)
   );
 }
+
+/** Text sizes the console offers (the root font size, px): the default reads at arm's length, the
+ *  largest across a room (a dashboard row's text at about 48 px). */
+export const TEXT_SIZES = [16, 20, 24, 30, 38, 48];
+const TEXT_SIZE_KEY = "textSize";
+
+/** The text size kept for this computer's screen, or the default. */
+export function textSize(): number {
+  const kept = Number(localStorage.getItem(TEXT_SIZE_KEY));
+  return TEXT_SIZES.includes(kept) ? kept : 20;
+}
+
+/** One step larger (+1) or smaller (-1), or the default (0); applied and kept. */
+export function stepTextSize(step: -1 | 0 | 1): number {
+  const now = TEXT_SIZES.indexOf(textSize());
+  const next = step === 0 ? 20 : TEXT_SIZES[Math.min(TEXT_SIZES.length - 1, Math.max(0, now + step))];
+  localStorage.setItem(TEXT_SIZE_KEY, String(next));
+  document.documentElement.style.fontSize = `${next}px`;
+  return next;
+}
+

@@ -24,6 +24,8 @@ export class Live {
   version = $state(0);
   /** Bumped when the team book changed on this desk (a colleague's edit arrived): lists reload. */
   book = $state(0);
+  /** The root text size in px (Ctrl and + or -): what the dashboard's row height follows. */
+  textSize = $state(20);
   filter: Filter = { status: null, employeeId: null };
 
   /** Replaces the rows with a freshly loaded first page. */
@@ -37,10 +39,11 @@ export class Live {
     this.alerts = this.alerts.filter((a) => a !== alert);
   }
 
-  /** Forgets what the last signed-in person saw (a sign-out or lock). */
+  /** Forgets the rows the last signed-in person saw (a sign-out or lock); they load again for
+   *  the next one. Alerts stay until someone acknowledges them: a lock must not lose a fraud
+   *  report nobody has read. */
   clear() {
     this.rows = [];
-    this.alerts = [];
   }
 
   append(rows: DashboardRow[]) {
