@@ -241,6 +241,36 @@ def test_lost_phone_removes_the_web_phone(server, phone, enrolled):
     assert phone.token() is None
 
 
+def test_a_long_id_never_makes_the_page_wider_than_the_phone(server, phone):
+    """An integrating app's user id can be long, and no name comes with its link: the pages wrap it."""
+    user = "a.very.long.user.identifier." + "x" * 90 + "@corp.example"
+    m = management(server)
+    assert m.add_user(user) == 0
+    link = m.get_registration_link(user, "")
+    phone.enroll(link)
+    session = login(server, user)
+    phone.one("request")
+    width = phone.driver.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} CSS px wide on a 390 px phone"
+    phone.one("deny-button").click()
+    assert wait_status(session, lambda s: s not in WAITING) == Status.cancelled
+
+
+def test_offline_is_said_at_once_and_the_phone_asks_again_when_back(server, phone, enrolled):
+    phone.one("none-waiting")
+    phone.driver.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    started = time.monotonic()
+    banner = phone.wait(lambda: next((p for p in phone.driver.find_elements("css selector", "p.status.warn") if "Offline" in p.text), None), timeout=5)
+    print(f"\noffline noticed after {(time.monotonic() - started) * 1000:.0f} ms")
+    assert banner is not None
+    phone.driver.set_network_conditions(offline=False, latency=0, download_throughput=-1, upload_throughput=-1)
+    session = login(server, enrolled)
+    phone.one("request", timeout=10)
+    assert not any("Offline" in p.text for p in phone.driver.find_elements("css selector", "p.status.warn"))
+    phone.one("deny-button").click()
+    assert wait_status(session, lambda s: s not in WAITING) == Status.cancelled
+
+
 def test_remote_logout_from_the_app(server, phone, enrolled):
     session = login(server, enrolled)
     phone.one("request")
@@ -256,6 +286,8 @@ def test_a_second_login_while_the_first_is_pending(server, phone, enrolled):
     first = login(server, enrolled)
     second = login(server, enrolled)
     phone.wait(lambda: len(phone.all("request")) == 2)
+    assert "2 sign-ins are waiting at once" in phone.one("several-waiting").text
+    assert all(" s</strong>" in c.get_attribute("innerHTML") for c in phone.all("request-countdown")), "each counts down"
     phone.shot("two-requests")
     phone.all("approve-button")[0].click()
     phone.wait(lambda: "Approved" in phone.one("result").text)

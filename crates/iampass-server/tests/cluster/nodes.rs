@@ -109,11 +109,12 @@ async fn nonces_spent_before_the_nonce_keys_migration_stay_spent() {
     let path = format!("/management/users/{}", c.app_id);
     let now = iampass_proto::clock::Clock::now_secs(&SystemClock);
     let nonce = rand::random::<u64>();
-    // The database as the last release left it: version 2, this nonce spent.
+    // The database as release 2 left it: version 2 (no nonce keys, no team book), this nonce spent.
     alter_database(
         &require_postgres(c.dir.path()),
         &format!(
-            "DROP TABLE nonces;
+            "DROP TABLE book_entries; DROP TABLE books; DROP TABLE desks;
+             DROP TABLE nonces;
              CREATE TABLE nonces (scope TEXT NOT NULL, nonce TEXT NOT NULL, keep_until BIGINT NOT NULL,
                                   PRIMARY KEY (scope, nonce));
              INSERT INTO nonces VALUES ('{}', '{nonce}', {});
