@@ -71,7 +71,8 @@ def test_enroll_then_approve_makes_the_session_active(server, phone):
     assert (device["kind"], device["name"], device["synced"], device["platform"]) == ("passkey", "Web phone", False, "Android")
     session = login(server, user)
     request = phone.one("request")
-    assert "Payroll" in request.text and user in request.text
+    # Named as the application's link named them (the official client sent "Ann Lée").
+    assert "Payroll" in request.text and "Ann Lée" in request.text
     # What the server saw of the login's request: the official client's address and user agent.
     assert phone.one("request-origin").text.startswith("From 127.0.0.1 · Python-urllib/")
     phone.shot("request")
