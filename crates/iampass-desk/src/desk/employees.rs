@@ -72,9 +72,9 @@ impl Desk {
     /// this book too. A few are asked for one by one; many (a new desk's first sync) are read
     /// from the server's user listing a page at a time. A failure leaves them "not enrolled"
     /// until their next enrollment.
-    pub(super) async fn learn_phones_of(&self, tokens: &[String]) {
+    pub(super) async fn learn_phones_of(&self, tokens: &[String]) -> usize {
         const ONE_BY_ONE: usize = 20;
-        let Ok(client) = self.client() else { return };
+        let Ok(client) = self.client() else { return 0 };
         let mut phones = Vec::new();
         if tokens.len() <= ONE_BY_ONE {
             for token in tokens {
@@ -94,17 +94,23 @@ impl Desk {
                 }
             }
         }
+        let mut learnt = 0;
         for user in phones {
             let Some(device) = user.device else { continue };
-            let result = self.book().and_then(|mut b| {
-                let e = b.employee_by_token(&user.user_id)?.ok_or(DeskError::NotFound("Employee"))?;
-                b.set_enrollment(e.id, EnrollmentState::Enrolled, None, self.now())?;
-                b.set_phone(e.id, device.kind, device.synced)
+            let result = self.book().and_then(|mut b| match b.employee_by_token(&user.user_id)? {
+                Some(e) => {
+                    b.set_enrollment(e.id, EnrollmentState::Enrolled, None, self.now())?;
+                    b.set_phone(e.id, device.kind, device.synced).map(|_| 1)
+                }
+                // Not in this desk's copy (another application's user, or not synced yet).
+                None => Ok(0),
             });
-            if let Err(err) = result {
-                tracing::warn!(error = %err, "an employee's phone was not recorded");
+            match result {
+                Ok(n) => learnt += n,
+                Err(err) => tracing::warn!(error = %err, "an employee's phone was not recorded"),
             }
         }
+        learnt
     }
 
     /// Saves an edit made from `base_version` (the version the form opened; `None`: this desk's).

@@ -384,9 +384,11 @@ impl Desk {
             });
             changed += result.unwrap_or(0);
         }
-        changed += bound.len();
-        self.learn_phones_of(&bound).await;
-        changed
+        // Only employees of this copy: the stream also tells of users the book does not hold.
+        if let Ok(book) = self.book() {
+            bound.retain(|t| book.employee_by_token(t).ok().flatten().is_some());
+        }
+        changed + self.learn_phones_of(&bound).await
     }
 
     /// Applies the book's changes carried by a batch of events; how many changed the local copy.

@@ -37,7 +37,7 @@ pub(super) async fn rows_until(
                 seen.extend(rows.into_iter().map(|r| (r.session.session_id, r.session.status, r.employee_name)))
             }
             Ok(Some(MonitorEvent::Alert { alert })) => alerts.push(alert.kind),
-            Ok(Some(MonitorEvent::Connection { .. })) => {}
+            Ok(Some(MonitorEvent::Connection { .. } | MonitorEvent::Book { .. })) => {}
             _ => panic!("timed out; rows so far: {seen:?}"),
         }
     }
