@@ -264,6 +264,7 @@ def test_offline_is_said_at_once_and_the_phone_asks_again_when_back(server, phon
     banner = phone.wait(lambda: next((p for p in phone.driver.find_elements("css selector", "p.status.warn") if "Offline" in p.text), None), timeout=5)
     print(f"\noffline noticed after {(time.monotonic() - started) * 1000:.0f} ms")
     assert banner is not None
+    assert phone.all("none-waiting") == [], "never \"no sign-in is waiting\" while offline"
     phone.driver.set_network_conditions(offline=False, latency=0, download_throughput=-1, upload_throughput=-1)
     session = login(server, enrolled)
     phone.one("request", timeout=10)
@@ -288,6 +289,7 @@ def test_a_second_login_while_the_first_is_pending(server, phone, enrolled):
     second = login(server, enrolled)
     phone.wait(lambda: len(phone.all("request")) == 2)
     assert "2 sign-ins are waiting at once" in phone.one("several-waiting").text
+    assert [n.text for n in phone.all("request-number")] == ["1 of 2:", "2 of 2:"]
     assert all(" s</strong>" in c.get_attribute("innerHTML") for c in phone.all("request-countdown")), "each counts down"
     phone.shot("two-requests")
     phone.all("approve-button")[0].click()
