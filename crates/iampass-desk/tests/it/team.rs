@@ -108,7 +108,7 @@ async fn the_servers_database_holds_no_name_email_or_note() {
         "secret-corp",
         "sn-778812",
         "skunkworks",
-        "07700",
+        "prefers a callback",
         "octarine",
         "yolanda",
         "verity",

@@ -23,6 +23,11 @@ fn wants_json(headers: &HeaderMap) -> bool {
     headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"))
 }
 
+/// What a path segment carries as it is (a link's code is base64url: it passes unchanged); anything
+/// else is percent-encoded.
+const PATH_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 async fn show(State(s): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
     if wants_json(&headers) {
         return match s.registration_info(&token).await {
@@ -35,7 +40,7 @@ async fn show(State(s): State<AppState>, Path(token): Path<String>, headers: Hea
     // employee's name there (`#name=…`), which no browser ever sends to a server. The page moves
     // the code out of its address at once; the access log records only the route's template.
     let origin = s.relying_party.as_ref().map_or("", |rp| rp.origin());
-    let token = percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC);
+    let token = percent_encoding::utf8_percent_encode(&token, PATH_SEGMENT);
     super::webphone::redirect(&format!("{origin}/phone/enroll/{token}"))
 }
 
