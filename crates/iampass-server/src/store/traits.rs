@@ -398,8 +398,8 @@ pub trait StaffStore {
     fn prune_staff(&self, before: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// The team book and its desks. Each change is one transaction that first moves the book's change
-/// counter, so writes to one book are serialized and each entry's revision is the counter's value.
+/// The team book and its desks. Each change is one transaction that first locks the book's row, so
+/// writes to one book are serialized; each entry written takes the book's next revision.
 pub trait BookStore {
     /// The book key's generation (0: none yet).
     fn book_generation(&self, app_id: &str) -> impl Future<Output = Result<i64, StoreError>> + Send;

@@ -54,19 +54,16 @@ fn find_desk<C: Sql>(c: &mut C, app_id: &str, desk_id: &str) -> Result<Option<De
     )
 }
 
-/// Moves the book's change counter on and returns (generation, the new revision). Being the
-/// transaction's first write, it serializes every change to this book.
-fn next_revision<C: Sql>(c: &mut C, app_id: &str) -> Result<(i64, i64), StoreError> {
+/// Opens a change to the book: makes its row the first time and locks it (the transaction's first
+/// write, so changes to one book are serialized and their revisions commit in order). The key's
+/// generation.
+fn lock_book<C: Sql>(c: &mut C, app_id: &str) -> Result<i64, StoreError> {
     c.exec(
         "INSERT INTO books (app_id, generation, revision) VALUES (?1, 0, 0) ON CONFLICT (app_id) DO NOTHING",
         args![app_id],
     )?;
-    c.row(
-        "UPDATE books SET revision = revision + 1 WHERE app_id = ?1 RETURNING generation, revision",
-        args![app_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?
-    .ok_or_else(|| StoreError::Corrupt("the book's row vanished".into()))
+    c.row("UPDATE books SET revision = revision WHERE app_id = ?1 RETURNING generation", args![app_id], |r| r.get(0))?
+        .ok_or_else(|| StoreError::Corrupt("the book's row vanished".into()))
 }
 
 /// The next revision, for one more entry of the change under way: every entry has its own, so a
@@ -181,7 +178,7 @@ impl<B: SqlBackend> BookStore for B {
     ) -> Result<Vec<BookEntryRow>, BookError> {
         let (app_id, writer) = (app_id.to_owned(), writer.to_owned());
         self.write(move |w| {
-            let (current, _) = next_revision(w.c, &app_id)?;
+            let current = lock_book(w.c, &app_id)?;
             if given != current || current == 0 {
                 return Err(BookRefusal::StaleGeneration { given, current }.into());
             }
@@ -209,7 +206,7 @@ impl<B: SqlBackend> BookStore for B {
     ) -> Result<BookEntryRow, BookError> {
         let (app_id, user_id, writer) = (app_id.to_owned(), user_id.to_owned(), writer.to_owned());
         self.write(move |w| {
-            let (generation, revision) = next_revision(w.c, &app_id)?;
+            let generation = lock_book(w.c, &app_id)?;
             match find_entry(w.c, &app_id, &user_id)? {
                 Some(e) if e.sealed.is_some() => check_version(w.c, &app_id, &user_id, version)?,
                 _ => return Err(BookRefusal::UnknownEntry.into()),
@@ -224,7 +221,7 @@ impl<B: SqlBackend> BookStore for B {
                 sealed: None,
                 writer,
                 written_at: now,
-                revision,
+                revision: bump(w.c, &app_id)?,
             };
             Ok(put_entry(w, &app_id, entry)?)
         })
@@ -282,7 +279,7 @@ impl<B: SqlBackend> BookStore for B {
     ) -> Result<DeskRow, BookError> {
         let (app_id, desk_id, approver) = (app_id.to_owned(), desk_id.to_owned(), approver.to_owned());
         self.write(move |w| {
-            let (current, _) = next_revision(w.c, &app_id)?;
+            let current = lock_book(w.c, &app_id)?;
             if given != current || current == 0 {
                 return Err(BookRefusal::StaleGeneration { given, current }.into());
             }
@@ -318,7 +315,7 @@ impl<B: SqlBackend> BookStore for B {
     async fn rotate_book(&self, r: KeyRotation) -> Result<(), BookError> {
         let KeyRotation { app_id, generation: given, wrapped, entries, writer, approver, at: now } = r;
         self.write(move |w| {
-            let (current, _) = next_revision(w.c, &app_id)?;
+            let current = lock_book(w.c, &app_id)?;
             if given != current + 1 {
                 return Err(BookRefusal::StaleGeneration { given, current }.into());
             }
