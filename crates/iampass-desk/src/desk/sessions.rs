@@ -266,9 +266,7 @@ impl Desk {
                         Ok(stream) => {
                             // Whatever the book missed while the stream was down (the stream
                             // then brings the rest; versions already here are skipped).
-                            if let Ok(status) = self.join_team().await
-                                && status.state == super::TeamState::Ready
-                            {
+                            if self.catch_up().await {
                                 emit(MonitorEvent::Book { changed: 0 });
                             }
                             if connected != Some(true) {

@@ -170,6 +170,33 @@ impl Desk {
         self.book()?.set_setting(&setting(app_id, what), value)
     }
 
+    /// The book's last revision this desk's copy holds: where a catch-up starts.
+    fn seen_revision(&self, app_id: &str) -> DeskResult<u64> {
+        Ok(self.team_setting(app_id, "revision")?.and_then(|r| r.parse().ok()).unwrap_or_default())
+    }
+
+    /// Notes that the copy holds the book up to `revision` (never moving back).
+    fn saw_revision(&self, app_id: &str, revision: u64) -> DeskResult<()> {
+        let seen = self.seen_revision(app_id)?.max(revision);
+        self.set_team_setting(app_id, "revision", &seen.to_string())
+    }
+
+    /// After the stream (re)connects: what the book missed meanwhile. A desk that holds the key
+    /// catches up from its revision; one without it, or whose key was replaced meanwhile, joins
+    /// again (asks for, or takes, the key). Whether this desk now holds the book.
+    pub(super) async fn catch_up(&self) -> bool {
+        match self.sync_book().await {
+            Ok(_) => true,
+            Err(DeskError::NoBookKey(_) | DeskError::StaleKey(_)) => {
+                self.join_team().await.is_ok_and(|s| s.state == TeamState::Ready)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the team book did not catch up");
+                false
+            }
+        }
+    }
+
     /// The name other desks see for this one.
     fn desk_name(&self) -> String {
         let host = std::fs::read_to_string("/etc/hostname")
@@ -207,8 +234,9 @@ impl Desk {
     pub fn team_status(&self) -> TeamStatus {
         let kept = self.desk_keys_kept().ok();
         let fingerprint = kept.as_ref().map(|(k, _)| k.fingerprint()).unwrap_or_default();
-        let key = self.client().ok().and_then(|c| self.stored_book_key(c.application_id()).ok().flatten());
-        let waiting = self.client().is_ok();
+        let client = self.client().ok();
+        let key = client.as_ref().and_then(|c| self.stored_book_key(c.application_id()).ok().flatten());
+        let waiting = client.is_some();
         TeamStatus {
             state: match (&key, waiting) {
                 (Some(_), _) => TeamState::Ready,
@@ -300,8 +328,7 @@ impl Desk {
     /// over a gap.
     pub async fn sync_book(&self) -> DeskResult<usize> {
         let team = self.team()?;
-        let mut since: u64 =
-            self.team_setting(&team.app_id, "revision")?.and_then(|r| r.parse().ok()).unwrap_or_default();
+        let mut since = self.seen_revision(&team.app_id)?;
         let mut changed = 0;
         let mut added = Vec::new();
         loop {
@@ -310,7 +337,7 @@ impl Desk {
             changed += applied.changed;
             added.extend(applied.added);
             since = since.max(applied.through);
-            self.set_team_setting(&team.app_id, "revision", &since.to_string())?;
+            self.saw_revision(&team.app_id, since)?;
             if let Some(e) = refused {
                 self.learn_phones_of(&added).await;
                 return Err(e);
@@ -409,15 +436,11 @@ impl Desk {
             Ok(team) if !entries.is_empty() => match self.apply_entries(&team, &entries) {
                 Ok((applied, refused)) => {
                     changed += applied.changed;
-                    let seen: u64 = self
-                        .team_setting(&team.app_id, "revision")
-                        .ok()
-                        .flatten()
-                        .and_then(|r| r.parse().ok())
-                        .unwrap_or_default();
                     // A refused entry stays unseen: the next catch-up meets it again.
-                    if refused.is_none() {
-                        let _ = self.set_team_setting(&team.app_id, "revision", &seen.max(applied.through).to_string());
+                    if refused.is_none()
+                        && let Err(e) = self.saw_revision(&team.app_id, applied.through)
+                    {
+                        tracing::warn!(error = %e, "the book's revision seen was not kept");
                     }
                     match refused {
                         Some(DeskError::StaleKey(_)) => rejoin = true,
