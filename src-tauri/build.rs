@@ -58,6 +58,11 @@ const COMMANDS: &[&str] = &[
     "approve_desk",
     "refuse_desk",
     "remove_desk",
+    "start_recovery",
+    "recovery_status",
+    "recovery_ticket",
+    "recovery_history",
+    "clear_recovery_hold",
 ];
 
 fn npm(ui: &Path, args: &[&str]) {

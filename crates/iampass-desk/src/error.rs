@@ -58,6 +58,10 @@ pub enum DeskError {
     /// The server says the signed-in role does not allow this (the reason names the role needed).
     #[error("Not allowed: {0}.")]
     RoleTooLow(String),
+    /// The employee has or had a phone: a new one needs a recovery with evidence, or their
+    /// recoveries are on hold (the server's words).
+    #[error("{reason}")]
+    Recovery { code: String, reason: String },
 }
 
 /// What the UI shows: a stable `code` to branch on, a sentence, and what to do.
@@ -89,6 +93,8 @@ impl DeskError {
             DeskError::Email(_) => "email",
             DeskError::SignedOut(_) => "signed_out",
             DeskError::RoleTooLow(_) => "forbidden",
+            DeskError::Recovery { code, .. } if code == "recovery_on_hold" => "recovery_on_hold",
+            DeskError::Recovery { .. } => "recovery_needs_evidence",
             DeskError::Tampered(_) => "tampered",
             DeskError::StaleKey(_) => "stale_key",
             DeskError::NoBookKey(_) => "no_book_key",
@@ -119,6 +125,12 @@ impl DeskError {
             DeskError::Email(_) => "Check the relay's settings (host, port, security, user, password) in Settings.",
             DeskError::SignedOut(_) => "Sign in again: enter your name and approve on your phone.",
             DeskError::RoleTooLow(_) => "Ask an admin, or a colleague whose role allows it.",
+            DeskError::Recovery { code, .. } if code == "recovery_on_hold" => {
+                "Ask an admin to look at the hold on the employee's page; only they can clear it."
+            }
+            DeskError::Recovery { .. } => {
+                "Use New phone: verify the employee on their current phone, or ask a colleague to approve on theirs."
+            }
             DeskError::Tampered(_) => {
                 "Nothing was changed on this desk. Tell your administrator: the server or the network may be tampering with the book."
             }
@@ -148,6 +160,11 @@ impl DeskError {
             }
             ClientError::Api { status: 401, .. } => DeskError::WrongCredentials,
             ClientError::Api { status: 403, code, reason } if code == "forbidden" => DeskError::RoleTooLow(reason),
+            ClientError::Api { code, reason, .. }
+                if code == "recovery_needs_evidence" || code == "recovery_on_hold" =>
+            {
+                DeskError::Recovery { code, reason }
+            }
             ClientError::Api { code, .. } if code == "unknown_application" => DeskError::WrongCredentials,
             ClientError::Api { code, .. } if code == "link_expired" => DeskError::LinkExpired,
             ClientError::Api { code, reason, .. } => DeskError::Refused { code, reason },

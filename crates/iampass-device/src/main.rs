@@ -160,6 +160,17 @@ fn describe(r: &LoginRequest, name: Option<&str>) -> String {
             r.application_name
         ),
         RequestPurpose::ConsoleSignIn => format!("console sign-in of {who} at {}", r.application_name),
+        RequestPurpose::RecoveryApproval => match &r.recovery {
+            Some(ask) => format!(
+                "{} asks you to approve moving {} to a new phone at {} (checked: {}; reason: {})",
+                ask.requested_by,
+                ask.user_id,
+                r.application_name,
+                ask.check.words(),
+                ask.reason
+            ),
+            None => format!("a recovery's approval at {}", r.application_name),
+        },
         RequestPurpose::Login => format!("login of {who} at {}", r.application_name),
     }
 }

@@ -31,10 +31,16 @@ pub enum Permission {
     WriteBook,
     /// Approve, refuse and remove desks, and rotate the book key.
     ManageDesks,
+    /// Move an employee who has or had a phone to a new one, with evidence (`wire::StartRecovery`).
+    Recover,
+    /// Read an employee's recoveries and holds, and follow them on the event stream.
+    ReadRecoveries,
+    /// Lift a hold on an employee's recoveries.
+    ClearRecoveryHold,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 25] = [
         Permission::AddUsers,
         Permission::DeleteUsers,
         Permission::RegistrationLink,
@@ -57,6 +63,9 @@ impl Permission {
         Permission::ReadBook,
         Permission::WriteBook,
         Permission::ManageDesks,
+        Permission::Recover,
+        Permission::ReadRecoveries,
+        Permission::ClearRecoveryHold,
     ];
 }
 
@@ -72,12 +81,12 @@ pub fn roles_allowed(permission: Permission) -> &'static [StaffRole] {
         WriteBook => &[Helpdesk, Admin],
         ReadSettings => &[Auditor, Admin],
         RegistrationLink | DeviceCheck => &[Kiosk, Helpdesk, Admin],
-        ListSessions | SessionCounts => &[Helpdesk, Auditor, Admin],
-        LogoutSession | LogoutUser | LostDevice | VerifyCaller | ClearPushCap | SendRegistrationSms => {
+        ListSessions | SessionCounts | ReadRecoveries => &[Helpdesk, Auditor, Admin],
+        LogoutSession | LogoutUser | LostDevice | VerifyCaller | ClearPushCap | SendRegistrationSms | Recover => {
             &[Helpdesk, Admin]
         }
         ReadAudit => &[Auditor, Admin],
-        AddUsers | DeleteUsers | ListStaff | ManageStaff | AppSettings | ManageDesks => &[Admin],
+        AddUsers | DeleteUsers | ListStaff | ManageStaff | AppSettings | ManageDesks | ClearRecoveryHold => &[Admin],
     }
 }
 
@@ -89,6 +98,7 @@ pub fn event_permission(event: &crate::wire::EventData) -> Permission {
         EventData::Session(_) => Permission::ListSessions,
         EventData::User(_) => Permission::ListUsers,
         EventData::Book(_) | EventData::Desk(_) => Permission::ReadBook,
+        EventData::Recovery(_) => Permission::ReadRecoveries,
     }
 }
 

@@ -102,6 +102,11 @@ pub struct Config {
     /// Seconds the push cap looks back over.
     #[arg(long = "push-cap-window", env = "IAMPASS_PUSH_CAP_WINDOW", default_value_t = 600)]
     pub push_cap_window_secs: u64,
+    /// Recoveries one staff member may ask for in an hour before every console is alerted (the
+    /// requests still go ahead; a help-desk account doing many is either busy or taken over). 0:
+    /// no alert.
+    #[arg(long = "recovery-alert", env = "IAMPASS_RECOVERY_ALERT", default_value_t = 3)]
+    pub recovery_alert_per_hour: u32,
     /// Web Push: hosts beyond the browsers' own push services (Google, Mozilla, Apple, Microsoft)
     /// that a web phone's subscription may name, comma-separated; these may also use plain
     /// HTTP. For a private push service or tests; every other endpoint is refused.

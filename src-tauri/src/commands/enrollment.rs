@@ -30,7 +30,7 @@ pub(super) fn cancel_wait(desk: State<'_, SharedDesk>, id: i64) {
 }
 
 #[tauri::command]
-pub(super) async fn report_lost(desk: State<'_, SharedDesk>, id: i64) -> Result<EnrollmentTicket, UiError> {
+pub(super) async fn report_lost(desk: State<'_, SharedDesk>, id: i64) -> Result<Option<EnrollmentTicket>, UiError> {
     ui(desk.report_lost(id).await)
 }
 

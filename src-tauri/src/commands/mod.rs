@@ -5,6 +5,7 @@ mod audit;
 mod employees;
 mod enrollment;
 mod kiosk;
+mod recovery;
 mod sessions;
 mod setup;
 mod staff;
@@ -68,6 +69,11 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         team::approve_desk,
         team::refuse_desk,
         team::remove_desk,
+        recovery::start_recovery,
+        recovery::recovery_status,
+        recovery::recovery_ticket,
+        recovery::recovery_history,
+        recovery::clear_recovery_hold,
     ]
 }
 

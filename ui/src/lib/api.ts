@@ -23,6 +23,10 @@ import type { ImportPreview } from "./types/ImportPreview";
 import type { NewEmployee } from "./types/NewEmployee";
 import type { UiError } from "./types/UiError";
 import type { Access } from "./types/Access";
+import type { RecoveryCheck } from "./types/RecoveryCheck";
+import type { RecoveryEvidence } from "./types/RecoveryEvidence";
+import type { RecoveryHistory } from "./types/RecoveryHistory";
+import type { RecoveryStatus } from "./types/RecoveryStatus";
 import type { EmployeePage } from "./types/EmployeePage";
 import type { SmtpSettings } from "./types/SmtpSettings";
 import type { SignInPrompt } from "./types/SignInPrompt";
@@ -63,6 +67,9 @@ export type {
   TeamStatus,
   DeskListing,
   StaffSummary,
+  RecoveryCheck,
+  RecoveryHistory,
+  RecoveryStatus,
 };
 
 /** Any failure as a UiError: Rust sends one; anything else (IPC broken) is wrapped. */
@@ -138,7 +145,16 @@ export const api = {
   waitEnrolled: (id: number, timeoutSeconds: number) =>
     call<EnrollmentOutcome>("wait_enrolled", { id, timeoutSeconds }),
   cancelWait: (id: number) => call<void>("cancel_wait", { id }),
-  reportLost: (id: number) => call<EnrollmentTicket>("report_lost", { id }),
+  /** Stops the phone at once; with the application's secret also a new link (staff: a recovery). */
+  reportLost: (id: number) => call<EnrollmentTicket | null>("report_lost", { id }),
+  /** Asks for a recovery (a new phone for an employee who has or had one), backed by `evidence`. */
+  startRecovery: (id: number, evidence: RecoveryEvidence, check: RecoveryCheck, reason: string) =>
+    call<RecoveryStatus>("start_recovery", { id, evidence, check, reason }),
+  recoveryStatus: (recoveryId: string) => call<RecoveryStatus>("recovery_status", { recoveryId }),
+  /** An approved recovery's one link, as the employee's QR code. */
+  recoveryTicket: (id: number, recoveryId: string) => call<EnrollmentTicket>("recovery_ticket", { id, recoveryId }),
+  recoveryHistory: (id: number) => call<RecoveryHistory>("recovery_history", { id }),
+  clearRecoveryHold: (id: number, reason: string) => call<void>("clear_recovery_hold", { id, reason }),
   saveQr: (id: number, registerUrl: string) => call<string>("save_qr", { id, registerUrl }),
   smtpSettings: () => call<SmtpSettings | null>("smtp_settings"),
   /** `password`: a new one, "" to forget it, null to keep it. */

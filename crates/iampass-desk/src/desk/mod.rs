@@ -7,6 +7,7 @@ mod employee_page;
 mod employees;
 mod enrollment;
 mod kiosk;
+mod recovery;
 mod server_audit;
 mod sessions;
 mod staff;

@@ -34,6 +34,12 @@ pub struct Access {
     pub verify: bool,
     /// Report a phone lost.
     pub lost_phone: bool,
+    /// Give an employee who has or had a phone a new one (with evidence, `desk/recovery.rs`).
+    pub recover: bool,
+    /// Connected with the application's secret: the recovery rule does not bind this desk.
+    pub recovery_exempt: bool,
+    /// Lift a hold on an employee's recoveries.
+    pub clear_recovery_hold: bool,
     /// The server's audit log.
     pub audit: bool,
     /// Staff accounts and application settings.
@@ -55,6 +61,9 @@ impl Access {
         logout: true,
         verify: true,
         lost_phone: true,
+        recover: true,
+        recovery_exempt: true,
+        clear_recovery_hold: true,
         audit: true,
         staff: true,
         remove_employees: true,
@@ -71,6 +80,9 @@ impl Access {
             logout: may(Permission::LogoutUser),
             verify: may(Permission::VerifyCaller),
             lost_phone: may(Permission::LostDevice),
+            recover: may(Permission::Recover),
+            recovery_exempt: false,
+            clear_recovery_hold: may(Permission::ClearRecoveryHold),
             audit: may(Permission::ReadAudit),
             staff: may(Permission::ManageStaff),
             remove_employees: may(Permission::DeleteUsers),
@@ -86,6 +98,9 @@ impl Access {
         logout: false,
         verify: false,
         lost_phone: false,
+        recover: false,
+        recovery_exempt: false,
+        clear_recovery_hold: false,
         audit: false,
         staff: false,
         remove_employees: false,
@@ -341,7 +356,12 @@ mod tests {
                 && helpdesk.manage_employees
                 && !helpdesk.remove_employees
                 && !helpdesk.desks
+                && helpdesk.recover
+                && !helpdesk.clear_recovery_hold
         );
-        assert_eq!(Access::of(StaffRole::Admin), Access::ALL);
+        assert!(!kiosk.recover && !auditor.recover);
+        // An admin may do everything, but is bound by the recovery rule: only the application's
+        // secret is exempt from it.
+        assert_eq!(Access::of(StaffRole::Admin), Access { recovery_exempt: false, ..Access::ALL });
     }
 }

@@ -8,6 +8,7 @@ mod connection;
 mod dashboard;
 mod employees;
 mod enrollment;
+mod recovery;
 mod staff;
 mod team;
 

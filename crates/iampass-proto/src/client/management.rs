@@ -159,6 +159,38 @@ impl ManagementClient {
         self.post(&url, &ClearPushCap { reason: reason.to_owned() }).await
     }
 
+    /// Stops the user's phone at once (lost): its sessions close; no new link (that is a recovery
+    /// for staff).
+    pub async fn stop_phone(&self, user: &str) -> Result<StatusReply, ClientError> {
+        self.post(&self.console_url(&format!("stop_phone/{}", encode_segment(user))), &serde_json::json!({})).await
+    }
+
+    /// Asks for a recovery of an employee who has or had a phone, with its evidence.
+    pub async fn start_recovery(&self, req: &StartRecovery) -> Result<RecoveryStatus, ClientError> {
+        self.post(&self.console_url("recoveries"), req).await
+    }
+
+    /// A recovery as it is now (a second staff member's answer included).
+    pub async fn recovery(&self, id: &str) -> Result<RecoveryStatus, ClientError> {
+        self.get(&self.console_url(&format!("recoveries/{}", encode_segment(id)))).await
+    }
+
+    /// An approved recovery's one registration link.
+    pub async fn recovery_link(&self, id: &str) -> Result<RegistrationLinkResponse, ClientError> {
+        self.post(&self.console_url(&format!("recoveries/{}/link", encode_segment(id))), &serde_json::json!({})).await
+    }
+
+    /// An employee's recoveries, newest first, and any hold on them.
+    pub async fn recovery_history(&self, user: &str) -> Result<RecoveryHistory, ClientError> {
+        self.get(&self.console_url(&format!("recovery_history/{}", encode_segment(user)))).await
+    }
+
+    /// Lifts a hold on an employee's recoveries (admins; `reason` goes to the audit log).
+    pub async fn clear_recovery_hold(&self, user: &str, reason: &str) -> Result<StatusReply, ClientError> {
+        let url = self.console_url(&format!("clear_recovery_hold/{}", encode_segment(user)));
+        self.post(&url, &ClearRecoveryHold { reason: reason.to_owned() }).await
+    }
+
     /// Withdraws a verification push from the phone.
     pub async fn cancel_verification(&self, id: &str) -> Result<VerificationStatus, ClientError> {
         let url = self.console_url(&format!("verification/{}", encode_segment(id)));

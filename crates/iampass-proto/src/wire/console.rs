@@ -199,6 +199,8 @@ pub enum EventData {
     /// A team book entry written or removed (sealed: the server cannot read it).
     Book(super::BookEntry),
     Desk(super::DeskEvent),
+    /// A recovery asked, approved, refused or used, and the holds and alerts it raised.
+    Recovery(super::RecoveryEvent),
 }
 
 impl EventData {
@@ -215,6 +217,7 @@ impl EventData {
             EventData::User(_) => "user",
             EventData::Book(_) => "book",
             EventData::Desk(_) => "desk",
+            EventData::Recovery(_) => "recovery",
         }
     }
 }

@@ -64,6 +64,9 @@ pub struct LoginRequest {
     /// For a verification: the staff member verifying (`None`: the help desk, unnamed).
     #[serde(default)]
     pub verifier: Option<String>,
+    /// For a recovery's approval: what the asking staff member asks and checked.
+    #[serde(default)]
+    pub recovery: Option<super::RecoveryAsk>,
 }
 
 /// What a push asks the person to confirm.
@@ -78,6 +81,9 @@ pub enum RequestPurpose {
     Verification,
     /// A staff member signing in to the help-desk console.
     ConsoleSignIn,
+    /// A second staff member approving another's recovery of an employee (moving them to a new
+    /// phone); nothing is signed in.
+    RecoveryApproval,
 }
 
 impl RequestPurpose {
@@ -86,11 +92,14 @@ impl RequestPurpose {
             Self::Login => "login",
             Self::Verification => "verification",
             Self::ConsoleSignIn => "console_sign_in",
+            Self::RecoveryApproval => "recovery_approval",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Login, Self::Verification, Self::ConsoleSignIn].into_iter().find(|p| p.as_str() == s)
+        [Self::Login, Self::Verification, Self::ConsoleSignIn, Self::RecoveryApproval]
+            .into_iter()
+            .find(|p| p.as_str() == s)
     }
 }
 

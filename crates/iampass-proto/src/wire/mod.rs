@@ -7,6 +7,7 @@ mod console;
 mod device;
 mod management;
 mod query;
+mod recovery;
 mod staff;
 mod webphone;
 
@@ -16,6 +17,7 @@ pub use console::*;
 pub use device::*;
 pub use management::*;
 pub use query::*;
+pub use recovery::*;
 pub use staff::*;
 pub use webphone::*;
 

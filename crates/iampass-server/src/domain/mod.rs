@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod device;
 pub mod link;
+pub mod recovery;
 pub mod session;
 pub mod staff;
 pub mod user_id;

@@ -123,6 +123,23 @@ impl FromRequestParts<AppState> for SessionPath {
     }
 }
 
+/// The `{recovery}` path segment: a recovery's id, noted as the action's subject.
+#[derive(Debug)]
+pub(super) struct RecoveryPath(pub String);
+
+impl FromRequestParts<AppState> for RecoveryPath {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ServiceError::not_found("unknown_recovery", "no recovery is named in the path"))?;
+        let id = params.iter().find(|(k, _)| *k == "recovery").map(|(_, v)| v.to_owned()).unwrap_or_default();
+        RequestContext::note_subject(parts, &id);
+        Ok(RecoveryPath(id))
+    }
+}
+
 /// The `{staff}` path segment: a staff member's id or name, noted as the action's subject.
 #[derive(Debug)]
 pub(super) struct StaffPath(pub String);

@@ -14,6 +14,7 @@ mod extract;
 mod management;
 mod operator;
 pub mod permissions;
+mod recovery;
 mod register;
 mod sign_in;
 mod staff;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .merge(staff::routes())
         .merge(book::routes())
+        .merge(recovery::routes())
         .merge(sign_in::routes())
         .merge(audit::routes())
         .merge(events::routes())

@@ -82,6 +82,12 @@ pub mod act {
         ReadDeskKey: ReadBook;
         ApproveDesk: ManageDesks, audited "desk_approved";
         RefuseDesk: ManageDesks, audited "desk_refused";
+        StopPhone: LostDevice, audited "stop_phone";
+        StartRecovery: Recover, audited "recovery_requested";
+        ReadRecovery: Recover;
+        RecoveryLink: Recover, audited "recovery_link";
+        RecoveryHistory: ReadRecoveries;
+        ClearRecoveryHold: ClearRecoveryHold, audited "recovery_hold_cleared";
     }
 }
 
@@ -134,6 +140,12 @@ pub const ROUTES: &[Rule] = &[
     rule::<act::ReadDeskKey>("GET", "/console/v1/{app}/desks/{desk}"),
     rule::<act::RefuseDesk>("DELETE", "/console/v1/{app}/desks/{desk}"),
     rule::<act::ApproveDesk>("POST", "/console/v1/{app}/desks/{desk}/approve"),
+    rule::<act::StopPhone>("POST", "/console/v1/{app}/stop_phone/{user}"),
+    rule::<act::StartRecovery>("POST", "/console/v1/{app}/recoveries"),
+    rule::<act::ReadRecovery>("GET", "/console/v1/{app}/recoveries/{recovery}"),
+    rule::<act::RecoveryLink>("POST", "/console/v1/{app}/recoveries/{recovery}/link"),
+    rule::<act::RecoveryHistory>("GET", "/console/v1/{app}/recovery_history/{user}"),
+    rule::<act::ClearRecoveryHold>("POST", "/console/v1/{app}/clear_recovery_hold/{user}"),
 ];
 
 #[cfg(test)]
@@ -184,7 +196,8 @@ mod tests {
                 .replace("{user}", "u")
                 .replace("{session}", "s")
                 .replace("{staff}", "t")
-                .replace("{desk}", "d");
+                .replace("{desk}", "d")
+                .replace("{recovery}", "r");
             let ctx = crate::http::RequestContext::default();
             let req = Request::builder()
                 .method(rule.method)

@@ -26,14 +26,16 @@ pub struct Ask {
     pub duration_secs: u64,
     pub origin: RequestOrigin,
     pub purpose: RequestPurpose,
-    /// For a verification: who verifies.
+    /// For a verification: who verifies; for a recovery's approval, who asks.
     pub verifier: Option<String>,
+    /// For a recovery's approval: what the approver is asked.
+    pub recovery: Option<RecoveryAsk>,
 }
 
 impl Ask {
     /// A login to the application, as the Authentication API starts one.
     pub fn login(methods: Vec<Method>, duration_secs: u64, origin: RequestOrigin) -> Self {
-        Self { methods, duration_secs, origin, purpose: RequestPurpose::Login, verifier: None }
+        Self { methods, duration_secs, origin, purpose: RequestPurpose::Login, verifier: None, recovery: None }
     }
 }
 
@@ -172,6 +174,7 @@ impl AppState {
             origin: ask.origin,
             purpose: ask.purpose,
             verifier: ask.verifier,
+            recovery: ask.recovery,
         };
         let row = self.store.create_session(new, self.now(), self.config.policy()).await?;
         let answer_by = row.created_at + self.config.policy().request_timeout_ms;

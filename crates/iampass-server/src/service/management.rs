@@ -40,6 +40,7 @@ impl AppState {
         let app_id = actor.app_id();
         let display_name = validate_display_name(display_name)?;
         let user = self.require_user(app_id, user).await?;
+        self.link_needs_no_recovery(actor, &user).await?;
         self.issue_link(user, display_name, false).await
     }
 
@@ -54,6 +55,7 @@ impl AppState {
     }
 
     /// Disables the user's phone at once (its sessions close) and issues a new link, atomically.
+    /// Staff, for whom the new link needs a recovery, stop the phone with [`Self::stop_phone`].
     pub async fn lost_user_mobile_device(
         &self,
         actor: &Actor,
@@ -61,7 +63,16 @@ impl AppState {
     ) -> Result<RegistrationLinkResponse, ServiceError> {
         let app_id = actor.app_id();
         let user = self.require_user(app_id, user).await?;
+        self.link_needs_no_recovery(actor, &user).await?;
         self.issue_link(user, None, true).await
+    }
+
+    /// A lost phone stops at once (its sessions close): this takes access away, so it needs no
+    /// evidence; giving the employee a new phone is a recovery.
+    pub async fn stop_phone(&self, actor: &Actor, user: &str) -> Result<StatusReply, ServiceError> {
+        let user = self.require_user(actor.app_id(), user).await?;
+        let stopped = self.store.stop_phone(&user, self.now(), self.config.policy()).await?;
+        Ok(StatusReply { status: stopped.is_some(), reason: stopped.is_none().then(|| "no_device".to_owned()) })
     }
 
     /// SMS delivery needs a gateway this server is not configured with: say so rather than
@@ -128,12 +139,17 @@ impl LinkIssuer<'_> {
         let hash = crypto::hash_token(&token);
         let expires_at = now + secs_to_ms(self.lifetime_secs);
         store.issue_link(user, hash, display_name, now, expires_at, lost).await?;
-        Ok(RegistrationLinkResponse {
+        Ok(self.response(&token, expires_at))
+    }
+
+    /// The published answer for a link issued with `token`.
+    pub fn response(&self, token: &str, expires_at: Millis) -> RegistrationLinkResponse {
+        RegistrationLinkResponse {
             status: true,
             register_url: format!("{}/register/{token}", self.public_url.trim_end_matches('/')),
             expires_at: Some(rfc3339(expires_at)),
             expires_in_seconds: Some(self.lifetime_secs),
-        })
+        }
     }
 }
 

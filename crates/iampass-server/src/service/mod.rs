@@ -10,6 +10,7 @@ pub mod login;
 mod management;
 mod phone;
 pub mod push;
+mod recovery;
 pub mod staff;
 pub mod sweeper;
 pub mod webhook;

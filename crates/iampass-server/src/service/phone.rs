@@ -190,6 +190,7 @@ impl AppState {
                 requested_by: r.origin.user_agent,
                 purpose: r.purpose,
                 verifier: r.verifier,
+                recovery: r.recovery,
                 methods: r.methods,
                 created_at: rfc3339(r.created_at),
             })

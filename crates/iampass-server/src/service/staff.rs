@@ -71,7 +71,7 @@ async fn realm(store: &impl Store, sealer: &Sealer, app: &AppRecord, now: Millis
 }
 
 /// An application that staff can belong to (not a realm itself).
-async fn application(store: &impl Store, app_id: &str) -> Result<AppRecord, ServiceError> {
+pub(crate) async fn application(store: &impl Store, app_id: &str) -> Result<AppRecord, ServiceError> {
     store.app(app_id).await?.filter(|a| a.staff_of.is_none()).ok_or_else(ServiceError::unknown_application)
 }
 
@@ -209,10 +209,7 @@ pub async fn remove(
 pub fn validate_reason(reason: &str) -> Result<String, Invalid> {
     let reason = reason.trim();
     if reason.chars().count() < 3 || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
-        return Err(Invalid::new(
-            "invalid_reason",
-            "say in a few words (3 to 500 characters, one line) how the person was verified",
-        ));
+        return Err(Invalid::new("invalid_reason", "give the reason in a few words (3 to 500 characters, one line)"));
     }
     Ok(reason.to_owned())
 }
@@ -341,26 +338,32 @@ impl AppState {
         origin: RequestOrigin,
         code: Option<String>,
     ) -> Result<Option<String>, ServiceError> {
+        let ask = Ask {
+            methods: vec![Method::Acceptance],
+            duration_secs: app.staff_token_secs,
+            origin,
+            purpose: RequestPurpose::ConsoleSignIn,
+            verifier: None,
+            recovery: None,
+        };
+        let pushed = self.push_to_staff(app, staff, ask, code).await?;
+        Ok(pushed.and_then(Result::ok).map(|p| p.row.id))
+    }
+
+    /// A push to a staff member's own phone (a login of their user in the staff realm): `None`
+    /// if they have no phone, the inner `Err` if the push cap held it back.
+    pub(crate) async fn push_to_staff(
+        &self,
+        app: &AppRecord,
+        staff: &StaffRecord,
+        ask: Ask,
+        code: Option<String>,
+    ) -> Result<Option<Result<super::login::Pushed, &'static str>>, ServiceError> {
         let realm = realm(&self.store, &self.sealer, app, self.now()).await?;
         let Some((user, Some(device))) = self.store.user_with_device(&realm.id, &staff.id).await? else {
             return Ok(None);
         };
-        let pushed = self
-            .push_login_to(
-                &realm,
-                user,
-                device,
-                Ask {
-                    methods: vec![Method::Acceptance],
-                    duration_secs: app.staff_token_secs,
-                    origin,
-                    purpose: RequestPurpose::ConsoleSignIn,
-                    verifier: None,
-                },
-                code,
-            )
-            .await?;
-        Ok(pushed.ok().map(|p| p.row.id))
+        Ok(Some(self.push_login_to(&realm, user, device, ask, code).await?))
     }
 
     /// Where a sign-in is, waiting up to `wait_secs` (capped like the phones' long-poll) while it
@@ -549,6 +552,7 @@ impl AppState {
             origin,
             purpose: RequestPurpose::Verification,
             verifier: actor.name().map(str::to_owned),
+            recovery: None,
         };
         let out = self.authenticate_user(&app, user, ask).await?;
         let s = out.response.authentication_status;

@@ -27,7 +27,8 @@ use crate::hub::Hub;
 pub mod prelude {
     pub use super::{
         Admin as _, AppStore as _, AuditStore as _, BookStore as _, DeviceStore as _, EventStore as _, LinkStore as _,
-        NonceStore as _, PushStore as _, SecretStore as _, SessionStore as _, StaffStore as _, UserStore as _,
+        NonceStore as _, PushStore as _, RecoveryStore as _, SecretStore as _, SessionStore as _, StaffStore as _,
+        UserStore as _,
     };
 }
 
@@ -215,6 +216,7 @@ pub trait Store:
     + PushStore
     + StaffStore
     + BookStore
+    + RecoveryStore
     + NonceStore
     + SecretStore
     + Admin
@@ -232,6 +234,7 @@ impl<T> Store for T where
         + PushStore
         + StaffStore
         + BookStore
+        + RecoveryStore
         + NonceStore
         + SecretStore
         + Admin

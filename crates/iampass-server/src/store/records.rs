@@ -126,8 +126,10 @@ pub struct SessionRow {
     pub code: Option<String>,
     pub origin: RequestOrigin,
     pub purpose: RequestPurpose,
-    /// For a verification: the staff member verifying.
+    /// For a verification: the staff member verifying; for a recovery's approval, the one asking.
     pub verifier: Option<String>,
+    /// For a recovery's approval: what the approver's phone shows.
+    pub recovery: Option<iampass_proto::wire::RecoveryAsk>,
 }
 
 /// What signing with a session's token needs.
@@ -165,6 +167,7 @@ pub struct NewSession {
     pub origin: RequestOrigin,
     pub purpose: RequestPurpose,
     pub verifier: Option<String>,
+    pub recovery: Option<iampass_proto::wire::RecoveryAsk>,
 }
 
 impl std::fmt::Debug for NewSession {
@@ -383,4 +386,66 @@ impl BookEntryRow {
             revision: u64::try_from(self.revision).unwrap_or(0),
         }
     }
+}
+
+/// A recovery: a staff member's request to move an employee to a new phone, with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRow {
+    pub id: String,
+    pub app_id: String,
+    pub user: UserRow,
+    /// The asking staff member's id and name.
+    pub requested_by: String,
+    pub requested_by_name: String,
+    pub requested_at: Millis,
+    pub reason: String,
+    pub check: iampass_proto::wire::RecoveryCheck,
+    pub evidence: RecoveryEvidenceRow,
+    pub approved_at: Option<Millis>,
+    pub state: iampass_proto::wire::RecoveryState,
+    pub link_issued_at: Option<Millis>,
+}
+
+/// What a recovery rests on, as stored: the verification's session, or the approver and the
+/// session of the push to their phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecoveryEvidenceRow {
+    Verification { session_id: String },
+    SecondStaff { approver_id: String, approver_name: String, session_id: String },
+}
+
+impl RecoveryEvidenceRow {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RecoveryEvidenceRow::Verification { .. } => "verification",
+            RecoveryEvidenceRow::SecondStaff { .. } => "second_staff",
+        }
+    }
+
+    pub fn session_id(&self) -> &str {
+        match self {
+            RecoveryEvidenceRow::Verification { session_id } | RecoveryEvidenceRow::SecondStaff { session_id, .. } => {
+                session_id
+            }
+        }
+    }
+}
+
+/// Why the store refused a recovery change; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecoveryRefusal {
+    #[error("that verification already backed a recovery")]
+    EvidenceUsed,
+    #[error("the recovery is no longer approved")]
+    NotApproved,
+    #[error("the employee's recoveries are on hold")]
+    Held,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    #[error(transparent)]
+    Refused(#[from] RecoveryRefusal),
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
 }

@@ -114,6 +114,14 @@ pub trait DeviceStore {
         policy: Policy,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The user's phone is lost: disabled at once, its sessions closed; its id, if it had one.
+    fn stop_phone(
+        &self,
+        user: &UserRow,
+        now: Millis,
+        policy: Policy,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
     fn touch_device(&self, id: &str, now: Millis) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Replaces a device's credential after use (a passkey's signature counter or backup state
@@ -471,6 +479,88 @@ pub trait BookStore {
     /// pending request stays), and every
     /// live entry sealed again, replacing its current version.
     fn rotate_book(&self, rotation: KeyRotation) -> impl Future<Output = Result<(), BookError>> + Send;
+}
+
+/// Recoveries (moving an employee who has or had a phone to a new one) and the holds on them.
+pub trait RecoveryStore {
+    /// Whether the user has or had a phone (an active device, or one lost, replaced or removed).
+    fn had_phone(&self, user_row: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// What the recovery rule weighs for the user: a live hold, and since `since` (or the last
+    /// hold's clearing, if later) the newest recovery link and the newest refused verification.
+    fn recovery_history(
+        &self,
+        user_row: i64,
+        since: Millis,
+    ) -> impl Future<Output = Result<crate::domain::recovery::History, StoreError>> + Send;
+
+    /// How many recoveries the staff member asked for after `since`.
+    fn recoveries_asked(
+        &self,
+        app_id: &str,
+        staff_id: &str,
+        since: Millis,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Holds the user's recoveries (unless already held) and raises the alert.
+    fn hold_recoveries(
+        &self,
+        user: &UserRow,
+        why: &str,
+        by: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Lifts the user's hold; whether there was one.
+    fn clear_recovery_hold(
+        &self,
+        user: &UserRow,
+        by: &str,
+        reason: &str,
+        now: Millis,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records a recovery, refused if the user is held or its evidence's session already backs
+    /// one; with `alert`, the staff member's many recoveries are raised with it.
+    fn create_recovery(
+        &self,
+        row: RecoveryRow,
+        alert: Option<String>,
+    ) -> impl Future<Output = Result<(), RecoveryError>> + Send;
+
+    fn recovery(&self, app_id: &str, id: &str) -> impl Future<Output = Result<Option<RecoveryRow>, StoreError>> + Send;
+
+    /// The user's recoveries, newest first.
+    fn recoveries_of(
+        &self,
+        user_row: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<RecoveryRow>, StoreError>> + Send;
+
+    fn recovery_hold(&self, user_row: i64)
+    -> impl Future<Output = Result<Option<(Millis, String)>, StoreError>> + Send;
+
+    /// Moves a recovery to `state` (an approval with its time), emitting the change.
+    fn settle_recovery(
+        &self,
+        app_id: &str,
+        id: &str,
+        state: iampass_proto::wire::RecoveryState,
+        approved_at: Option<Millis>,
+        now: Millis,
+    ) -> impl Future<Output = Result<Option<RecoveryRow>, StoreError>> + Send;
+
+    /// Uses an approved recovery: it becomes used and its user gets a new registration link
+    /// (revoking any live one), in one transaction, refused if it is no longer approved or the
+    /// user was held since.
+    fn issue_recovery_link(
+        &self,
+        app_id: &str,
+        id: &str,
+        token_hash: Vec<u8>,
+        now: Millis,
+        expires_at: Millis,
+    ) -> impl Future<Output = Result<RecoveryRow, RecoveryError>> + Send;
 }
 
 /// Spent nonces: a signed request's nonce is refused the second time while its timestamp is in

@@ -61,7 +61,7 @@ async fn a_login_started_on_one_node_and_approved_on_another_streams_on_a_third(
         match &event.data {
             EventData::Session(s) => assert_ne!(s.session_id, session, "an event came twice: {event:?}"),
             EventData::User(u) if u.user_id == "marker" => break,
-            EventData::User(_) | EventData::Book(_) | EventData::Desk(_) => {}
+            EventData::User(_) | EventData::Book(_) | EventData::Desk(_) | EventData::Recovery(_) => {}
         }
     }
 
@@ -109,11 +109,16 @@ async fn nonces_spent_before_the_nonce_keys_migration_stay_spent() {
     let path = format!("/management/users/{}", c.app_id);
     let now = iampass_proto::clock::Clock::now_secs(&SystemClock);
     let nonce = rand::random::<u64>();
-    // The database as release 2 left it: version 2 (no nonce keys, no team book), this nonce spent.
+    // The database as release 2 left it: version 2 (no nonce keys, no team book, no recoveries),
+    // this nonce spent.
     alter_database(
         &require_postgres(c.dir.path()),
         &format!(
-            "DROP TABLE book_entries; DROP TABLE books; DROP TABLE desks;
+            "DROP TABLE recoveries; DROP TABLE recovery_holds; ALTER TABLE sessions DROP COLUMN recovery_ask;
+             ALTER TABLE sessions DROP CONSTRAINT sessions_purpose_check;
+             ALTER TABLE sessions ADD CONSTRAINT sessions_purpose_check
+                 CHECK (purpose IN ('login', 'verification', 'console_sign_in'));
+             DROP TABLE book_entries; DROP TABLE books; DROP TABLE desks;
              DROP TABLE nonces;
              CREATE TABLE nonces (scope TEXT NOT NULL, nonce TEXT NOT NULL, keep_until BIGINT NOT NULL,
                                   PRIMARY KEY (scope, nonce));

@@ -8,6 +8,7 @@ mod console;
 mod crash;
 mod lifecycle;
 mod management;
+mod recovery;
 mod staff;
 mod tls;
 mod webhook;

@@ -87,7 +87,9 @@ async fn every_event_is_delivered_signed_in_order_and_fraud_reports_with_them() 
                 break;
             }
             EventData::Session(_) => {}
-            EventData::Book(_) | EventData::Desk(_) => panic!("a team book change reached a webhook: {:?}", d.event),
+            EventData::Book(_) | EventData::Desk(_) | EventData::Recovery(_) => {
+                panic!("a console-only change reached a webhook: {:?}", d.event)
+            }
         }
     }
     assert!(saw_user, "user changes are delivered too");

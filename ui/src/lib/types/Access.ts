@@ -29,6 +29,18 @@ verify: boolean,
  */
 lost_phone: boolean, 
 /**
+ * Give an employee who has or had a phone a new one (with evidence, `desk/recovery.rs`).
+ */
+recover: boolean, 
+/**
+ * Connected with the application's secret: the recovery rule does not bind this desk.
+ */
+recovery_exempt: boolean, 
+/**
+ * Lift a hold on an employee's recoveries.
+ */
+clear_recovery_hold: boolean, 
+/**
  * The server's audit log.
  */
 audit: boolean, 

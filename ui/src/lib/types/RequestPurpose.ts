@@ -3,4 +3,4 @@
 /**
  * What a push asks the person to confirm.
  */
-export type RequestPurpose = "login" | "verification" | "console_sign_in";
+export type RequestPurpose = "login" | "verification" | "console_sign_in" | "recovery_approval";

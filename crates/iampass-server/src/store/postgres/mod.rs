@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0002_app_generation.sql"),
     include_str!("0003_nonce_keys.sql"),
     include_str!("0004_team_book.sql"),
+    include_str!("0005_recovery.sql"),
 ];
 /// Where a database keeps its schema version (see [`migrate`]).
 const VERSION_QUERY: &str = "SELECT version FROM schema_version";

@@ -162,6 +162,11 @@ impl<B: SqlBackend> DeviceStore for B {
         self.write(move |w| disable(w, &user, &id, DeviceEnd::Removed, now, &policy)).await
     }
 
+    async fn stop_phone(&self, user: &UserRow, now: Millis, policy: Policy) -> Result<Option<String>, StoreError> {
+        let user = user.clone();
+        self.write(move |w| disable_active(w, &user, DeviceEnd::Lost, now, &policy)).await
+    }
+
     async fn touch_device(&self, id: &str, now: Millis) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.write(move |w| {

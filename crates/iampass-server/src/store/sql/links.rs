@@ -19,7 +19,7 @@ pub(super) fn revoke_live<C: Sql>(c: &mut C, user_row: i64, now: Millis) -> Resu
 }
 
 /// Issues a new link for `user`, revoking any live one (one live link per user).
-fn issue<C: Sql>(
+pub(super) fn issue<C: Sql>(
     w: &mut Writer<'_, C>,
     user: &UserRow,
     token_hash: &[u8],

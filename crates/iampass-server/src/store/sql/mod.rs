@@ -12,6 +12,7 @@ mod devices;
 mod events;
 mod links;
 mod push;
+mod recovery;
 mod sessions;
 mod staff;
 mod users;
@@ -225,7 +226,9 @@ stored_by_name!(
     crate::domain::link::LinkState,
     iampass_proto::wire::SessionStatus,
     iampass_proto::wire::RequestPurpose,
-    iampass_proto::wire::StaffRole
+    iampass_proto::wire::StaffRole,
+    iampass_proto::wire::RecoveryCheck,
+    iampass_proto::wire::RecoveryState
 );
 
 /// A result row; the backend supplies each column as a [`Value`].

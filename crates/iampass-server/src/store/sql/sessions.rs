@@ -9,7 +9,7 @@ use iampass_proto::wire::{EventData, Method, RequestPurpose, SessionStatus, Sess
 
 const SELECT: &str = "SELECT s.seq, s.id, s.app_id, s.user_id, u.external_id, s.device_id, d.name, s.status, s.reason,
         s.methods, s.satisfied, s.duration_ms, s.created_at, s.authenticated_at, s.walkaway_since, s.updated_at, s.code,
-        s.origin_address, s.origin_agent, s.purpose, s.verifier
+        s.origin_address, s.origin_agent, s.purpose, s.verifier, s.recovery_ask
      FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN devices d ON d.id = s.device_id";
 
 fn from_row(r: &dyn Row) -> Result<SessionRow, StoreError> {
@@ -38,6 +38,11 @@ fn from_row(r: &dyn Row) -> Result<SessionRow, StoreError> {
         origin: RequestOrigin { address: r.get(17)?, user_agent: r.get(18)? },
         purpose,
         verifier: r.get(20)?,
+        recovery: r
+            .get::<Option<String>>(21)?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("a session's recovery request: {e}")))?,
     })
 }
 
@@ -169,11 +174,17 @@ impl<B: SqlBackend> SessionStore for B {
                 authenticated_at: None,
                 walkaway_since: None,
             };
+            let recovery_ask = new
+                .recovery
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("a recovery request: {e}")))?;
             w.c.exec(
                 "INSERT INTO sessions (id, token, secret_sealed, app_id, user_id, device_id, status, methods, duration_ms,
                                        created_at, updated_at, deadline_at, code, origin_address, origin_agent,
-                                       purpose, verifier)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                       purpose, verifier, recovery_ask)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 args![
                 new.id,
                 new.token,
@@ -189,7 +200,8 @@ impl<B: SqlBackend> SessionStore for B {
                 new.origin.address,
                 new.origin.user_agent,
                 new.purpose.as_str(),
-                new.verifier
+                new.verifier,
+                recovery_ask
                 ],
             )?;
             let row = by_id(w.c, &new.id)?.ok_or_else(|| StoreError::Corrupt("inserted session vanished".into()))?;

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_purpose_and_cap_reset.sql"),
     include_str!("migrations/0012_app_generation.sql"),
     include_str!("migrations/0013_team_book.sql"),
+    include_str!("migrations/0014_recovery.sql"),
 ];
 const POOL_SIZE: u32 = 8;
 /// Where SQLite keeps the schema version (set by [`migrate`]).
@@ -238,13 +239,25 @@ impl Admin for SqliteStore {
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let stored: i64 = conn.query_row(VERSION_QUERY, [], |r| r.get(0))?;
     let version = super::SchemaVersion::from_stored(Some(stored), MIGRATIONS.len())?.migrated()?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
+    // A migration that rebuilds a table (SQLite's way to change a constraint) drops the old one,
+    // which with foreign keys on would delete the rows referring to it; SQLite's own procedure is
+    // to turn them off outside the transaction and check every reference before committing.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = (|| {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            let dangling: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            if dangling > 0 {
+                return Err(StoreError::Corrupt(format!("migration {} left {dangling} dangling references", i + 1)));
+            }
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated
 }
 
 #[cfg(test)]
@@ -271,6 +284,45 @@ mod tests {
         let again = SqliteStore::open(&dir.path().join("t.db"), Arc::new(Hub::new(0))).expect("reopen");
         let v = again.schema_version().await.expect("v");
         assert_eq!((v.found, v.known), (MIGRATIONS.len(), MIGRATIONS.len()));
+    }
+
+    /// Migration 14 rebuilds the sessions table: a database at 13 keeps its sessions (with their
+    /// sequence) and the staff tokens that refer to them, which a drop with foreign keys on would
+    /// have deleted.
+    #[test]
+    fn rebuilding_sessions_keeps_the_rows_that_refer_to_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut conn = Connection::open(dir.path().join("t.db")).expect("open");
+        configure(&mut conn).expect("configure");
+        for sql in &MIGRATIONS[..13] {
+            conn.execute_batch(sql).expect("migration");
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 13;
+             INSERT INTO applications (id, name, secret_sealed, created_at, secret_rotated_at) VALUES ('a', 'A', x'00', 1, 1);
+             INSERT INTO users (id, app_id, external_id, created_at) VALUES (7, 'a', 'ann', 1);
+             INSERT INTO sessions (seq, id, token, secret_sealed, app_id, user_id, status, methods, duration_ms,
+                                   created_at, updated_at, purpose, verifier)
+                 VALUES (41, 's', 't', x'00', 'a', 7, 'active', 'acceptance', 1000, 1, 1, 'verification', 'Hal');
+             INSERT INTO staff (id, app_id, name, role, created_at) VALUES ('st', 'a', 'Hal', 'helpdesk', 1);
+             INSERT INTO staff_tokens (hash, staff_id, session_id, created_at, expires_at, last_used_at)
+                 VALUES (x'01', 'st', 's', 1, 2, 1);",
+        )
+        .expect("release 13's rows");
+        migrate(&mut conn).expect("migrate");
+        let kept: (i64, String, i64) = conn
+            .query_row(
+                "SELECT s.seq, s.verifier, (SELECT COUNT(*) FROM staff_tokens WHERE session_id = s.id) FROM sessions s",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("the session");
+        assert_eq!(kept, (41, "Hal".to_owned(), 1));
+        let on: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("pragma");
+        assert_eq!(on, 1, "foreign keys are on again after migrating");
+        // The new purpose is accepted; an unknown one is still refused.
+        conn.execute("UPDATE sessions SET purpose = 'recovery_approval'", []).expect("new purpose");
+        assert!(conn.execute("UPDATE sessions SET purpose = 'other'", []).is_err());
     }
 
     #[tokio::test]
