@@ -272,6 +272,62 @@ def test_a_second_desk_shares_the_team_book_once_an_admin_approves_it(console, s
         other.quit()
 
 
+def test_a_lost_phone_is_moved_only_with_a_colleagues_approval(console, server):
+    """Issue 27 in the real window: an employee's phone is lost; stopping it is immediate, but the
+    new phone's code comes only after a second staff member (Hana, on her own phone: the real CLI,
+    which shows who asks, for whom and why) approves; the employee then enrolls the web phone in
+    Chromium, and their page shows the recovery."""
+    from selenium.webdriver.common.by import By
+    console.click("nav-employees")
+    console.click("add-employee")
+    console.when("employee-name").send_keys("Ivy Lost")
+    console.click("employee-save")
+    console.when("notice", "Added Ivy Lost")
+    row = lambda: next(r for r in console.by_id("employee-row", many=True) if "Ivy Lost" in r.text)  # noqa: E731
+    row().find_element(By.CSS_SELECTOR, '[data-testid="enroll"]').click()
+    link = console.when("register-url", "/register/").text.strip()
+    old_state = os.path.join(console.tmp, "ivy-old.json")
+    device("enroll", link, "--state", old_state, "--name", "Ivy's old phone")
+    console.when("enroll-status", "Enrolled")
+    console.click("back")
+
+    row().find_element(By.CSS_SELECTOR, '[data-testid="lost-phone"]').click()
+    console.click("confirm-lost-yes")
+    console.when("recover-dialog")
+    console.when("recover-approver").send_keys("Hana Help")
+    console.when("recover-reason").send_keys("phone stolen on the train")
+    console.click("recover-check-called_back_number_on_file")
+    console.shot("50-recover-ask")
+    console.click("recover-ask")
+    console.when("recover-status", "Waiting for Hana Help")
+    console.shot("51-recover-waiting")
+    # The old phone no longer works: stopping it took effect at once.
+    stopped = subprocess.run([DEVICE, "pending", "--state", old_state], capture_output=True, text=True, timeout=30)
+    assert stopped.returncode != 0, stopped.stdout
+    approved = subprocess.run([DEVICE, "approve", "--state", server.phones["helpdesk"], "--timeout", "30"],
+                              check=True, capture_output=True, text=True, timeout=40).stdout
+    assert "Abe Admin asks you to approve moving" in approved and "phone stolen on the train" in approved, approved
+    console.when("recover-status", "Approved by Hana Help")
+    console.shot("52-recover-approved")
+    console.click("recover-show-code")
+    link = console.when("register-url", "/register/").text.strip()
+    assert link.endswith("#name=Ivy%20Lost"), link
+    phone = web_phone.Phone(f"http://localhost:{server.port}", SHOTS)
+    try:
+        phone.driver.get(link)
+        phone.one("enroll-button").click()
+        assert "Ivy Lost" in phone.one("enrolled").text
+    finally:
+        phone.quit()
+    console.when("enroll-status", "Enrolled")
+    console.click("back")
+    row().find_element(By.CSS_SELECTOR, '[data-testid="open-employee"]').click()
+    history = console.when("recovery-history", "approved by Hana Help").text
+    assert "new link issued" in history, history
+    console.shot("53-recovery-history")
+    console.click("back-to-employees")
+
+
 def test_the_console_locks_after_its_idle_time(console, server):
     console.click("nav-settings")
     console.when("settings-staff", "Abe Admin")

@@ -2,6 +2,7 @@
 that the official IAMPASS client starts, in a real Chromium with a virtual authenticator."""
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -10,7 +11,7 @@ import urllib.request
 from IAMPASS.management_api import ManagementAPIResult
 from IAMPASS.status import Status
 
-from conftest import Phone, Server, authentication, management, new_user
+from conftest import SEEN_SECRETS, Phone, Server, authentication, common, management, new_user
 
 
 # Fetching a request turns a login from pending to identifying; both still wait for the phone.
@@ -355,3 +356,57 @@ def test_a_browser_without_passkeys_is_told_so_and_binds_nothing(server):
     finally:
         bare.quit()
     assert management(server).has_registered_mobile_device(user) != ManagementAPIResult.has_mobile_device
+
+
+def staff_phone(server, name):
+    """A help-desk staff member whose phone is a web phone (added with the server's own CLI)."""
+    app_id, _ = server.apps["Payroll"]
+    out = subprocess.run([common.SERVER, *server.db_args, "staff", "add", "--app", app_id, "--name", name,
+                          "--role", "helpdesk", "--public-url", server.phone_url, "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    link = json.loads(out)["registration_link"]
+    SEEN_SECRETS.append(link.rsplit("/", 1)[1])
+    return link
+
+
+def call(server, method, path, body=None, token=None):
+    app_id, _ = server.apps["Payroll"]
+    req = urllib.request.Request(server.url + path.format(app=app_id), method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"content-type": "application/json",
+                                          **({"authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=15) as r:
+        return json.loads(r.read())
+
+
+def test_a_colleagues_recovery_reads_as_one_and_says_who_asks_for_whom_and_why(server, phone):
+    """Issue 27: the second staff member's phone shows a recovery's approval as what it is (who asks
+    to move which employee to a new phone, the check and the reason), and approving signs nobody in."""
+    phone.enroll(staff_phone(server, "Bea Approver"))
+    asker = Phone(server)
+    try:
+        asker.enroll(staff_phone(server, "Hal Asker"))
+        started = call(server, "POST", "/console/v1/{app}/sign_in", {"staff": "Hal Asker"})
+        asker.one("approve-button").click()
+        asker.one("result")
+        token = call(server, "GET", urllib.parse.urlsplit(started["status_url"]).path + "?wait=10")["token"]
+        SEEN_SECRETS.append(token)
+    finally:
+        asker.quit()
+    user, _ = new_user(server)
+    recovery = call(server, "POST", "/console/v1/{app}/recoveries", {
+        "user_id": user, "reason": "phone stolen on the train", "check": "called_back_number_on_file",
+        "evidence": {"kind": "second_staff", "approver": "Bea Approver"}}, token)
+    assert recovery["state"] == "waiting", recovery
+    card = phone.one("request")
+    assert card.get_attribute("data-purpose") == "recovery_approval"
+    assert "Hal Asker asks you to approve a new phone" in card.text, card.text
+    explained = phone.one("recovery-explained").text
+    for words in (user, "called back the number on file", "phone stolen on the train", "if in doubt, deny"):
+        assert words in explained, explained
+    assert "Sign in to" not in card.text
+    phone.shot("recovery-approval")
+    phone.one("approve-button").click()
+    phone.wait(lambda: "Nothing was signed in" in phone.one("result").text)
+    answer = call(server, "GET", f"/console/v1/{{app}}/recoveries/{recovery['recovery_id']}", token=token)
+    assert (answer["state"], answer["approver"]) == ("approved", "Bea Approver"), answer

@@ -11,6 +11,7 @@ const ALL: Access = {
   lost_phone: true,
   recover: true,
   recovery_exempt: true,
+  recoveries: true,
   clear_recovery_hold: true,
   audit: true,
   staff: true,

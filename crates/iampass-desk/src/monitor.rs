@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use iampass_proto::wire::{
-    AuthenticatorKind, Event, EventData, RequestPurpose, SessionStatus, SessionSummary, UserChange,
+    AuthenticatorKind, Event, EventData, RecoveryChange, RecoveryEvent, RequestPurpose, SessionStatus, SessionSummary,
+    UserChange,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -44,6 +45,9 @@ pub enum AlertKind {
     FailureBurst,
     /// The server stopped sending an employee pushes: too many went unanswered or were refused.
     PushCap,
+    /// The server held an employee's recoveries, or one staff member asked for many: the pattern
+    /// of someone working the help desk for a new phone.
+    Recovery,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -88,6 +92,7 @@ pub fn alert_title(kind: AlertKind) -> &'static str {
         AlertKind::Walkaway => "a walkaway",
         AlertKind::FailureBurst => "many failed logins",
         AlertKind::PushCap => "pushes paused",
+        AlertKind::Recovery => "new phones on hold",
     }
 }
 
@@ -160,6 +165,34 @@ pub fn push_cap_alert(who: &str, reason: Option<&str>, now: i64) -> Alert {
     }
 }
 
+/// The recovery alerts in a batch of events: an employee (by token) whose recoveries are now held,
+/// or for whom one staff member's many recoveries were noticed, as the alert to raise with the
+/// employee's name.
+pub fn recovery_alerts(events: &[Event]) -> impl Iterator<Item = (&str, &RecoveryEvent)> {
+    events.iter().filter_map(|e| match &e.data {
+        EventData::Recovery(r) if matches!(r.change, RecoveryChange::Held | RecoveryChange::ManyRequests) => {
+            Some((r.user_id.as_str(), r))
+        }
+        _ => None,
+    })
+}
+
+/// The alert for a recovery event about `who`.
+pub fn recovery_alert(who: &str, r: &RecoveryEvent, now: i64) -> Alert {
+    let by = r.by.as_deref().unwrap_or("a staff member");
+    let detail = r.detail.as_deref().unwrap_or("");
+    let message = match r.change {
+        RecoveryChange::ManyRequests => format!(
+            "Many recoveries by {by} ({detail}), the latest for {who}: check that {by}'s account is in their own hands."
+        ),
+        _ => format!(
+            "New phones for {who} are on hold ({detail}); {by} asked. Someone may be calling as {who}: \
+             an admin must look at it and clear the hold on {who}'s page."
+        ),
+    };
+    Alert { kind: AlertKind::Recovery, message, session_id: None, at: iampass_proto::clock::rfc3339(now) }
+}
+
 /// The session changes in a batch of events (user events are for other screens).
 pub fn session_changes(events: &[Event]) -> impl Iterator<Item = &SessionSummary> {
     events.iter().filter_map(|e| match &e.data {
@@ -195,6 +228,32 @@ mod tests {
             purpose: RequestPurpose::Login,
             requested_from: None,
         }
+    }
+
+    #[test]
+    fn a_hold_and_many_recoveries_are_alerts_and_the_rest_is_not() {
+        let event = |change, detail: &str| Event {
+            id: 1,
+            at: "t".into(),
+            data: EventData::Recovery(RecoveryEvent {
+                user_id: "tok".into(),
+                recovery_id: None,
+                change,
+                by: Some("Hal".into()),
+                detail: Some(detail.into()),
+            }),
+        };
+        let events = [
+            event(RecoveryChange::Requested, ""),
+            event(RecoveryChange::Held, "a second recovery within 24 hours"),
+            event(RecoveryChange::LinkIssued, ""),
+            event(RecoveryChange::ManyRequests, "Hal asked for 4 recoveries within an hour"),
+        ];
+        let alerts: Vec<Alert> = recovery_alerts(&events).map(|(_, r)| recovery_alert("Ann", r, 0)).collect();
+        assert_eq!(alerts.len(), 2);
+        assert!(alerts.iter().all(|a| a.kind == AlertKind::Recovery));
+        assert!(alerts[0].message.contains("New phones for Ann are on hold (a second recovery within 24 hours)"));
+        assert!(alerts[1].message.contains("Many recoveries by Hal"));
     }
 
     #[test]

@@ -86,6 +86,8 @@ export function alertLabel(kind: AlertKind): string {
       return "Walkaway";
     case "push_cap":
       return "Pushes paused";
+    case "recovery":
+      return "New phone on hold";
     default:
       return "Denied";
   }
@@ -257,6 +259,10 @@ const ACTION_WORDS: Record<string, string> = {
   verify_caller: "Caller verification",
   cancel_verification: "Verification cancelled",
   clear_push_cap: "Push cap cleared",
+  stop_phone: "Phone stopped (lost)",
+  recovery_requested: "New phone asked for",
+  recovery_link: "New phone's link issued (recovery)",
+  recovery_hold_cleared: "Hold on new phones cleared",
   sign_in: "Signed in",
   sign_out: "Signed out",
   add_staff: "Staff member added",

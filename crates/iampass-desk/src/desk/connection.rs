@@ -55,7 +55,7 @@ impl Desk {
                 needs_sign_in: a.profile.staff_sign_in && a.staff.is_none(),
                 access: super::staff::access_of(&a),
                 advice: (a.backend.is_some() && !a.profile.embedded).then(|| {
-                    "This console holds the application secret, which can do anything to every employee. Give each help-desk member their own sign-in: add them under Staff, then choose “Use staff sign-in” in Settings.".to_owned()
+                    "This console holds the application secret, which can do anything to every employee, and is exempt from the recovery rule (a new phone with no second person's approval). Give each help-desk member their own sign-in: add them under Staff, then choose “Use staff sign-in” in Settings.".to_owned()
                 }),
                 idle_lock_seconds: a.staff.as_ref().map(|s| {
                     let server = s.idle_seconds;

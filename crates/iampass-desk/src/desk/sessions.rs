@@ -333,15 +333,21 @@ impl Desk {
                                         Err(e) => tracing::error!(error = %e, "naming dashboard rows failed"),
                                     }
                                 }
-                                for (token, reason) in monitor::push_caps(&events) {
-                                    let who = self
-                                        .book()
+                                let name_of = |token: &str| {
+                                    self.book()
                                         .and_then(|b| b.employee_by_token(token))
                                         .ok()
                                         .flatten()
-                                        .map_or_else(|| "an unknown user".to_owned(), |e| e.name);
+                                        .map_or_else(|| "an unknown user".to_owned(), |e| e.name)
+                                };
+                                for (token, reason) in monitor::push_caps(&events) {
                                     emit(MonitorEvent::Alert {
-                                        alert: monitor::push_cap_alert(&who, reason, self.now()),
+                                        alert: monitor::push_cap_alert(&name_of(token), reason, self.now()),
+                                    });
+                                }
+                                for (token, recovery) in monitor::recovery_alerts(&events) {
+                                    emit(MonitorEvent::Alert {
+                                        alert: monitor::recovery_alert(&name_of(token), recovery, self.now()),
                                     });
                                 }
                                 if let Some(e) = failed {

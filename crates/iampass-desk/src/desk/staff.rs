@@ -38,6 +38,8 @@ pub struct Access {
     pub recover: bool,
     /// Connected with the application's secret: the recovery rule does not bind this desk.
     pub recovery_exempt: bool,
+    /// Read an employee's recoveries and any hold on them.
+    pub recoveries: bool,
     /// Lift a hold on an employee's recoveries.
     pub clear_recovery_hold: bool,
     /// The server's audit log.
@@ -63,6 +65,7 @@ impl Access {
         lost_phone: true,
         recover: true,
         recovery_exempt: true,
+        recoveries: true,
         clear_recovery_hold: true,
         audit: true,
         staff: true,
@@ -82,6 +85,7 @@ impl Access {
             lost_phone: may(Permission::LostDevice),
             recover: may(Permission::Recover),
             recovery_exempt: false,
+            recoveries: may(Permission::ReadRecoveries),
             clear_recovery_hold: may(Permission::ClearRecoveryHold),
             audit: may(Permission::ReadAudit),
             staff: may(Permission::ManageStaff),
@@ -100,6 +104,7 @@ impl Access {
         lost_phone: false,
         recover: false,
         recovery_exempt: false,
+        recoveries: false,
         clear_recovery_hold: false,
         audit: false,
         staff: false,

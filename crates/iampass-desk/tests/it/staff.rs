@@ -142,7 +142,8 @@ async fn a_profile_with_the_secret_is_told_how_to_switch_and_forgets_the_secret_
     let (app, _) = new_app(&server, "Help desk", false).await;
     let d = desk(dir.path()).await;
     let status = d.connect(server.public_url(), &app.id, &app.secret).await.unwrap();
-    assert!(status.advice.unwrap().contains("Use staff sign-in"));
+    let advice = status.advice.unwrap();
+    assert!(advice.contains("Use staff sign-in") && advice.contains("exempt from the recovery rule"), "{advice}");
     assert_eq!(status.access, iampass_desk::Access::ALL);
     let status = d.switch_to_staff_sign_in().await.unwrap();
     assert!(status.needs_sign_in && status.secret_store.is_none() && status.advice.is_none());

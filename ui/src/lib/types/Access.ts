@@ -37,6 +37,10 @@ recover: boolean,
  */
 recovery_exempt: boolean, 
 /**
+ * Read an employee's recoveries and any hold on them.
+ */
+recoveries: boolean, 
+/**
  * Lift a hold on an employee's recoveries.
  */
 clear_recovery_hold: boolean, 
