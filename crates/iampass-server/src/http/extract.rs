@@ -107,72 +107,46 @@ impl FromRequestParts<AppState> for UserPath {
     }
 }
 
-/// The `{session}` path segment: a session id.
-#[derive(Debug)]
-pub(super) struct SessionPath(pub String);
-
-impl FromRequestParts<AppState> for SessionPath {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
-        let params =
-            RawPathParams::from_request_parts(parts, state).await.map_err(|_| ServiceError::unknown_session())?;
-        let id = params.iter().find(|(k, _)| *k == "session").map(|(_, v)| v.to_owned()).unwrap_or_default();
-        RequestContext::note_subject(parts, &id);
-        Ok(SessionPath(id))
-    }
+/// The path segment named `key` (percent-decoded), noted as the action's subject; `missing`
+/// when the route has none.
+async fn named_segment(
+    parts: &mut Parts,
+    state: &AppState,
+    key: &str,
+    missing: fn() -> ServiceError,
+) -> Result<String, ServiceError> {
+    let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| missing())?;
+    let value = params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_owned()).unwrap_or_default();
+    RequestContext::note_subject(parts, &value);
+    Ok(value)
 }
 
-/// The `{recovery}` path segment: a recovery's id, noted as the action's subject.
-#[derive(Debug)]
-pub(super) struct RecoveryPath(pub String);
+/// Path extractors of one named segment each, noted as the action's subject.
+macro_rules! segment_extractors {
+    ($($(#[$doc:meta])* $name:ident: $key:literal, $missing:expr;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub(super) struct $name(pub String);
 
-impl FromRequestParts<AppState> for RecoveryPath {
-    type Rejection = ServiceError;
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ServiceError::not_found("unknown_recovery", "no recovery is named in the path"))?;
-        let id = params.iter().find(|(k, _)| *k == "recovery").map(|(_, v)| v.to_owned()).unwrap_or_default();
-        RequestContext::note_subject(parts, &id);
-        Ok(RecoveryPath(id))
-    }
+            async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
+                named_segment(parts, state, $key, $missing).await.map($name)
+            }
+        }
+    )*};
 }
 
-/// The `{staff}` path segment: a staff member's id or name, noted as the action's subject.
-#[derive(Debug)]
-pub(super) struct StaffPath(pub String);
-
-impl FromRequestParts<AppState> for StaffPath {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
-        let axum::extract::Path(params) =
-            axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| ServiceError::not_found("unknown_staff", "no staff member is named in the path"))?;
-        let who = params.get("staff").cloned().unwrap_or_default();
-        RequestContext::note_subject(parts, &who);
-        Ok(StaffPath(who))
-    }
-}
-
-/// The `{desk}` path segment: a desk's id, noted as the action's subject.
-#[derive(Debug)]
-pub(super) struct DeskPath(pub String);
-
-impl FromRequestParts<AppState> for DeskPath {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ServiceError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ServiceError::not_found("unknown_desk", "no desk is named in the path"))?;
-        let id = params.iter().find(|(k, _)| *k == "desk").map(|(_, v)| v.to_owned()).unwrap_or_default();
-        RequestContext::note_subject(parts, &id);
-        Ok(DeskPath(id))
-    }
+segment_extractors! {
+    /// The `{session}` path segment: a session id.
+    SessionPath: "session", ServiceError::unknown_session;
+    /// The `{recovery}` path segment: a recovery's id.
+    RecoveryPath: "recovery", || ServiceError::not_found("unknown_recovery", "no recovery is named in the path");
+    /// The `{staff}` path segment: a staff member's id or name.
+    StaffPath: "staff", || ServiceError::not_found("unknown_staff", "no staff member is named in the path");
+    /// The `{desk}` path segment: a desk's id.
+    DeskPath: "desk", || ServiceError::not_found("unknown_desk", "no desk is named in the path");
 }
 
 /// The query string, parsed into the route's query type from `iampass_proto::wire` (the client
