@@ -32,12 +32,18 @@ const api = vi.hoisted(() => ({
   connect: vi.fn(),
   startLocalServer: vi.fn(),
   addApplication: vi.fn(),
+  startRecovery: vi.fn(),
+  recoveryStatus: vi.fn(),
+  recoveryTicket: vi.fn(),
+  startVerification: vi.fn(),
+  finishVerification: vi.fn(),
 }));
 vi.mock("../src/lib/api", async (orig) => ({ ...(await orig<typeof import("../src/lib/api")>()), api }));
 
 import Employees from "../src/components/Employees.svelte";
 import Enrollment from "../src/components/Enrollment.svelte";
 import ImportCsv from "../src/components/ImportCsv.svelte";
+import Recover from "../src/components/Recover.svelte";
 import Setup from "../src/components/Setup.svelte";
 
 const ann: Employee = {
@@ -178,5 +184,50 @@ describe("Setup", () => {
     render(Setup, { onconnected: vi.fn() });
     await fireEvent.click(screen.getByTestId("start-local"));
     await waitFor(() => expect(screen.getByTestId("setup-error").textContent).toContain("Restart the console."));
+  });
+});
+
+describe("Recover", () => {
+  const lost: Employee = { ...ann, state: "lost" };
+  const status = (state: "waiting" | "approved") => ({
+    recovery_id: "r1", user_id: "t1", state, requested_by: "Hal", requested_at: "2026-01-01T00:00:00Z",
+    reason: "phone stolen", check: "id_seen_at_desk" as const, evidence: "second_staff", approver: "Bea",
+    approved_at: state === "approved" ? new Date().toISOString() : null,
+    answer_by: new Date(Date.now() + 60_000).toISOString(),
+    usable_until: state === "approved" ? new Date(Date.now() + 600_000).toISOString() : null,
+    link_issued_at: null, verification_code: null,
+  });
+
+  it("asks a colleague, waits for their answer, then shows the code", async () => {
+    api.startRecovery.mockResolvedValue(status("waiting"));
+    api.recoveryStatus.mockResolvedValue(status("approved"));
+    api.recoveryTicket.mockResolvedValue(ticket());
+    const onticket = vi.fn();
+    render(Recover, { employee: lost, onticket, onclose: vi.fn() });
+    // A stopped phone cannot approve a verification: that choice is off, and says why.
+    expect((screen.getByTestId("recover-by-verification") as HTMLInputElement).disabled).toBe(true);
+    expect(screen.getByText(/their phone is stopped/)).toBeTruthy();
+    await fireEvent.input(screen.getByTestId("recover-approver"), { target: { value: " Bea " } });
+    await fireEvent.input(screen.getByTestId("recover-reason"), { target: { value: "phone stolen" } });
+    await fireEvent.click(screen.getByTestId("recover-ask"));
+    await waitFor(() => expect(screen.getByTestId("recover-status").textContent).toContain("Waiting for Bea"));
+    expect(api.startRecovery).toHaveBeenCalledWith(1, { kind: "second_staff", approver: "Bea" }, "id_seen_at_desk", "phone stolen");
+    await waitFor(() => expect(screen.getByTestId("recover-status").textContent).toContain("✓ Approved by Bea"), { timeout: 3000 });
+    await fireEvent.click(screen.getByTestId("recover-show-code"));
+    await waitFor(() => expect(onticket).toHaveBeenCalledWith(expect.objectContaining({ employee_id: 2 })));
+    expect(api.recoveryTicket).toHaveBeenCalledWith(1, "r1");
+  });
+
+  it("says why the server refused and keeps the form", async () => {
+    api.startRecovery.mockRejectedValue({
+      code: "recovery_on_hold", message: "recoveries of this employee are on hold", action: "Ask an admin to look at the hold.",
+    });
+    render(Recover, { employee: lost, onticket: vi.fn(), onclose: vi.fn() });
+    await fireEvent.input(screen.getByTestId("recover-approver"), { target: { value: "Bea" } });
+    await fireEvent.input(screen.getByTestId("recover-reason"), { target: { value: "phone stolen" } });
+    await fireEvent.click(screen.getByTestId("recover-ask"));
+    await waitFor(() => expect(screen.getByTestId("recover-error").textContent).toContain("on hold"));
+    expect(screen.getByTestId("recover-ask")).toBeTruthy();
+    expect(api.recoveryTicket).not.toHaveBeenCalled();
   });
 });
