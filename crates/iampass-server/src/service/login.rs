@@ -206,6 +206,16 @@ impl AppState {
         Ok(StatusReply { status: true, reason: None })
     }
 
+    /// A session read for a poll, as it is now: written only when time has changed it (it timed
+    /// out), so a console polling a push's answer does not take the write lock each time.
+    pub(crate) async fn as_of_now(&self, read: SessionRow) -> Result<SessionRow, ServiceError> {
+        let due = !matches!(
+            crate::domain::session::apply(&read.facts(), &Trigger::Tick, self.now(), &self.config.policy()),
+            Ok(None)
+        );
+        if due { self.transition(&read.id, Trigger::Tick).await } else { Ok(read) }
+    }
+
     /// Runs one trigger on one session; a refusal becomes 409.
     pub(crate) async fn transition(&self, session_id: &str, trigger: Trigger) -> Result<SessionRow, ServiceError> {
         match self.store.transition(session_id, trigger, self.now(), self.config.policy()).await? {

@@ -176,7 +176,10 @@ impl AppState {
         let now = self.now();
         let approval = match (&row.state, &row.evidence) {
             (RecoveryState::Waiting, RecoveryEvidenceRow::SecondStaff { session_id, .. }) => {
-                Some(self.transition(session_id, crate::domain::session::Trigger::Tick).await?)
+                match self.store.session(session_id).await? {
+                    Some(read) => Some(self.as_of_now(read).await?),
+                    None => None,
+                }
             }
             _ => None,
         };

@@ -583,12 +583,7 @@ impl AppState {
     /// proved who the caller is; it must not stay signed in anywhere).
     pub async fn verification_status(&self, actor: &Actor, id: &str) -> Result<VerificationStatus, ServiceError> {
         let read = self.verification(actor, id).await?;
-        // A poll writes only when time has changed the verification (it timed out) or it ends.
-        let due = !matches!(
-            crate::domain::session::apply(&read.facts(), &Trigger::Tick, self.now(), &self.config.policy()),
-            Ok(None)
-        );
-        let row = if due { self.transition(id, Trigger::Tick).await? } else { read };
+        let row = self.as_of_now(read).await?;
         if row.status == SessionStatus::Active {
             self.transition(id, Trigger::End(crate::domain::session::EndedBy::Console)).await?;
         }
